@@ -1,0 +1,8 @@
+/** Jest runs the TypeScript sources transpile-only; `npm run build` does the type check. */
+module.exports = {
+  testEnvironment: "node",
+  roots: ["<rootDir>/test"],
+  testMatch: ["**/*.test.ts"],
+  transform: { "^.+\\.ts$": ["ts-jest", { isolatedModules: true, diagnostics: false }] },
+  testTimeout: 60000,
+};
