@@ -1,0 +1,60 @@
+/**
+ * The whole program: one validated configuration in, the components wired in the guide's order,
+ * stack outputs out. `index.ts` calls it with the stack's configuration; tests and the offline
+ * render call it under Pulumi's mocks.
+ */
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import type { PiclusterConfig } from "./config";
+import { KubeTarget } from "./kubeconfig";
+import { LinkerdControlPlane } from "../components/controlPlane";
+import { LinkerdIdentity } from "../components/identity";
+import { LINKERD_NAMESPACE, TRUST_ROOTS_KEY, TRUST_ROOTS_NAME } from "./builders/identity";
+
+export interface ProgramOutputs {
+    readonly linkerd: { channel: string; version: string; charts: Record<string, string> };
+    readonly trustAnchorMode: string;
+    readonly trustAnchorPEM?: pulumi.Output<string>;
+    readonly linkerdConfigTrustAnchorPEM?: pulumi.Output<string | undefined>;
+    readonly trustAnchorInLinkerdConfig?: pulumi.Output<boolean>;
+    readonly verifyCommands: string[];
+}
+
+/** kubectl pinned to the program's kubeconfig and context. */
+export function kubectlCommand(target: KubeTarget, args: string): string {
+    const context = target.context ? ` --context ${target.context}` : "";
+    return `kubectl --kubeconfig ${target.kubeconfigPath}${context} ${args}`;
+}
+
+export function deployPicluster(cfg: PiclusterConfig, target: KubeTarget): ProgramOutputs {
+    const provider = new k8s.Provider("picluster-kubernetes", { kubeconfig: target.kubeconfigPath, context: target.context });
+    const opts: pulumi.ComponentResourceOptions = { providers: [provider] };
+
+    const identity = new LinkerdIdentity("linkerd-identity", { config: cfg }, opts);
+    const controlPlane = new LinkerdControlPlane("linkerd-control-plane", { config: cfg, identity }, opts);
+
+    const charts: Record<string, string> = {};
+    for (const chart of Object.values(cfg.release.charts)) if (chart) charts[chart.name] = chart.version;
+
+    const verifyCommands = [
+        // Guide step 9: the control plane pods run.
+        kubectlCommand(target, `-n ${LINKERD_NAMESPACE} get pod`),
+        // Guide step 10: linkerd-config carries the trust anchor.
+        kubectlCommand(target, `-n ${LINKERD_NAMESPACE} get configmap linkerd-config -o yaml`),
+    ];
+    if (cfg.identity.trustAnchor.mode === "bundle") {
+        verifyCommands.push(kubectlCommand(target, `-n ${LINKERD_NAMESPACE} get configmap ${TRUST_ROOTS_NAME} -o jsonpath="{.data.${TRUST_ROOTS_KEY.replace(".", "\\.")}}"`));
+    }
+
+    return {
+        linkerd: { channel: cfg.release.channel, version: cfg.release.version, charts },
+        trustAnchorMode: cfg.identity.trustAnchor.mode,
+        trustAnchorPEM: identity.trustAnchorPEM,
+        linkerdConfigTrustAnchorPEM: controlPlane.linkerdConfigTrustAnchorPEM,
+        trustAnchorInLinkerdConfig:
+            identity.trustAnchorPEM && controlPlane.linkerdConfigTrustAnchorPEM
+                ? pulumi.all([identity.trustAnchorPEM, controlPlane.linkerdConfigTrustAnchorPEM]).apply(([a, b]) => b !== undefined && a.trim() === b.trim())
+                : undefined,
+        verifyCommands,
+    };
+}

@@ -1,0 +1,175 @@
+/**
+ * The Linkerd release model: from a channel and a version, everything that depends on the version.
+ *
+ * Facts (see docs/linkerd-releases.md for sources):
+ * - Open-source stable releases end at 2.14.10; its charts are linkerd-crds 1.8.0,
+ *   linkerd-control-plane 1.16.11, linkerd-viz 30.12.11 and linkerd-jaeger 30.12.11.
+ * - Since 2.15 only edge releases are open source; tag edge-YY.M.X is chart version 20YY.M.X for
+ *   every chart. Edge releases map onto stable minors by marker releases below.
+ * - `installNamespace` is gone from every chart since 2.12 and must not be passed.
+ * - Native sidecars: 2.15+ (value proxy.nativeSidecar, default true from 2.20); needs Kubernetes 1.29.
+ * - The proxy /shutdown endpoint (linkerd-await --shutdown) is always on before 2.16, off by
+ *   default from 2.16 (value proxy.enableShutdownEndpoint).
+ * - linkerd-jaeger was removed in edge-25.10.1; the last release with it is edge-25.9.4.
+ */
+
+export type Channel = "stable" | "edge";
+
+export interface ChartRef {
+    /** Chart name in the repository. */
+    readonly name: string;
+    /** Chart version (Helm's --version). */
+    readonly version: string;
+}
+
+export interface LinkerdRelease {
+    readonly channel: Channel;
+    /** "2.14.10" or "edge-26.8.3". */
+    readonly version: string;
+    /** The stable minor this release corresponds to (14 for 2.14.x, 20 for edge-26.6.3 and later, ...). */
+    readonly minor: number;
+    readonly charts: {
+        readonly crds: ChartRef;
+        readonly controlPlane: ChartRef;
+        readonly viz: ChartRef;
+        /** Undefined where the release no longer has the extension. */
+        readonly jaeger?: ChartRef;
+    };
+    readonly defaultRepository: string;
+    /** Oldest Kubernetes minor the charts support. */
+    readonly minKubernetesMinor: number;
+    readonly nativeSidecar: {
+        readonly supported: boolean;
+        readonly defaultEnabled: boolean;
+        /** Pod annotation enabling it per workload, where supported. */
+        readonly annotation?: string;
+    };
+    readonly shutdownEndpoint: {
+        /** Whether proxy.enableShutdownEndpoint exists (2.16+). */
+        readonly configurable: boolean;
+        readonly defaultEnabled: boolean;
+    };
+    /** Whether the control plane has native proxy tracing values (proxy.tracing.*, 2.19+). */
+    readonly proxyTracing: boolean;
+}
+
+export const STABLE_REPOSITORY = "https://helm.linkerd.io/stable";
+export const EDGE_REPOSITORY = "https://helm.linkerd.io/edge";
+
+/** Stable releases whose chart versions are known. Only the last open-source stable is offered. */
+const STABLE_CHARTS: Record<string, { crds: string; controlPlane: string; viz: string; jaeger: string }> = {
+    "2.14.10": { crds: "1.8.0", controlPlane: "1.16.11", viz: "30.12.11", jaeger: "30.12.11" },
+};
+export const STABLE_VERSIONS = Object.keys(STABLE_CHARTS);
+
+/** First edge release of each stable minor (https://linkerd.io/releases/). */
+const EDGE_MINOR_MARKERS: readonly (readonly [number, readonly [number, number, number]])[] = [
+    [20, [26, 6, 3]],
+    [19, [25, 10, 7]],
+    [18, [25, 4, 4]],
+    [17, [24, 11, 8]],
+    [16, [24, 8, 2]],
+    [15, [24, 2, 4]],
+];
+const OLDEST_EDGE: readonly [number, number, number] = [24, 2, 4];
+const LAST_EDGE_WITH_JAEGER: readonly [number, number, number] = [25, 9, 4];
+
+export const EDGE_VERSION_PATTERN = /^edge-([0-9]{2})\.([0-9]{1,2})\.([0-9]{1,2})$/;
+
+function compare(a: readonly number[], b: readonly number[]): number {
+    for (let i = 0; i < Math.max(a.length, b.length); i++) {
+        const d = (a[i] ?? 0) - (b[i] ?? 0);
+        if (d !== 0) return d;
+    }
+    return 0;
+}
+
+/** A problem with the release choice, tied to the configuration key that caused it. */
+export class ReleaseError extends Error {
+    constructor(
+        readonly key: "channel" | "version",
+        message: string,
+    ) {
+        super(message);
+    }
+}
+
+function features(minor: number) {
+    return {
+        minKubernetesMinor: minor >= 20 ? 31 : minor >= 15 ? 22 : 21,
+        nativeSidecar: {
+            supported: minor >= 15,
+            defaultEnabled: minor >= 20,
+            annotation:
+                minor >= 20
+                    ? "config.linkerd.io/proxy-enable-native-sidecar"
+                    : minor >= 19
+                      ? "config.beta.linkerd.io/proxy-enable-native-sidecar"
+                      : minor >= 15
+                        ? "config.alpha.linkerd.io/proxy-enable-native-sidecar"
+                        : undefined,
+        },
+        shutdownEndpoint: { configurable: minor >= 16, defaultEnabled: minor < 16 },
+        proxyTracing: minor >= 19,
+    };
+}
+
+/** Resolves a channel and version into a release, or throws a ReleaseError naming the faulty key. */
+export function resolveRelease(channel: Channel, version: string | undefined): LinkerdRelease {
+    if (channel === "stable") {
+        const v = version ?? "2.14.10";
+        const charts = STABLE_CHARTS[v];
+        if (!charts) {
+            throw new ReleaseError(
+                "version",
+                `stable release "${v}" is not supported: expected one of ${STABLE_VERSIONS.map((s) => `"${s}"`).join(", ")} ` +
+                    `(the last open-source stable release); for newer Linkerd use channel "edge" with a version like "edge-26.8.3"`,
+            );
+        }
+        return {
+            channel,
+            version: v,
+            minor: Number(v.split(".")[1]),
+            charts: {
+                crds: { name: "linkerd-crds", version: charts.crds },
+                controlPlane: { name: "linkerd-control-plane", version: charts.controlPlane },
+                viz: { name: "linkerd-viz", version: charts.viz },
+                jaeger: { name: "linkerd-jaeger", version: charts.jaeger },
+            },
+            defaultRepository: STABLE_REPOSITORY,
+            ...features(Number(v.split(".")[1])),
+        };
+    }
+    if (version === undefined) {
+        throw new ReleaseError("version", `required with channel "edge": expected an edge release such as "edge-26.8.3"`);
+    }
+    const match = EDGE_VERSION_PATTERN.exec(version);
+    if (!match) {
+        throw new ReleaseError("version", `"${version}" is not an edge release: expected "edge-YY.M.X", such as "edge-26.8.3"`);
+    }
+    const parts = [Number(match[1]), Number(match[2]), Number(match[3])] as const;
+    if (parts[1] < 1 || parts[1] > 12) {
+        throw new ReleaseError("version", `"${version}" has month ${parts[1]}: expected "edge-YY.M.X" with M from 1 to 12`);
+    }
+    if (compare(parts, OLDEST_EDGE) < 0) {
+        throw new ReleaseError(
+            "version",
+            `"${version}" is older than edge-${OLDEST_EDGE.join(".")} (Linkerd 2.15); for older Linkerd use channel "stable" with "2.14.10"`,
+        );
+    }
+    const minor = EDGE_MINOR_MARKERS.find(([, marker]) => compare(parts, marker) >= 0)![0];
+    const chartVersion = `20${parts[0]}.${parts[1]}.${parts[2]}`;
+    return {
+        channel,
+        version,
+        minor,
+        charts: {
+            crds: { name: "linkerd-crds", version: chartVersion },
+            controlPlane: { name: "linkerd-control-plane", version: chartVersion },
+            viz: { name: "linkerd-viz", version: chartVersion },
+            jaeger: compare(parts, LAST_EDGE_WITH_JAEGER) <= 0 ? { name: "linkerd-jaeger", version: chartVersion } : undefined,
+        },
+        defaultRepository: EDGE_REPOSITORY,
+        ...features(minor),
+    };
+}

@@ -1,0 +1,249 @@
+/**
+ * Offline render: evaluates the program under Pulumi's mocks, without a cluster or the Pulumi CLI,
+ * and records every resource registration as the engine would receive it (type, logical name,
+ * parent, explicit dependsOn, inputs). Secrets are replaced by "[secret]"; values only a cluster
+ * can give are shown as "[unknown: ...]" placeholders.
+ *
+ * Used by `npm run render`, by the tests and by the benchmark.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
+import { PROJECT } from "./config";
+
+export const SECRET_PLACEHOLDER = "[secret]";
+export const UNKNOWN_PLACEHOLDER = "[unknown]";
+
+export interface RenderedResource {
+    readonly type: string;
+    readonly name: string;
+    readonly parent: string | null;
+    readonly dependsOn: string[];
+    readonly inputs: Record<string, unknown>;
+    /** Set for resources the program reads (`.get`) instead of managing. */
+    readonly readId?: string;
+}
+
+export interface StackConfigFile {
+    /** Full keys (`picluster-linkerd:linkerd`) to JSON-or-string values, as the engine passes them. */
+    readonly config: Record<string, string>;
+    readonly secretKeys: string[];
+}
+
+/** A placeholder for a value that only exists once the cluster has run something. */
+export function unknownFromCluster(what: string): string {
+    return `[unknown: ${what}]`;
+}
+
+/**
+ * Reads Pulumi.yaml declared defaults and Pulumi.<stack>.yaml as the engine would hand them to the
+ * program. Encrypted values cannot be read offline: they are passed as a secret placeholder.
+ */
+export function readStackConfigFiles(projectDir: string, stack: string): StackConfigFile {
+    const project = parseYaml(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8")) as {
+        name: string;
+        config?: Record<string, { default?: unknown } | unknown>;
+    };
+    const stackFile = path.join(projectDir, `Pulumi.${stack}.yaml`);
+    if (!fs.existsSync(stackFile)) {
+        throw new Error(`stack file ${stackFile} not found (stack "${stack}"): create it or pass another --stack`);
+    }
+    const stackDoc = (parseYaml(fs.readFileSync(stackFile, "utf8")) ?? {}) as { config?: Record<string, unknown> };
+    const qualify = (key: string) => (key.includes(":") ? key : `${project.name}:${key}`);
+    const config: Record<string, string> = {};
+    const secretKeys: string[] = [];
+    const put = (key: string, value: unknown) => {
+        if (value && typeof value === "object" && !Array.isArray(value) && "secure" in (value as object)) {
+            config[key] = "[secret: encrypted in the stack file]";
+            secretKeys.push(key);
+            return;
+        }
+        config[key] = typeof value === "string" ? value : JSON.stringify(value);
+    };
+    for (const [key, decl] of Object.entries(project.config ?? {})) {
+        if (decl && typeof decl === "object" && "default" in (decl as object)) put(qualify(key), (decl as { default: unknown }).default);
+    }
+    for (const [key, value] of Object.entries(stackDoc.config ?? {})) put(qualify(key), value);
+    return { config, secretKeys };
+}
+
+/** Replaces Pulumi's secret wrappers and unknown sentinels in deserialized inputs. */
+export function scrub(value: unknown): unknown {
+    if (pulumi.runtime.isRpcSecret(value)) return SECRET_PLACEHOLDER;
+    if (value === pulumi.runtime.unknownValue) return UNKNOWN_PLACEHOLDER;
+    if (Array.isArray(value)) return value.map(scrub);
+    if (value && typeof value === "object") {
+        if (pulumi.runtime.specialSigKey in (value as object)) {
+            const sig = (value as Record<string, unknown>)[pulumi.runtime.specialSigKey];
+            if (sig === pulumi.runtime.specialResourceSig) return `[resource ${(value as { urn?: string }).urn ?? ""}]`;
+            if (sig === pulumi.runtime.specialOutputValueSig) {
+                const v = value as { value?: unknown; secret?: boolean };
+                return v.secret ? SECRET_PLACEHOLDER : scrub(v.value);
+            }
+        }
+        const out: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = scrub(v);
+        return out;
+    }
+    return value;
+}
+
+function nameOfUrn(urn: string): string {
+    return urn.slice(urn.lastIndexOf("::") + 2);
+}
+
+/** State the mocks return: inputs, plus what a cluster would add for the few outputs the program reads. */
+function mockState(args: pulumi.runtime.MockResourceArgs, secretKeys: readonly string[]): { id: string; state: Record<string, unknown> } {
+    const inputs = args.inputs as Record<string, any>;
+    if (args.id !== undefined && args.id !== "") {
+        if (args.type === "kubernetes:core/v1:Secret") {
+            const data: Record<string, string> = {};
+            for (const key of secretKeys) {
+                data[key] = Buffer.from(unknownFromCluster(`${key} of Secret ${args.id}, read from the cluster once it exists`)).toString("base64");
+            }
+            return { id: args.id, state: { ...inputs, data } };
+        }
+        if (args.type === "kubernetes:core/v1:ConfigMap") {
+            const text = unknownFromCluster(`ConfigMap ${args.id}, read from the cluster after the install`);
+            return { id: args.id, state: { ...inputs, data: { values: `identityTrustAnchorsPEM: "${text}"\n` } } };
+        }
+        return { id: args.id, state: inputs };
+    }
+    const state: Record<string, unknown> = { ...inputs };
+    if (args.type === "kubernetes:helm.sh/v3:Release") {
+        state.status = { name: inputs.name, namespace: inputs.namespace, status: "deployed", version: inputs.version ?? "local" };
+    }
+    const ns = inputs.metadata?.namespace;
+    return { id: ns ? `${ns}/${inputs.metadata?.name ?? args.name}` : `${inputs.metadata?.name ?? args.name}`, state };
+}
+
+export interface RenderResult {
+    readonly resources: RenderedResource[];
+    readonly outputs: Record<string, unknown>;
+}
+
+/**
+ * Runs `programPath` (a module that registers resources when loaded, like index.ts) under mocks
+ * with the given configuration. Throws the program's error (e.g. a ConfigError) unchanged.
+ * Only one render may run in a process at a time (Pulumi's runtime state is global).
+ */
+export async function renderProgram(programPath: string, stackConfig: StackConfigFile, stack = "picluster"): Promise<RenderResult> {
+    pulumi.runtime.setAllConfig(stackConfig.config, stackConfig.secretKeys);
+    // Keys a read Secret answers with: the usual certificate keys and the configured trust-anchor key.
+    const secretKeys = new Set(["ca.crt", "tls.crt", "tls.key"]);
+    try {
+        const identity = JSON.parse(stackConfig.config[`${PROJECT}:identity`] ?? "{}");
+        if (typeof identity?.trustAnchor?.secret?.key === "string") secretKeys.add(identity.trustAnchor.secret.key);
+    } catch {
+        // Invalid JSON is reported by the program's own validation.
+    }
+    await pulumi.runtime.setMocks(
+        {
+            newResource: (args) => mockState(args, [...secretKeys]),
+            call: (args) => args.inputs,
+        },
+        PROJECT,
+        stack,
+        false,
+    );
+    const resources: RenderedResource[] = [];
+    // Explicit dependsOn as the program wrote it, captured client-side by a stack transformation
+    // (the engine only receives the union of explicit and implicit dependencies).
+    const explicitDependsOn = new Map<string, string[]>();
+    const monitor = (pulumi.runtime as any).getMonitor();
+    const record = (req: any, read: boolean) => {
+        const inputs = scrub(pulumi.runtime.deserializeProperties(read ? req.getProperties() : req.getObject())) as Record<string, unknown>;
+        const parent = req.getParent() ? nameOfUrn(req.getParent()) : null;
+        resources.push({
+            type: req.getType(),
+            name: req.getName(),
+            parent: parent && req.getParent().includes("::pulumi:pulumi:Stack::") ? null : parent,
+            dependsOn: explicitDependsOn.get(`${req.getType()}::${req.getName()}`) ?? [],
+            inputs,
+            ...(read ? { readId: req.getId() } : {}),
+        });
+    };
+    const registerResource = monitor.registerResource.bind(monitor);
+    const readResource = monitor.readResource.bind(monitor);
+    monitor.registerResource = (req: any, callback: any) => {
+        // The root Stack resource is the engine's, not the program's.
+        if (req.getType() !== "pulumi:pulumi:Stack") record(req, false);
+        return registerResource(req, callback);
+    };
+    monitor.readResource = (req: any, callback: any) => {
+        record(req, true);
+        return readResource(req, callback);
+    };
+    // Stack outputs as the engine receives them: secret outputs still wrapped, so they scrub to "[secret]".
+    let stackOutputs: Record<string, unknown> = {};
+    const registerResourceOutputs = monitor.registerResourceOutputs.bind(monitor);
+    monitor.registerResourceOutputs = (req: any, callback: any) => {
+        if (req.getUrn().includes("::pulumi:pulumi:Stack::")) {
+            stackOutputs = scrub(pulumi.runtime.deserializeProperties(req.getOutputs())) as Record<string, unknown>;
+        }
+        return registerResourceOutputs(req, callback);
+    };
+
+    const resolved = path.resolve(programPath);
+    delete require.cache[require.resolve(resolved)];
+    await pulumi.runtime.runInPulumiStack(async () => {
+        pulumi.runtime.registerStackTransformation((args) => {
+            const deps = args.opts.dependsOn;
+            const list = deps === undefined ? [] : Array.isArray(deps) ? deps : [deps];
+            explicitDependsOn.set(
+                `${args.type}::${args.name}`,
+                list.map((d) => String((d as any)?.__name ?? "[computed]")),
+            );
+            return undefined;
+        });
+        return require(resolved) as Record<string, unknown>;
+    });
+    await (pulumi.runtime as any).waitForRPCs();
+    const { __esModule, ...outputs } = stackOutputs;
+    void __esModule;
+    return { resources, outputs };
+}
+
+const MANIFEST_EXCLUDED = new Set(["kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart"]);
+
+/** Kubernetes objects the program creates or patches, as they would be applied. */
+export function kubernetesObjects(resources: readonly RenderedResource[]): { resource: RenderedResource; object: Record<string, unknown> }[] {
+    return resources
+        .filter((r) => r.type.startsWith("kubernetes:") && !r.readId && !MANIFEST_EXCLUDED.has(r.type) && typeof r.inputs.kind === "string")
+        .map((resource) => ({ resource, object: resource.inputs }));
+}
+
+/** Helm releases' values by release name. */
+export function releaseValues(resources: readonly RenderedResource[]): Map<string, unknown> {
+    const out = new Map<string, unknown>();
+    for (const r of resources) {
+        if (r.type === "kubernetes:helm.sh/v3:Release") out.set(String(r.inputs.name ?? r.name), r.inputs.values ?? {});
+    }
+    return out;
+}
+
+/** Writes resources.json, outputs.json, manifests/<logical name>.yaml and values/<release>.yaml. */
+export function writeRender(outDir: string, result: RenderResult): void {
+    fs.rmSync(path.join(outDir, "manifests"), { recursive: true, force: true });
+    fs.rmSync(path.join(outDir, "values"), { recursive: true, force: true });
+    fs.mkdirSync(path.join(outDir, "manifests"), { recursive: true });
+    fs.mkdirSync(path.join(outDir, "values"), { recursive: true });
+    fs.writeFileSync(path.join(outDir, "resources.json"), JSON.stringify(result.resources, null, 2) + "\n");
+    fs.writeFileSync(path.join(outDir, "outputs.json"), JSON.stringify(result.outputs, null, 2) + "\n");
+    for (const { resource, object } of kubernetesObjects(result.resources)) {
+        fs.writeFileSync(path.join(outDir, "manifests", `${resource.name}.yaml`), stringifyYaml(object));
+    }
+    for (const [name, values] of releaseValues(result.resources)) {
+        fs.writeFileSync(path.join(outDir, "values", `${name}.yaml`), stringifyYaml(values));
+    }
+}
+
+/** A short table: one row per resource. */
+export function summaryTable(resources: readonly RenderedResource[]): string {
+    const rows = resources.map((r) => [r.name, r.type, r.parent ?? "-", r.readId ? "(read)" : r.dependsOn.join(", ") || "-"]);
+    const header = ["NAME", "TYPE", "PARENT", "DEPENDS ON"];
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+    const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join("  ");
+    return [line(header), ...rows.map(line), `${resources.length} resources`].join("\n");
+}

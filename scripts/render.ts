@@ -1,0 +1,37 @@
+/**
+ * npm run render -- --stack picluster --out <dir>
+ *
+ * Evaluates the program with Pulumi's mocks (no cluster, no Pulumi CLI) and writes
+ * <dir>/resources.json, <dir>/outputs.json, <dir>/manifests/ and <dir>/values/, then prints a summary.
+ * Exits 1 with the program's error (for example an invalid configuration), writing nothing.
+ */
+import * as path from "path";
+import { parseArgs } from "util";
+import { readStackConfigFiles, renderProgram, summaryTable, writeRender } from "../lib/render";
+
+async function main(): Promise<number> {
+    const { values } = parseArgs({
+        options: {
+            stack: { type: "string", default: "picluster" },
+            out: { type: "string", default: "out" },
+            project: { type: "string", default: path.resolve(__dirname, "..") },
+            quiet: { type: "boolean", default: false },
+        },
+        strict: true,
+    });
+    const projectDir = path.resolve(values.project!);
+    const result = await renderProgram(path.join(projectDir, "index.ts"), readStackConfigFiles(projectDir, values.stack!), values.stack);
+    const outDir = path.resolve(values.out!);
+    writeRender(outDir, result);
+    if (!values.quiet) console.log(summaryTable(result.resources));
+    console.log(`rendered stack "${values.stack}" to ${outDir}`);
+    return 0;
+}
+
+main().then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+        console.error(`render failed: ${err instanceof Error ? err.message : String(err)}`);
+        process.exit(1);
+    },
+);
