@@ -1,0 +1,118 @@
+/**
+ * Facts about the Linkerd release in use that change what the Job rule accepts
+ * (see /work/shared/FACTS.md, "Linkerd versions and charts").
+ *
+ * - The proxy's /shutdown admin endpoint (used by `linkerd-await --shutdown`) is always on up to 2.15 and
+ *   off by default from 2.16 (`proxy.enableShutdownEndpoint`, or the pod annotation
+ *   `config.linkerd.io/proxy-admin-shutdown: enabled`).
+ * - Native sidecars exist from 2.15 (`proxy.nativeSidecar`, default false until 2.19, true from 2.20). The
+ *   per-pod annotation is `config.alpha.linkerd.io/proxy-enable-native-sidecar` (2.15+),
+ *   `config.beta.linkerd.io/…` (2.19+) and `config.linkerd.io/…` (2.20+).
+ */
+
+export interface LinkerdVersion {
+  major: number;
+  minor: number;
+  /** How it was written, for messages (e.g. "stable-2.14.10", "edge-24.8.2"). */
+  label: string;
+}
+
+export interface ReleaseFacts {
+  version: LinkerdVersion;
+  /** The proxy's /shutdown endpoint is enabled for every pod (release default). */
+  shutdownEndpointEnabled: boolean;
+  /** Native sidecars are supported at all (2.15+). */
+  nativeSidecarSupported: boolean;
+  /** The release runs every proxy as a native sidecar (proxy.nativeSidecar). */
+  nativeSidecarDefault: boolean;
+  /** Where these facts came from, for messages. */
+  source: string;
+}
+
+export const SHUTDOWN_ANNOTATION = "config.linkerd.io/proxy-admin-shutdown";
+export const NATIVE_SIDECAR_ANNOTATIONS = {
+  alpha: "config.alpha.linkerd.io/proxy-enable-native-sidecar",
+  beta: "config.beta.linkerd.io/proxy-enable-native-sidecar",
+  ga: "config.linkerd.io/proxy-enable-native-sidecar",
+} as const;
+
+/** Edge release markers: first edge tag of each 2.x line (FACTS.md). [yy, month, x] */
+const EDGE_MARKERS: [number, [number, number, number]][] = [
+  [20, [26, 6, 3]],
+  [19, [25, 10, 7]],
+  [18, [25, 4, 4]],
+  [17, [24, 11, 8]],
+  [16, [24, 8, 2]],
+  [15, [24, 2, 4]],
+];
+
+function cmp3(a: number[], b: number[]): number {
+  for (let i = 0; i < 3; i++) if (a[i] !== b[i]) return a[i] - b[i];
+  return 0;
+}
+
+function edgeToMinor(yy: number, m: number, x: number): number {
+  for (const [minor, marker] of EDGE_MARKERS) if (cmp3([yy, m, x], marker) >= 0) return minor;
+  return 14; // edge releases before 2.15 behave like the 2.14 line for these facts
+}
+
+/**
+ * Parse a Linkerd version as users write it: "2.14", "2.16.1", "stable-2.14.10", "edge-24.8.2",
+ * a linkerd-control-plane chart version ("1.16.11" = stable 2.14, "2024.8.2" = edge-24.8.2), or
+ * "enterprise-2.16.0". Returns undefined if it cannot be understood.
+ */
+export function parseLinkerdVersion(input: string): LinkerdVersion | undefined {
+  const s = input.trim().replace(/^v/, "");
+  let m = /^(?:stable-|enterprise-)?2\.(\d+)(?:\.\d+)?$/.exec(s);
+  if (m) return { major: 2, minor: Number(m[1]), label: input.trim() };
+  m = /^edge-(\d{2})\.(\d{1,2})\.(\d+)$/.exec(s);
+  if (m) return { major: 2, minor: edgeToMinor(Number(m[1]), Number(m[2]), Number(m[3])), label: input.trim() };
+  m = /^(20\d{2})\.(\d{1,2})\.(\d+)$/.exec(s); // edge chart version YYYY.M.X
+  if (m) {
+    const yy = Number(m[1]) - 2000;
+    return { major: 2, minor: edgeToMinor(yy, Number(m[2]), Number(m[3])), label: `edge-${yy}.${m[2]}.${m[3]} (chart ${s})` };
+  }
+  m = /^1\.(\d+)\.(\d+)$/.exec(s); // stable linkerd-control-plane charts: 1.16.x = 2.14, 1.12.x = 2.13, 1.9.x = 2.12
+  if (m) {
+    const chartMinor = Number(m[1]);
+    const minor = chartMinor >= 16 ? 14 : chartMinor >= 12 ? 13 : 12;
+    return { major: 2, minor, label: `2.${minor} (chart ${s})` };
+  }
+  return undefined;
+}
+
+export interface ReleaseOverrides {
+  linkerdVersion?: string;
+  shutdownEndpointEnabled?: boolean;
+  nativeSidecar?: boolean;
+}
+
+/** What the guide installs: the last open-source stable release. */
+export const DEFAULT_LINKERD_VERSION = "stable-2.14.10";
+
+export function releaseFacts(o: ReleaseOverrides = {}, source = "pack config"): ReleaseFacts {
+  const raw = o.linkerdVersion ?? DEFAULT_LINKERD_VERSION;
+  const version = parseLinkerdVersion(raw);
+  if (!version) throw new Error(`unrecognised Linkerd version "${raw}" (use e.g. "2.14", "stable-2.14.10", "edge-24.8.2")`);
+  const nativeSidecarSupported = version.minor >= 15;
+  return {
+    version,
+    shutdownEndpointEnabled: version.minor < 16 ? true : o.shutdownEndpointEnabled ?? false,
+    nativeSidecarSupported,
+    nativeSidecarDefault: nativeSidecarSupported && (o.nativeSidecar ?? version.minor >= 20),
+    source: o.linkerdVersion === undefined ? `default release ${DEFAULT_LINKERD_VERSION} (${source})` : source,
+  };
+}
+
+/** The native-sidecar pod annotations this release understands, newest first. */
+export function nativeSidecarAnnotations(v: LinkerdVersion): string[] {
+  const out: string[] = [];
+  if (v.minor >= 20) out.push(NATIVE_SIDECAR_ANNOTATIONS.ga);
+  if (v.minor >= 19) out.push(NATIVE_SIDECAR_ANNOTATIONS.beta);
+  if (v.minor >= 15) out.push(NATIVE_SIDECAR_ANNOTATIONS.alpha);
+  return out;
+}
+
+export function describeRelease(r: ReleaseFacts): string {
+  return `Linkerd ${r.version.label}`;
+}
