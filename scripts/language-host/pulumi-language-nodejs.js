@@ -1,0 +1,167 @@
+#!/usr/bin/env node
+// Minimal stand-in for Pulumi's Node.js language host (pulumi-language-nodejs).
+//
+// Why it exists: the real host is the Go module
+// github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3, which is untagged and which the
+// Go module proxy reachable from our machines refuses to serve ("module path not permitted"). The
+// Pulumi CLI only needs a gRPC server implementing pulumirpc.LanguageRuntime that runs the program
+// with @pulumi/pulumi's own `cmd/run` entry point, so this file implements the parts `pulumi
+// preview/up/destroy` use, on top of the gRPC stubs that @pulumi/pulumi already ships.
+//
+// scripts/toolchain.ts installs it as `pulumi-language-nodejs` in the toolchain bin dir when the
+// real host cannot be built. It is resolved from this repository's node_modules and must run under
+// Node >= 22 (the toolchain wrapper uses node_modules/.bin/node).
+"use strict";
+
+const path = require("path");
+const fs = require("fs");
+const { spawn } = require("child_process");
+
+const grpc = require("@grpc/grpc-js");
+const langproto = require("@pulumi/pulumi/proto/language_pb.js");
+const langrpc = require("@pulumi/pulumi/proto/language_grpc_pb.js");
+const pluginproto = require("@pulumi/pulumi/proto/plugin_pb.js");
+const emptyproto = require("google-protobuf/google/protobuf/empty_pb.js");
+
+const HOST_VERSION = (() => {
+    try {
+        return require("@pulumi/pulumi/package.json").version;
+    } catch {
+        return "3.0.0";
+    }
+})();
+
+// The CLI starts us as: pulumi-language-nodejs [-flags...] <engine address>
+const argv = process.argv.slice(2);
+const positional = argv.filter((a) => !a.startsWith("-"));
+const engineAddress = positional[positional.length - 1] || "";
+const tracingFlag = argv.find((a) => a.startsWith("-tracing=") || a.startsWith("--tracing="));
+const tracing = tracingFlag ? tracingFlag.split("=").slice(1).join("=") : "";
+
+let programDirectory = process.cwd();
+let rootDirectory = process.cwd();
+const running = new Set();
+
+function unimplemented(name) {
+    return (_call, callback) => callback({ code: grpc.status.UNIMPLEMENTED, details: `${name} is not implemented by this host` });
+}
+
+function runScriptFor(dir) {
+    // Prefer the program's own @pulumi/pulumi (as the real host does), fall back to ours.
+    for (const base of [dir, rootDirectory, __dirname]) {
+        try {
+            return require.resolve("@pulumi/pulumi/cmd/run", { paths: [base] });
+        } catch {
+            /* try the next one */
+        }
+    }
+    throw new Error(`cannot find @pulumi/pulumi/cmd/run from ${dir}: run npm install in the project`);
+}
+
+function run(call, callback) {
+    const req = call.request;
+    const info = req.getInfo && req.getInfo();
+    const pwd = req.getPwd() || (info && info.getProgramDirectory && info.getProgramDirectory()) || programDirectory;
+    const root = (info && info.getRootDirectory && info.getRootDirectory()) || rootDirectory;
+    const program = (info && info.getEntryPoint && info.getEntryPoint()) || req.getProgram() || ".";
+
+    const config = {};
+    req.getConfigMap().forEach((v, k) => {
+        config[k] = v;
+    });
+    const env = {
+        ...process.env,
+        PULUMI_CONFIG: JSON.stringify(config),
+        PULUMI_CONFIG_SECRET_KEYS: JSON.stringify(req.getConfigsecretkeysList()),
+    };
+    if (env.PULUMI_NODEJS_TYPESCRIPT === undefined) {
+        env.PULUMI_NODEJS_TYPESCRIPT = "true";
+    }
+
+    let runScript;
+    try {
+        runScript = runScriptFor(pwd);
+    } catch (err) {
+        callback(null, new langproto.RunResponse().setError(String(err.message || err)));
+        return;
+    }
+    const args = [runScript, `--monitor=${req.getMonitorAddress()}`];
+    if (engineAddress) args.push(`--engine=${engineAddress}`);
+    if (req.getProject()) args.push(`--project=${req.getProject()}`);
+    if (req.getStack()) args.push(`--stack=${req.getStack()}`);
+    if (req.getOrganization()) args.push(`--organization=${req.getOrganization()}`);
+    args.push(`--pwd=${pwd}`);
+    args.push(`--root-directory=${root}`);
+    if (req.getDryrun()) args.push("--dry-run");
+    if (req.getParallel() > 0) args.push(`--parallel=${req.getParallel()}`);
+    if (tracing) args.push(`--tracing=${tracing}`);
+    args.push(program, ...req.getArgsList());
+
+    const child = spawn(process.execPath, args, { cwd: pwd, env, stdio: ["ignore", "inherit", "inherit"] });
+    running.add(child);
+    child.on("error", (err) => {
+        running.delete(child);
+        callback(null, new langproto.RunResponse().setError(`failed to start node: ${err.message}`));
+    });
+    child.on("exit", (code, signal) => {
+        running.delete(child);
+        const res = new langproto.RunResponse();
+        if (code === 32) {
+            // The program already reported its error through the engine.
+            res.setBail(true);
+        } else if (code !== 0) {
+            res.setError(signal ? `Program exited with signal ${signal}` : `Program exited with non-zero exit code: ${code}`);
+        }
+        callback(null, res);
+    });
+}
+
+const impl = {
+    handshake: (call, callback) => {
+        const req = call.request;
+        if (req.getProgramDirectory && req.getProgramDirectory()) programDirectory = req.getProgramDirectory();
+        if (req.getRootDirectory && req.getRootDirectory()) rootDirectory = req.getRootDirectory();
+        callback(null, new langproto.LanguageHandshakeResponse());
+    },
+    getPluginInfo: (_call, callback) => callback(null, new pluginproto.PluginInfo().setVersion(HOST_VERSION)),
+    getRequiredPlugins: (_call, callback) => callback(null, new langproto.GetRequiredPluginsResponse()),
+    getRequiredPackages: (_call, callback) => callback(null, new langproto.GetRequiredPackagesResponse()),
+    getProgramDependencies: (_call, callback) => callback(null, new langproto.GetProgramDependenciesResponse()),
+    about: (_call, callback) =>
+        callback(null, new langproto.AboutResponse().setExecutable(process.execPath).setVersion(process.version)),
+    run,
+    installDependencies: (call) => call.end(),
+    runtimeOptionsPrompts: (_call, callback) => callback(null, new langproto.RuntimeOptionsResponse()),
+    cancel: (_call, callback) => {
+        for (const child of running) child.kill("SIGINT");
+        callback(null, new emptyproto.Empty());
+    },
+    generateProgram: unimplemented("GenerateProgram"),
+    generateProject: unimplemented("GenerateProject"),
+    generatePackage: unimplemented("GeneratePackage"),
+    pack: unimplemented("Pack"),
+    link: unimplemented("Link"),
+    template: unimplemented("Template"),
+    runPlugin: (call) => call.destroy({ code: grpc.status.UNIMPLEMENTED, details: "RunPlugin is not implemented by this host" }),
+};
+
+const server = new grpc.Server({ "grpc.max_receive_message_length": 400 * 1024 * 1024 });
+server.addService(langrpc.LanguageRuntimeService, impl);
+server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, port) => {
+    if (err) {
+        console.error(`pulumi-language-nodejs: ${err.message}`);
+        process.exit(1);
+    }
+    // The CLI reads the port from the first line of stdout.
+    process.stdout.write(`${port}\n`);
+});
+
+for (const sig of ["SIGINT", "SIGTERM"]) {
+    process.on(sig, () => {
+        for (const child of running) child.kill(sig);
+        server.forceShutdown();
+        process.exit(0);
+    });
+}
+void fs;
+void path;
