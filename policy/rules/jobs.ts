@@ -14,7 +14,7 @@
 import { RuleContext } from "./context";
 import { injectionFor } from "./injection";
 import { INJECT_ANNOTATION, Obj, annotation, containers, get, namespaceOf, podTemplate, str, templateAnnotationPath } from "./k8s";
-import { SHUTDOWN_ANNOTATION, describeRelease, nativeSidecarAnnotations, NATIVE_SIDECAR_ANNOTATIONS } from "./release";
+import { SHUTDOWN_ANNOTATION, describeRelease, nativeSidecarAnnotations, NATIVE_SIDECAR_ANNOTATIONS, releaseNote } from "./release";
 import { Rule } from "./types";
 
 export const JOB_RULE = "linkerd-job-must-complete";
@@ -94,7 +94,7 @@ function jobCheck(o: Obj, ctx: RuleContext): string[] {
     if (shutdownOn) return [];
     return [
       `${o.kind} pods get the Linkerd proxy because ${inj.reason}. Its containers run \`linkerd-await --shutdown\`, but ` +
-        `the proxy's /shutdown endpoint is off by default since Linkerd 2.16 (${describeRelease(rel)}, ${rel.source}), so the proxy ` +
+        `the proxy's /shutdown endpoint is off by default since Linkerd 2.16 (${releaseNote(rel)}), so the proxy ` +
         `never exits and the ${o.kind} never completes. Fix: add the annotation \`${SHUTDOWN_ANNOTATION}: enabled\` at ${where}, ` +
         `or set the control-plane value proxy.enableShutdownEndpoint=true.${nativeNote}`,
     ];
@@ -114,7 +114,7 @@ function jobCheck(o: Obj, ctx: RuleContext): string[] {
   return [
     `${o.kind} pods get the Linkerd proxy because ${inj.reason}; the proxy keeps running after the job's containers exit, ` +
       `so the ${o.kind} never completes (guide: "Problems with Kubernetes Jobs and implicit annotation"). ` +
-      `Fix: ${fix}; or ${alternatives.join("; or ")} (${describeRelease(rel)}, ${rel.source}).${nativeNote}`,
+      `Fix: ${fix}; or ${alternatives.join("; or ")} (${releaseNote(rel)}).${nativeNote}`,
   ];
 }
 

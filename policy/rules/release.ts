@@ -100,7 +100,7 @@ export function releaseFacts(o: ReleaseOverrides = {}, source = "pack config"): 
     shutdownEndpointEnabled: version.minor < 16 ? true : o.shutdownEndpointEnabled ?? false,
     nativeSidecarSupported,
     nativeSidecarDefault: nativeSidecarSupported && (o.nativeSidecar ?? version.minor >= 20),
-    source: o.linkerdVersion === undefined ? `default release ${DEFAULT_LINKERD_VERSION} (${source})` : source,
+    source: o.linkerdVersion === undefined ? `the guide's release, assumed because no version is configured in ${source}` : `from ${source}`,
   };
 }
 
@@ -115,4 +115,9 @@ export function nativeSidecarAnnotations(v: LinkerdVersion): string[] {
 
 export function describeRelease(r: ReleaseFacts): string {
   return `Linkerd ${r.version.label}`;
+}
+
+/** "Linkerd 2.16 (from pack config)", for the end of messages. */
+export function releaseNote(r: ReleaseFacts): string {
+  return `Linkerd ${r.version.label}: ${r.source}`;
 }
