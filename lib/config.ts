@@ -303,9 +303,6 @@ export function configKeyPath(path: readonly PropertyKey[]): string {
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
-    if (issue.code === "unrecognized_keys") {
-        return `unknown key${issue.keys.length > 1 ? "s" : ""} ${issue.keys.map((k) => `"${k}"`).join(", ")} (check the spelling; README lists every key)`;
-    }
     if (issue.code === "invalid_value" && "values" in issue) {
         return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
     }
@@ -333,7 +330,14 @@ export function parseConfig(raw: RawConfig): ParsedConfig {
     const result = configSchema.safeParse(raw.values);
     if (!result.success) {
         for (const issue of result.error.issues) {
-            problems.push({ key: configKeyPath(issue.path), message: describeIssue(issue) });
+            if (issue.code === "unrecognized_keys") {
+                // One problem per misspelt key, at its own full path.
+                for (const key of issue.keys) {
+                    problems.push({ key: configKeyPath([...issue.path, key]), message: "unknown key (check the spelling; README lists every key)" });
+                }
+            } else {
+                problems.push({ key: configKeyPath(issue.path), message: describeIssue(issue) });
+            }
         }
     }
     if (problems.length > 0 || !result.success) throw new ConfigError(problems);

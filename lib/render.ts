@@ -40,12 +40,11 @@ export function unknownFromCluster(what: string): string {
  * Reads Pulumi.yaml declared defaults and Pulumi.<stack>.yaml as the engine would hand them to the
  * program. Encrypted values cannot be read offline: they are passed as a secret placeholder.
  */
-export function readStackConfigFiles(projectDir: string, stack: string): StackConfigFile {
+export function readStackConfigFiles(projectDir: string, stack: string, stackFile = path.join(projectDir, `Pulumi.${stack}.yaml`)): StackConfigFile {
     const project = parseYaml(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8")) as {
         name: string;
         config?: Record<string, { default?: unknown } | unknown>;
     };
-    const stackFile = path.join(projectDir, `Pulumi.${stack}.yaml`);
     if (!fs.existsSync(stackFile)) {
         throw new Error(`stack file ${stackFile} not found (stack "${stack}"): create it or pass another --stack`);
     }
@@ -124,11 +123,17 @@ export interface RenderResult {
 }
 
 /**
- * Runs `programPath` (a module that registers resources when loaded, like index.ts) under mocks
+ * Runs the program exported by `programPath` (index.ts) under mocks
  * with the given configuration. Throws the program's error (e.g. a ConfigError) unchanged.
  * Only one render may run in a process at a time (Pulumi's runtime state is global).
  */
-export async function renderProgram(programPath: string, stackConfig: StackConfigFile, stack = "picluster"): Promise<RenderResult> {
+export async function renderProgram(
+    programPath: string,
+    stackConfig: StackConfigFile,
+    stack = "picluster",
+    /** Receives every registration as it happens, also when the program then fails. */
+    resources: RenderedResource[] = [],
+): Promise<RenderResult> {
     pulumi.runtime.setAllConfig(stackConfig.config, stackConfig.secretKeys);
     // Keys a read Secret answers with: the usual certificate keys and the configured trust-anchor key.
     const secretKeys = new Set(["ca.crt", "tls.crt", "tls.key"]);
@@ -147,7 +152,6 @@ export async function renderProgram(programPath: string, stackConfig: StackConfi
         stack,
         false,
     );
-    const resources: RenderedResource[] = [];
     // Explicit dependsOn as the program wrote it, captured client-side by a stack transformation
     // (the engine only receives the union of explicit and implicit dependencies).
     const explicitDependsOn = new Map<string, string[]>();
@@ -185,8 +189,12 @@ export async function renderProgram(programPath: string, stackConfig: StackConfi
         return registerResourceOutputs(req, callback);
     };
 
-    const resolved = path.resolve(programPath);
-    delete require.cache[require.resolve(resolved)];
+    // The program module exports its body as a function (Pulumi's `export = async () => {...}`
+    // form), so every render runs it afresh whatever the module cache holds.
+    const program = require(path.resolve(programPath)) as unknown;
+    const run = typeof program === "function" ? program : (program as { default?: unknown }).default;
+    if (typeof run !== "function") throw new Error(`${programPath} must export the program as a function`);
+    let programError: unknown;
     await pulumi.runtime.runInPulumiStack(async () => {
         pulumi.runtime.registerStackTransformation((args) => {
             const deps = args.opts.dependsOn;
@@ -197,11 +205,16 @@ export async function renderProgram(programPath: string, stackConfig: StackConfi
             );
             return undefined;
         });
-        return require(resolved) as Record<string, unknown>;
+        try {
+            return (await run()) as Record<string, unknown>;
+        } catch (e) {
+            programError = e;
+            return {};
+        }
     });
     await (pulumi.runtime as any).waitForRPCs();
-    const { __esModule, ...outputs } = stackOutputs;
-    void __esModule;
+    if (programError !== undefined) throw programError;
+    const outputs = stackOutputs;
     return { resources, outputs };
 }
 

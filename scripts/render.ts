@@ -1,5 +1,5 @@
 /**
- * npm run render -- --stack picluster --out <dir>
+ * npm run render -- --stack picluster --out <dir> [--stack-file <Pulumi.<stack>.yaml elsewhere>]
  *
  * Evaluates the program with Pulumi's mocks (no cluster, no Pulumi CLI) and writes
  * <dir>/resources.json, <dir>/outputs.json, <dir>/manifests/ and <dir>/values/, then prints a summary.
@@ -15,12 +15,14 @@ async function main(): Promise<number> {
             stack: { type: "string", default: "picluster" },
             out: { type: "string", default: "out" },
             project: { type: "string", default: path.resolve(__dirname, "..") },
+            /** A stack file elsewhere (default: <project>/Pulumi.<stack>.yaml). */
+            "stack-file": { type: "string" },
             quiet: { type: "boolean", default: false },
         },
         strict: true,
     });
     const projectDir = path.resolve(values.project!);
-    const result = await renderProgram(path.join(projectDir, "index.ts"), readStackConfigFiles(projectDir, values.stack!), values.stack);
+    const result = await renderProgram(path.join(projectDir, "index.ts"), readStackConfigFiles(projectDir, values.stack!, values["stack-file"] && path.resolve(values["stack-file"])), values.stack);
     const outDir = path.resolve(values.out!);
     writeRender(outDir, result);
     if (!values.quiet) console.log(summaryTable(result.resources));

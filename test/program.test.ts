@@ -1,0 +1,143 @@
+import { ConfigError } from "../lib/config";
+import { byName, renderWith } from "./support/render";
+import { validateObject } from "./support/k8sSchemas";
+import { RenderedResource, kubernetesObjects } from "../lib/render";
+
+const RELEASE = "kubernetes:helm.sh/v3:Release";
+const CERT = "kubernetes:cert-manager.io/v1:Certificate";
+const BUNDLE = "kubernetes:trust.cert-manager.io/v1alpha1:Bundle";
+
+const identityOnly = (identity: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+    kubernetes: { kubeconfig: "/tmp/picluster-test-kubeconfig", context: "picluster" },
+    identity,
+    ...extra,
+});
+
+describe("mode pem (guide steps 3-8)", () => {
+    let result: Awaited<ReturnType<typeof renderWith>>;
+    beforeAll(async () => {
+        result = await renderWith(identityOnly({ trustAnchor: { mode: "pem", source: "issuerSecret" } }));
+    });
+
+    test("the components own their children", () => {
+        const r = result.resources;
+        expect(byName(r, "kubernetes:core/v1:Namespace", "linkerd-namespace").parent).toBe("linkerd-identity");
+        expect(byName(r, CERT, "linkerd-identity-issuer").parent).toBe("linkerd-identity");
+        expect(byName(r, RELEASE, "linkerd-crds").parent).toBe("linkerd-control-plane");
+        expect(byName(r, RELEASE, "linkerd-control-plane").parent).toBe("linkerd-control-plane");
+    });
+
+    test("order: namespace -> Certificate -> CRDs -> control plane, by explicit dependsOn", () => {
+        const r = result.resources;
+        expect(byName(r, CERT, "linkerd-identity-issuer").dependsOn).toEqual(["linkerd-namespace"]);
+        expect(byName(r, RELEASE, "linkerd-crds").dependsOn).toEqual(["linkerd-namespace"]);
+        expect(byName(r, RELEASE, "linkerd-control-plane").dependsOn).toEqual(["linkerd-crds", "linkerd-namespace", "linkerd-identity-issuer"]);
+        const names = r.map((x) => x.name);
+        expect(names.indexOf("linkerd-namespace")).toBeLessThan(names.indexOf("linkerd-identity-issuer"));
+    });
+
+    test("the trust anchor is read from the issued Secret, after the Certificate", () => {
+        const read = byName(result.resources, "kubernetes:core/v1:Secret", "linkerd-trust-anchor-source");
+        expect(read.readId).toBe("linkerd/linkerd-identity-issuer");
+        expect(read.dependsOn).toEqual(["linkerd-identity-issuer"]);
+        const values = byName(result.resources, RELEASE, "linkerd-control-plane").inputs.values as any;
+        expect(values.identityTrustAnchorsPEM).toMatch(/^\[unknown: ca\.crt of Secret linkerd\/linkerd-identity-issuer/);
+        expect(values.identity).toEqual({ issuer: { scheme: "kubernetes.io/tls" } });
+        expect(values).not.toHaveProperty("installNamespace");
+    });
+
+    test("releases are named, namespaced and pinned to the stable charts", () => {
+        expect(byName(result.resources, RELEASE, "linkerd-crds").inputs).toMatchObject({
+            name: "linkerd-crds",
+            namespace: "linkerd",
+            chart: "linkerd-crds",
+            version: "1.8.0",
+            repositoryOpts: { repo: "https://helm.linkerd.io/stable" },
+        });
+        expect(byName(result.resources, RELEASE, "linkerd-control-plane").inputs).toMatchObject({ name: "linkerd-control-plane", version: "1.16.11" });
+    });
+
+    test("the provider is pinned to the configured kubeconfig and context", () => {
+        expect(byName(result.resources, "pulumi:providers:kubernetes", "picluster-kubernetes").inputs).toMatchObject({
+            kubeconfig: "/tmp/picluster-test-kubeconfig",
+            context: "picluster",
+        });
+    });
+
+    test("guide step 10 is checkable: linkerd-config is read back after the install", () => {
+        const read = byName(result.resources, "kubernetes:core/v1:ConfigMap", "linkerd-config");
+        expect(read.readId).toBe("linkerd/linkerd-config");
+        expect(read.dependsOn).toEqual(["linkerd-control-plane"]);
+        expect(result.outputs.verifyCommands).toContain(
+            "kubectl --kubeconfig /tmp/picluster-test-kubeconfig --context picluster -n linkerd get configmap linkerd-config -o yaml",
+        );
+    });
+
+    test("every Kubernetes object passes its schema", () => {
+        const objects = kubernetesObjects(result.resources);
+        expect(objects.length).toBeGreaterThan(0);
+        for (const { resource, object } of objects) expect({ name: resource.name, problems: validateObject(object) }).toEqual({ name: resource.name, problems: [] });
+    });
+});
+
+describe("mode bundle (guide GitOps installation)", () => {
+    let result: Awaited<ReturnType<typeof renderWith>>;
+    beforeAll(async () => {
+        result = await renderWith(identityOnly({ trustAnchor: { mode: "bundle" } }));
+    });
+
+    test("a Bundle distributes the root CA and the control plane waits for it", () => {
+        const bundle = byName(result.resources, BUNDLE, "linkerd-identity-trust-roots");
+        expect(bundle.dependsOn).toEqual(["linkerd-namespace"]);
+        expect(byName(result.resources, RELEASE, "linkerd-control-plane").dependsOn).toEqual([
+            "linkerd-crds",
+            "linkerd-namespace",
+            "linkerd-identity-issuer",
+            "linkerd-identity-trust-roots",
+        ]);
+    });
+
+    test("identity.externalCA replaces the PEM, and no Secret is read", () => {
+        const values = byName(result.resources, RELEASE, "linkerd-control-plane").inputs.values as any;
+        expect(values.identity).toEqual({ externalCA: true, issuer: { scheme: "kubernetes.io/tls" } });
+        expect(values).not.toHaveProperty("identityTrustAnchorsPEM");
+        expect(result.resources.filter((r) => r.readId && r.type === "kubernetes:core/v1:Secret")).toEqual([]);
+    });
+});
+
+describe("other trust-anchor sources", () => {
+    test("inline PEM is passed as given, with no read", async () => {
+        const pem = "-----BEGIN CERTIFICATE-----\nMIIBbzCCARWg\n-----END CERTIFICATE-----";
+        const result = await renderWith(identityOnly({ trustAnchor: { source: "inline", pem } }));
+        expect((byName(result.resources, RELEASE, "linkerd-control-plane").inputs.values as any).identityTrustAnchorsPEM).toBe(pem);
+        expect(result.resources.some((r) => r.type === "kubernetes:core/v1:Secret" && r.readId)).toBe(false);
+    });
+
+    test("an existing Secret is read by its configured name, with no dependency on the Certificate", async () => {
+        const result = await renderWith(identityOnly({ trustAnchor: { source: "secret", secret: { namespace: "cert-manager", name: "root-secret", key: "ca.crt" } } }));
+        const read = byName(result.resources, "kubernetes:core/v1:Secret", "linkerd-trust-anchor-source");
+        expect(read.readId).toBe("cert-manager/root-secret");
+        expect(read.dependsOn).toEqual([]);
+    });
+
+    test("a local chart directory is used for both releases", async () => {
+        const result = await renderWith(identityOnly({}, { linkerd: { chartDirectory: "/srv/charts" } }));
+        expect(byName(result.resources, RELEASE, "linkerd-control-plane").inputs).toMatchObject({ chart: "/srv/charts/linkerd-control-plane" });
+        expect(byName(result.resources, RELEASE, "linkerd-control-plane").inputs).not.toHaveProperty("repositoryOpts");
+    });
+});
+
+test("a bad configuration fails before any resource is registered", async () => {
+    let error: unknown;
+    let result: unknown;
+    const registered: RenderedResource[] = [];
+    try {
+        result = await renderWith({ linkerd: { channel: "nightly" } }, {}, registered);
+    } catch (e) {
+        error = e;
+    }
+    expect(result).toBeUndefined();
+    expect(registered).toEqual([]);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toContain('picluster-linkerd:linkerd.channel: expected one of "stable", "edge"');
+});
