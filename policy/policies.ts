@@ -89,7 +89,7 @@ function providerNamespace(r: { provider?: { props: Record<string, any> } }): st
 export function stackContext(resources: PolicyResource[], config: PolicyConfig): RuleContext {
   const ctx = emptyContext({ defaultNamespace: config.defaultNamespace ?? "default", traefik: traefikSettings(config) });
   let fromStack: ReleaseOverrides | undefined;
-  let releaseSource = "pack config";
+  let releaseSource = "the pack config (linkerdVersion)";
   for (const r of resources) {
     try {
       if (isNamespaceType(r.type)) {
@@ -115,7 +115,7 @@ export function stackContext(resources: PolicyResource[], config: PolicyConfig):
   }
   addConfiguredMeshedNamespaces(ctx, config.meshedNamespaces ?? []);
   const overrides = mergeReleaseOverrides(config, fromStack);
-  const src = config.linkerdVersion !== undefined ? "pack config" : fromStack?.linkerdVersion !== undefined ? releaseSource : "pack config";
+  const src = config.linkerdVersion !== undefined ? "the pack config (linkerdVersion)" : fromStack?.linkerdVersion !== undefined ? releaseSource : "the pack config (linkerdVersion)";
   ctx.release = releaseFacts(overrides, src);
   return ctx;
 }

@@ -71,14 +71,17 @@ export function readManifests(file: string): Obj[] {
     return [];
   }
   const objects: unknown[] = [];
+  const lineOf = (offset: number) => text.slice(0, offset).split("\n").length;
   docs.forEach((doc, i) => {
+    // Documents are numbered from 1 in messages, with the line they start on.
+    const where = `document ${i + 1} (from line ${lineOf(doc.range[0])})`;
     if (doc.errors.length > 0) {
-      throw new UsageError(`${file}: document ${i}: invalid YAML: ${doc.errors[0].message.split("\n")[0]}`);
+      throw new UsageError(`${file}: ${where}: invalid YAML: ${doc.errors[0].message.split("\n")[0]}`);
     }
     const v = doc.toJS({ maxAliasCount: 1000 });
     if (v === null || v === undefined) return;
     if (typeof v !== "object" || Array.isArray(v)) {
-      throw new UsageError(`${file}: document ${i}: not a Kubernetes object (expected a mapping)`);
+      throw new UsageError(`${file}: ${where}: not a Kubernetes object (expected a mapping)`);
     }
     objects.push(v);
   });
@@ -163,7 +166,7 @@ export function main(argv: string[], out: (s: string) => void = (s) => process.s
       defaultNamespace: config.defaultNamespace ?? "default",
       release: releaseFacts(
         { linkerdVersion: config.linkerdVersion, shutdownEndpointEnabled: config.shutdownEndpointEnabled, nativeSidecar: config.nativeSidecar },
-        "policy:check options",
+        "--linkerd-version",
       ),
       traefik: traefikSettings(config),
     });

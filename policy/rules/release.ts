@@ -100,7 +100,7 @@ export function releaseFacts(o: ReleaseOverrides = {}, source = "pack config"): 
     shutdownEndpointEnabled: version.minor < 16 ? true : o.shutdownEndpointEnabled ?? false,
     nativeSidecarSupported,
     nativeSidecarDefault: nativeSidecarSupported && (o.nativeSidecar ?? version.minor >= 20),
-    source: o.linkerdVersion === undefined ? `the guide's release, assumed because no version is configured in ${source}` : `from ${source}`,
+    source: o.linkerdVersion === undefined ? `the guide's release, assumed because ${source} gives no version` : `from ${source}`,
   };
 }
 
