@@ -447,3 +447,24 @@ export function loadConfig(raw: RawStackConfig): PiclusterConfig {
         secrets: { vizDashboardPassword: password === undefined ? undefined : pulumi.secret(password) },
     };
 }
+
+/** Every leaf key path of the structured configuration (`linkerd.channel`, ...), for docs and checks. */
+export function configKeyPaths(): string[] {
+    const out: string[] = [];
+    const walk = (schema: z.core.$ZodType, prefix: string) => {
+        let inner = schema;
+        for (;;) {
+            const def = inner._zod.def as { type: string; innerType?: z.core.$ZodType };
+            if ((def.type === "default" || def.type === "prefault" || def.type === "optional") && def.innerType) inner = def.innerType;
+            else break;
+        }
+        const def = inner._zod.def as { type: string; shape?: Record<string, z.core.$ZodType> };
+        if (def.type === "object" && def.shape) {
+            for (const [key, child] of Object.entries(def.shape)) walk(child, prefix ? `${prefix}.${key}` : key);
+        } else {
+            out.push(prefix);
+        }
+    };
+    walk(configSchema, "");
+    return [...out, ...SECRET_KEYS];
+}
