@@ -239,6 +239,13 @@ const ingressSchema = z.strictObject({
             manageK3sHelmChartConfig: z.boolean().default(true),
             /** Namespace of the k3s Traefik HelmChart. @default "kube-system" */
             namespace: dns1123Label.default("kube-system"),
+            /**
+             * More Traefik chart values for the managed HelmChartConfig. It owns the whole valuesContent
+             * (k3s reads one HelmChartConfig per chart): move the values of an existing kube-system/traefik
+             * HelmChartConfig here. The mesh annotations (deployment.podAnnotations) win on conflict.
+             * @default {}
+             */
+            extraValues: z.record(z.string(), z.unknown()).default({}),
         })
         .prefault({}),
     nginx: z
