@@ -4,144 +4,16 @@
  * directory (ts-node registered with type checking, as the engine does), reads the gRPC port from the first line
  * of stdout, and talks to the Analyzer service (GetAnalyzerInfo, Configure, Analyze per resource, AnalyzeStack).
  */
-import { ChildProcess, spawn } from "node:child_process";
-import * as path from "node:path";
+import { E, Empty, PACK, PackServer, Res, analyzeRequest, analyzerPb, configure as configurePack, diags, stackRequest, startPack, urn, UNKNOWN } from "./packServer";
 
-const ROOT = path.resolve(__dirname, "../..");
-const PACK_DIR = path.join(ROOT, "policy");
-const PULUMI_DIR = path.dirname(require.resolve("@pulumi/pulumi/package.json", { paths: [PACK_DIR] }));
-// Load the proto modules (and grpc/google-protobuf) from the same place the pack does.
-const req = (m: string) => require(require.resolve(m, { paths: [PULUMI_DIR] }));
-const grpc = req("@grpc/grpc-js");
-const analyzerPb = req("@pulumi/pulumi/proto/analyzer_pb");
-const analyzerGrpc = req("@pulumi/pulumi/proto/analyzer_grpc_pb");
-const { Struct } = req("google-protobuf/google/protobuf/struct_pb");
-const { Empty } = req("google-protobuf/google/protobuf/empty_pb");
-
-const UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"; // how the engine encodes unknown (preview) values
-const E = analyzerPb.EnforcementLevel;
-const PACK = "picluster-linkerd";
-
-let child: ChildProcess;
-let client: any;
-let stderr = "";
-
-function call<T = any>(method: string, request: unknown): Promise<T> {
-  return new Promise((resolve, reject) => client[method](request, (err: Error | null, res: T) => (err ? reject(err) : resolve(res))));
-}
-
+let pack: PackServer;
 beforeAll(async () => {
-  const node = path.join(ROOT, "node_modules", ".bin", "node");
-  const runPolicyPack = path.join(PULUMI_DIR, "cmd", "run-policy-pack");
-  child = spawn(node, [runPolicyPack, "127.0.0.1:1", PACK_DIR], { cwd: PACK_DIR, env: { ...process.env }, stdio: ["ignore", "pipe", "pipe"] });
-  child.stderr!.on("data", (d) => (stderr += d.toString()));
-  const port = await new Promise<string>((resolve, reject) => {
-    let out = "";
-    const timer = setTimeout(() => reject(new Error(`policy pack did not print a port in 15s; stderr:\n${stderr}`)), 15000);
-    child.stdout!.on("data", (d) => {
-      out += d.toString();
-      const nl = out.indexOf("\n");
-      if (nl >= 0) {
-        clearTimeout(timer);
-        resolve(out.slice(0, nl).trim());
-      }
-    });
-    child.on("exit", (code) => reject(new Error(`policy pack exited (${code}) before printing a port:\n${stderr}`)));
-  });
-  expect(port).toMatch(/^\d+$/);
-  client = new analyzerGrpc.AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  pack = await startPack();
 }, 20000);
+afterAll(() => pack?.stop());
 
-afterAll(() => {
-  client?.close();
-  child?.kill();
-});
-
-// --- engine-side request builders ------------------------------------------------------------------------------
-
-interface Res {
-  type: string;
-  name: string;
-  props: Record<string, unknown>;
-  provider?: Record<string, unknown>;
-}
-
-function urn(r: Res): string {
-  return `urn:pulumi:picluster::picluster-linkerd::${r.type}::${r.name}`;
-}
-
-function options() {
-  const o = new analyzerPb.AnalyzerResourceOptions();
-  o.setCustomtimeouts(new analyzerPb.AnalyzerResourceOptions.CustomTimeouts());
-  return o;
-}
-
-function provider(props: Record<string, unknown> = {}) {
-  const p = new analyzerPb.AnalyzerProviderResource();
-  p.setType("pulumi:providers:kubernetes");
-  p.setName("k3s");
-  p.setUrn("urn:pulumi:picluster::picluster-linkerd::pulumi:providers:kubernetes::k3s");
-  p.setProperties(Struct.fromJavaScript(props));
-  return p;
-}
-
-function analyzeRequest(r: Res) {
-  const a = new analyzerPb.AnalyzeRequest();
-  a.setType(r.type);
-  a.setName(r.name);
-  a.setUrn(urn(r));
-  a.setProperties(Struct.fromJavaScript(r.props));
-  a.setOptions(options());
-  a.setProvider(provider(r.provider));
-  return a;
-}
-
-function stackRequest(resources: Res[]) {
-  const s = new analyzerPb.AnalyzeStackRequest();
-  s.setResourcesList(
-    resources.map((r) => {
-      const a = new analyzerPb.AnalyzerResource();
-      a.setType(r.type);
-      a.setName(r.name);
-      a.setUrn(urn(r));
-      a.setProperties(Struct.fromJavaScript(r.props));
-      a.setOptions(options());
-      a.setProvider(provider(r.provider));
-      return a;
-    }),
-  );
-  return s;
-}
-
-async function configure(config: Record<string, { level: number; props?: Record<string, unknown> }>) {
-  const req = new analyzerPb.ConfigureAnalyzerRequest();
-  const m = req.getPolicyconfigMap();
-  for (const [k, v] of Object.entries(config)) {
-    const pc = new analyzerPb.PolicyConfig();
-    pc.setEnforcementlevel(v.level);
-    pc.setProperties(Struct.fromJavaScript(v.props ?? {}));
-    m.set(k, pc);
-  }
-  await call("configure", req);
-}
-
-interface Diag {
-  policy: string;
-  pack: string;
-  level: number;
-  urn: string;
-  message: string;
-}
-
-function diags(res: any): Diag[] {
-  return res.getDiagnosticsList().map((d: any) => ({
-    policy: d.getPolicyname(),
-    pack: d.getPolicypackname(),
-    level: d.getEnforcementlevel(),
-    urn: d.getUrn(),
-    message: d.getMessage(),
-  }));
-}
+const call = (method: string, request: unknown): Promise<any> => pack.call(method, request);
+const configure = (config: Parameters<typeof configurePack>[1]) => configurePack(pack, config);
 
 // --- realistic resources as the Kubernetes provider's inputs -----------------------------------------------------
 
