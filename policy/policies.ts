@@ -44,7 +44,6 @@ import {
 import { Obj, get, name as objName, namespaceOf, str } from "./rules/k8s";
 
 export const HELM_RELEASE_TYPE = "kubernetes:helm.sh/v3:Release";
-const HELM_V4_CHART_TYPE = "kubernetes:helm.sh/v4:Chart";
 
 /** `kubernetes:batch/v1:Job` → { apiVersion: "batch/v1", kind: "Job" }; core → "v1". */
 export function k8sTypeInfo(type: string): { apiVersion: string; kind: string } | undefined {
@@ -126,7 +125,9 @@ function prefix(o: Obj, ns: string): string {
 
 /** Check one resource with one rule (plain objects and Helm releases). */
 function checkResource(rule: Rule, type: string, props: Record<string, any>, resName: string, ctx: RuleContext): string[] {
-  if (type === HELM_RELEASE_TYPE || type === HELM_V4_CHART_TYPE) {
+  // helm.sh/v3:Release applies its objects itself: look at chart and values. (A helm.sh/v4:Chart registers each
+  // object as its own resource, so those are checked one by one like any other.)
+  if (type === HELM_RELEASE_TYPE) {
     const releaseProps = { chart: props.chart, namespace: props.namespace, values: props.values, name: props.name };
     return checkHelmRelease(releaseProps, ctx, `"${str(releaseProps.name) ?? resName}"`)
       .filter((f) => f.rule === rule.name)

@@ -61,7 +61,9 @@ export const vizRule: Rule = {
       const args = [...(Array.isArray(get(c, "command")) ? get(c, "command") : []), ...(Array.isArray(get(c, "args")) ? get(c, "args") : [])];
       for (const a of args) {
         const m = /^--?enforced-host=(.*)$/.exec(String(a));
-        if (m && hostRegexpAcceptsAnyHost(m[1])) out.push(message(`container ${str(c.name) ?? "?"} (-enforced-host)`, m[1]));
+        // On the command line an empty value switches the check off (the chart substitutes its default
+        // regexp when the Helm value is empty, so there empty is safe).
+        if (m && (m[1].trim() === "" || hostRegexpAcceptsAnyHost(m[1]))) out.push(message(`container ${str(c.name) ?? "?"} (-enforced-host)`, m[1]));
       }
     }
     return out;

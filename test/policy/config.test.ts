@@ -57,3 +57,14 @@ test("readPolicyConfig ignores wrong types defensively", () => {
     nativeSidecar: true,
   });
 });
+
+test("policy/config.example.json is valid for every policy it configures", () => {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const example = require("../../policy/config.example.json") as Record<string, unknown>;
+  for (const [name, value] of Object.entries(example)) {
+    expect(policies.map((p) => p.name)).toContain(name);
+    const config = typeof value === "string" ? { enforcementLevel: value } : value;
+    const v = validatorFor(name);
+    expect(v(config)).toBe(true);
+  }
+});

@@ -207,6 +207,7 @@ const BAD: Record<string, Case[]> = {
   [VIZ_RULE]: [
     { title: "rendered viz web Deployment with -enforced-host=.*", obj: vizWeb(".*"), says: ["DNS-rebinding"] },
     { title: "rendered viz web Deployment with -enforced-host=^.*$", obj: vizWeb("^.*$") },
+    { title: "viz web Deployment with an empty -enforced-host= (check switched off)", obj: vizWeb("") },
   ],
   [NGINX_RULE]: [
     { title: "NGINX Ingress to a meshed service without service-upstream", obj: ingress("apps", "grafana", { className: "nginx" }), ctx: ctx(M), says: ["service-upstream"] },
@@ -266,6 +267,10 @@ const GOOD: Case[] = [
     ctx: ctx(["linkerd-viz"]),
   },
   { title: "viz web with -enforced-host restricted to one host", obj: vizWeb("^linkerd\\.picluster\\.example(:\\d+)?$") },
+  {
+    title: "viz web with the chart's default -enforced-host",
+    obj: vizWeb("^(localhost|127\\.0\\.0\\.1|web\\.linkerd-viz\\.svc\\.cluster\\.local|web\\.linkerd-viz\\.svc|\\[::1\\])(:\\d+)?$"),
+  },
 ];
 
 describe("rules: bad inputs", () => {
