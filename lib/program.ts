@@ -9,6 +9,10 @@ import type { PiclusterConfig } from "./config";
 import { KubeTarget } from "./kubeconfig";
 import { LinkerdControlPlane } from "../components/controlPlane";
 import { LinkerdIdentity } from "../components/identity";
+import { IngressMeshing, IngressMeshingSummary } from "../components/ingress";
+import { LonghornMeshing } from "../components/longhorn";
+import { LinkerdMeshing } from "../components/meshing";
+import type { MeshingValuesSnippets } from "./builders/meshing";
 import { LINKERD_NAMESPACE, TRUST_ROOTS_KEY, TRUST_ROOTS_NAME } from "./builders/identity";
 
 export interface ProgramOutputs {
@@ -18,6 +22,14 @@ export interface ProgramOutputs {
     readonly linkerdConfigTrustAnchorPEM?: pulumi.Output<string | undefined>;
     readonly trustAnchorInLinkerdConfig?: pulumi.Output<boolean>;
     readonly verifyCommands: string[];
+    /** Guide "Meshing cluster services": values to give charts installed elsewhere, as objects and YAML. */
+    readonly meshingValuesSnippets: MeshingValuesSnippets;
+    /** Namespaces annotated linkerd.io/inject: enabled, and workloads (`Kind/namespace/name`) whose pod template is. */
+    readonly meshed: { namespaces: string[]; workloads: string[] };
+    /** Guide "Configure Ingress Controller": what was done for the ingress controller. */
+    readonly ingressMeshing: IngressMeshingSummary;
+    /** Guide "Meshing cluster services / Longhorn": the post-deploy steps, in order, and where kubectl is pinned. */
+    readonly longhornMeshing?: { namespace: string; steps: string[]; kubeconfig: string; context?: string };
 }
 
 /** kubectl pinned to the program's kubeconfig and context. */
@@ -32,6 +44,14 @@ export function deployPicluster(cfg: PiclusterConfig, target: KubeTarget): Progr
 
     const identity = new LinkerdIdentity("linkerd-identity", { config: cfg }, opts);
     const controlPlane = new LinkerdControlPlane("linkerd-control-plane", { config: cfg, identity }, opts);
+
+    // Meshing, ingress and Longhorn: all after the control plane (the proxy injector must be up).
+    const afterControlPlane = [controlPlane.controlPlaneRelease];
+    const meshing = new LinkerdMeshing("linkerd-meshing", { config: cfg, after: afterControlPlane }, opts);
+    const ingress = new IngressMeshing("linkerd-ingress", { config: cfg, after: afterControlPlane }, opts);
+    const longhorn = cfg.longhorn.enabled
+        ? new LonghornMeshing("longhorn-meshing", { config: cfg, kubeTarget: target, after: afterControlPlane }, opts)
+        : undefined;
 
     const charts: Record<string, string> = {};
     for (const chart of Object.values(cfg.release.charts)) if (chart) charts[chart.name] = chart.version;
@@ -56,5 +76,14 @@ export function deployPicluster(cfg: PiclusterConfig, target: KubeTarget): Progr
                 ? pulumi.all([identity.trustAnchorPEM, controlPlane.linkerdConfigTrustAnchorPEM]).apply(([a, b]) => b !== undefined && a.trim() === b.trim())
                 : undefined,
         verifyCommands,
+        meshingValuesSnippets: meshing.valuesSnippets,
+        meshed: { namespaces: Object.keys(meshing.meshedNamespaces), workloads: Object.keys(meshing.meshedWorkloads) },
+        ingressMeshing: ingress.summary,
+        longhornMeshing: longhorn && {
+            namespace: cfg.longhorn.namespace,
+            steps: [...LonghornMeshing.STEP_NAMES],
+            kubeconfig: target.kubeconfigPath,
+            context: target.context,
+        },
     };
 }
