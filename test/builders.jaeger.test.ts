@@ -1,0 +1,72 @@
+import { ConfigError, loadConfig } from "../lib/config";
+import { collectorNamespace, jaegerNamespace, jaegerValues, unmeshedCollectorWarning } from "../lib/builders/jaeger";
+import { loadChartKeys, unknownValueKeys } from "./support/chartKeys";
+import { validateObject } from "./support/k8sSchemas";
+
+const cfg = loadConfig({ values: {} });
+
+test("values of the guide's jaeger step 1", () => {
+    expect(jaegerValues(cfg)).toEqual({
+        collector: { enabled: false },
+        jaeger: { enabled: false },
+        webhook: { collectorSvcAddr: "tempo-distributor.tracing:55678", collectorSvcAccount: "tempo" },
+    });
+});
+
+test.each(["30.12.11", "2025.9.4"])("every value key exists in linkerd-jaeger %s", (version) => {
+    expect(unknownValueKeys(jaegerValues(cfg), loadChartKeys("linkerd-jaeger", version))).toEqual([]);
+});
+
+test("the namespace as the CLI makes it", () => {
+    const ns = jaegerNamespace(loadConfig({ values: { jaeger: { namespace: "tracing-ext" } } }));
+    expect(ns).toEqual({
+        apiVersion: "v1",
+        kind: "Namespace",
+        metadata: {
+            name: "tracing-ext",
+            labels: { "linkerd.io/extension": "jaeger", "pod-security.kubernetes.io/enforce": "privileged" },
+            annotations: { "linkerd.io/inject": "enabled" },
+        },
+    });
+    expect(validateObject(ns)).toEqual([]);
+});
+
+test("the collector's namespace is the second DNS label of collectorSvcAddr", () => {
+    expect(collectorNamespace("tempo-distributor.tracing:55678")).toBe("tracing");
+    expect(collectorNamespace("collector.linkerd-jaeger:4317")).toBe("linkerd-jaeger");
+    expect(collectorNamespace("tempo.observability.svc.cluster.local:4317")).toBe("observability");
+    expect(() => collectorNamespace("tempo:4317")).toThrow(/service\.namespace:port/);
+});
+
+test("a warning when the collector's namespace is not meshed", () => {
+    expect(unmeshedCollectorWarning(cfg)).toBeUndefined();
+    const w = unmeshedCollectorWarning(loadConfig({ values: { meshing: { namespaces: ["monitoring"] } } }));
+    expect(w).toMatch(/namespace "tracing", which is not in meshing\.namespaces/);
+});
+
+describe("config validation of jaeger.enabled against the release", () => {
+    const problems = (values: Record<string, unknown>) => {
+        try {
+            loadConfig({ values });
+        } catch (e) {
+            if (e instanceof ConfigError) return e.problems.map((p) => p.key);
+            throw e;
+        }
+        return [];
+    };
+
+    test.each(["edge-25.10.1", "edge-25.10.7", "edge-26.8.3"])("refused on %s (no extension)", (version) => {
+        expect(problems({ linkerd: { channel: "edge", version }, jaeger: { enabled: true } })).toEqual(["picluster-linkerd:jaeger.enabled"]);
+        expect(loadConfig({ values: { linkerd: { channel: "edge", version } } }).jaegerEnabled).toBe(false);
+    });
+
+    test.each(["edge-25.9.4", "edge-24.11.8"])("accepted and on by default on %s", (version) => {
+        expect(problems({ linkerd: { channel: "edge", version }, jaeger: { enabled: true } })).toEqual([]);
+        expect(loadConfig({ values: { linkerd: { channel: "edge", version } } }).jaegerEnabled).toBe(true);
+    });
+
+    test("stable: on by default, can be switched off", () => {
+        expect(cfg.jaegerEnabled).toBe(true);
+        expect(loadConfig({ values: { jaeger: { enabled: false } } }).jaegerEnabled).toBe(false);
+    });
+});
