@@ -12,6 +12,10 @@ import { LinkerdIdentity } from "../components/identity";
 import { IngressMeshing, IngressMeshingSummary } from "../components/ingress";
 import { LonghornMeshing } from "../components/longhorn";
 import { LinkerdMeshing } from "../components/meshing";
+import { LinkerdViz } from "../components/viz";
+import { LinkerdMonitoring } from "../components/monitoring";
+import { LinkerdJaeger } from "../components/jaeger";
+import { collectorNamespace } from "./builders/jaeger";
 import type { MeshingValuesSnippets } from "./builders/meshing";
 import { LINKERD_NAMESPACE, TRUST_ROOTS_KEY, TRUST_ROOTS_NAME } from "./builders/identity";
 
@@ -30,6 +34,12 @@ export interface ProgramOutputs {
     readonly ingressMeshing: IngressMeshingSummary;
     /** Guide "Meshing cluster services / Longhorn": the post-deploy steps, in order, and where kubectl is pinned. */
     readonly longhornMeshing?: { namespace: string; steps: string[]; kubeconfig: string; context?: string };
+    /** Viz: the dashboard's public URL (exposure nginx or traefik). */
+    readonly vizDashboardUrl?: string;
+    /** Viz: the dashboard's basic-auth password (secret; generated unless vizDashboardPassword is set). */
+    readonly vizDashboardPassword?: pulumi.Output<string>;
+    /** Viz: the basic-auth user name. */
+    readonly vizDashboardUsername?: string;
 }
 
 /** kubectl pinned to the program's kubeconfig and context. */
@@ -52,6 +62,15 @@ export function deployPicluster(cfg: PiclusterConfig, target: KubeTarget): Progr
     const longhorn = cfg.longhorn.enabled
         ? new LonghornMeshing("longhorn-meshing", { config: cfg, kubeTarget: target, after: afterControlPlane }, opts)
         : undefined;
+
+    // Viz after the control plane; the PodMonitors and dashboards need only the prometheus-operator
+    // CRDs and the monitoring namespace; jaeger after the control plane and the collector's namespace is meshed.
+    const viz = cfg.viz.enabled ? new LinkerdViz("linkerd-viz", { config: cfg, controlPlane }, opts) : undefined;
+    if (cfg.monitoring.enabled) new LinkerdMonitoring("linkerd-monitoring", { config: cfg }, opts);
+    if (cfg.jaegerEnabled) {
+        const tracingPatch = meshing.meshedNamespaces[collectorNamespace(cfg.jaeger.collectorSvcAddr)];
+        new LinkerdJaeger("linkerd-jaeger", { config: cfg, controlPlane, after: tracingPatch ? [tracingPatch] : [] }, opts);
+    }
 
     const charts: Record<string, string> = {};
     for (const chart of Object.values(cfg.release.charts)) if (chart) charts[chart.name] = chart.version;
@@ -85,5 +104,8 @@ export function deployPicluster(cfg: PiclusterConfig, target: KubeTarget): Progr
             kubeconfig: target.kubeconfigPath,
             context: target.context,
         },
+        vizDashboardUrl: viz?.dashboardUrl,
+        vizDashboardPassword: viz?.dashboardPassword,
+        vizDashboardUsername: viz?.dashboardUrl ? cfg.viz.dashboard.username : undefined,
     };
 }

@@ -67,9 +67,24 @@ export function readStackConfigFiles(projectDir: string, stack: string, stackFil
     return { config, secretKeys };
 }
 
+/**
+ * A secret's shape without its values: a map keeps its keys (a Secret's `stringData: {users: ...}`
+ * stays an object, as schemas expect), every leaf becomes "[secret]".
+ */
+function secretShape(value: unknown): unknown {
+    if (pulumi.runtime.isRpcSecret(value)) return secretShape((value as { value?: unknown }).value);
+    if (Array.isArray(value)) return value.map(secretShape);
+    if (value && typeof value === "object" && !(pulumi.runtime.specialSigKey in (value as object))) {
+        const out: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = secretShape(v);
+        return out;
+    }
+    return SECRET_PLACEHOLDER;
+}
+
 /** Replaces Pulumi's secret wrappers and unknown sentinels in deserialized inputs. */
 export function scrub(value: unknown): unknown {
-    if (pulumi.runtime.isRpcSecret(value)) return SECRET_PLACEHOLDER;
+    if (pulumi.runtime.isRpcSecret(value)) return secretShape(value);
     if (value === pulumi.runtime.unknownValue) return UNKNOWN_PLACEHOLDER;
     if (Array.isArray(value)) return value.map(scrub);
     if (value && typeof value === "object") {
@@ -78,7 +93,7 @@ export function scrub(value: unknown): unknown {
             if (sig === pulumi.runtime.specialResourceSig) return `[resource ${(value as { urn?: string }).urn ?? ""}]`;
             if (sig === pulumi.runtime.specialOutputValueSig) {
                 const v = value as { value?: unknown; secret?: boolean };
-                return v.secret ? SECRET_PLACEHOLDER : scrub(v.value);
+                return v.secret ? secretShape(v.value) : scrub(v.value);
             }
         }
         const out: Record<string, unknown> = {};
