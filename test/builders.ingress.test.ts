@@ -109,7 +109,7 @@ describe("NGINX (guide: Meshing Ingress NGINX)", () => {
         const out = withNginxServiceUpstream(ingress);
         expect(out.metadata.annotations).toEqual({ a: "b", "nginx.ingress.kubernetes.io/service-upstream": "true" });
         expect(ingress.metadata.annotations).toEqual({ a: "b" });
-        expect(withNginxServiceUpstream({ metadata: {} }).metadata?.annotations).toEqual({ "nginx.ingress.kubernetes.io/service-upstream": "true" });
+        expect(withNginxServiceUpstream({ metadata: {} }).metadata.annotations).toEqual({ "nginx.ingress.kubernetes.io/service-upstream": "true" });
     });
 
     test("controller values mesh the controller, not in ingress mode", () => {

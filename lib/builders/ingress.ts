@@ -157,7 +157,9 @@ export function traefikHelmChartConfig(
 }
 
 /** Ingress metadata with `nginx.ingress.kubernetes.io/service-upstream: "true"` added (guide: "Meshing Ingress NGINX"). */
-export function withNginxServiceUpstream<T extends { metadata?: { annotations?: Record<string, string> } }>(ingress: T): T {
+export function withNginxServiceUpstream<T extends { metadata?: { annotations?: Record<string, string> } }>(
+    ingress: T,
+): T & { metadata: NonNullable<T["metadata"]> & { annotations: Record<string, string> } } {
     return {
         ...ingress,
         metadata: { ...(ingress.metadata ?? {}), annotations: { ...(ingress.metadata?.annotations ?? {}), [NGINX_SERVICE_UPSTREAM_ANNOTATION]: "true" } },
