@@ -153,14 +153,6 @@ function goDownload(mod: string, version: string): Download | null {
     }
 }
 
-function resolveModule(mod: string, candidates: string[]): Download | null {
-    for (const v of [...new Set(candidates.filter(Boolean))]) {
-        const d = goDownload(mod, v);
-        if (d) return d;
-    }
-    return null;
-}
-
 interface WrapperSpec {
     dir: string;
     module: string;
@@ -218,6 +210,14 @@ function copyTreeWritable(src: string, dst: string): void {
 }
 
 const semverOf = (v: string): string => v.replace(/^v/, "");
+
+/** Compares the numeric major.minor.patch of two versions. */
+function compareVersions(a: string, b: string): number {
+    const nums = (v: string): number[] => semverOf(v).split(/[.-]/).slice(0, 3).map((x) => parseInt(x, 10) || 0);
+    const [x, y] = [nums(a), nums(b)];
+    for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return x[i] - y[i];
+    return 0;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Components
@@ -357,10 +357,31 @@ function providerComponent(opts: {
             const src = path.join(workDir, "provider");
             copyTreeWritable(dl.Dir, src);
             const gomod = fs.readFileSync(path.join(src, "go.mod"), "utf8");
-            const relReplaces = [...gomod.matchAll(/^(?:replace\s+)?\s*(\S+)(?:\s+\S+)?\s+=>\s+(\.\.?\/\S*)\s*$/gm)];
-            for (const [, m] of relReplaces) {
+            // Replace directives pointing at sibling directories of the repository (../sdk) do not
+            // exist outside it: swap them for the published module, or drop them.
+            const relReplaces = gomod
+                .split("\n")
+                .map((l) => l.replace(/^\s*replace\s+/, "").trim().split("=>").map((x) => x.trim()))
+                .filter((parts) => parts.length === 2 && /^\.\.?\//.test(parts[1]))
+                .map((parts) => parts[0].split(/\s+/)[0]);
+            for (const m of relReplaces) {
                 if (opts.siblingSdk && m === opts.siblingSdk.module) {
-                    const sdk = resolveModule(m, opts.siblingSdk.candidates(v));
+                    // The replacement must not raise github.com/pulumi/pulumi/sdk/v3 above what the
+                    // provider's pkg/v3 was built for (pkg and sdk must stay in step).
+                    const sdkReq = (text: string): string | undefined => /github\.com\/pulumi\/pulumi\/sdk\/v3 (v\S+)/.exec(text)?.[1];
+                    const limit = sdkReq(gomod);
+                    let sdk: Download | null = null;
+                    for (const cand of opts.siblingSdk.candidates(v)) {
+                        const d = goDownload(m, cand);
+                        if (!d) continue;
+                        const need = sdkReq(fs.readFileSync(d.GoMod, "utf8"));
+                        if (limit && need && compareVersions(need, limit) > 0) {
+                            log(`  ${m}@${cand} needs pulumi sdk ${need} > ${limit}, skipping it`);
+                            continue;
+                        }
+                        sdk = d;
+                        break;
+                    }
                     if (!sdk) throw new Error(`no version of ${m} is available to replace the local ../ path`);
                     log(`  replacing ${m} (local path in go.mod) with ${m}@${sdk.Version}`);
                     run("go", ["mod", "edit", `-replace=${m}=${m}@${sdk.Version}`], { cwd: src });
@@ -398,7 +419,7 @@ function components(): Component[] {
             versionPkg: "github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version",
             siblingSdk: {
                 module: "github.com/pulumi/pulumi-kubernetes/sdk/v4",
-                candidates: (v) => [v, `v${npmVersion("@pulumi/kubernetes")}`, "v4.32.0", "v4.31.1", "v4.29.0"],
+                candidates: (v) => [v, `v${npmVersion("@pulumi/kubernetes")}`, "v4.32.0", "v4.31.1", "v4.29.0", "v4.22.2"],
             },
         }),
         providerComponent({
