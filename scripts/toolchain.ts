@@ -572,6 +572,24 @@ function main(): void {
 
     log(`${checkGo()}; toolchain dir ${toolchainDir}`);
     fs.mkdirSync(binDir, { recursive: true });
+    // One run at a time per toolchain dir (they share work dirs and the manifest).
+    const lock = path.join(toolchainDir, ".lock");
+    try {
+        const holder = parseInt(fs.readFileSync(lock, "utf8"), 10);
+        if (holder && holder !== process.pid) {
+            try {
+                process.kill(holder, 0);
+                log(`another toolchain run (pid ${holder}) holds ${lock}; wait for it or remove the file`);
+                process.exit(3);
+            } catch {
+                /* stale lock */
+            }
+        }
+    } catch {
+        /* no lock */
+    }
+    fs.writeFileSync(lock, String(process.pid));
+    process.on("exit", () => fs.rmSync(lock, { force: true }));
 
     const results: Result[] = [];
     for (const c of components()) {

@@ -13,9 +13,8 @@
 // Node >= 22 (the toolchain wrapper uses node_modules/.bin/node).
 "use strict";
 
-const path = require("path");
-const fs = require("fs");
 const { spawn } = require("child_process");
+const net = require("net");
 
 const grpc = require("@grpc/grpc-js");
 const langproto = require("@pulumi/pulumi/proto/language_pb.js");
@@ -156,6 +155,35 @@ server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p
     process.stdout.write(`${port}\n`);
 });
 
+// Like the Go plugins' health check: exit when the engine that started us is gone (the CLI does
+// not always close its language host, e.g. when it stops early on a config validation error).
+const parentPid = process.ppid;
+const [engineHost, enginePort] = engineAddress.split(":");
+let engineFailures = 0;
+setInterval(() => {
+    if (process.ppid !== parentPid) shutdown("parent exited");
+    if (!enginePort) return;
+    const sock = net.connect({ host: engineHost || "127.0.0.1", port: Number(enginePort) });
+    sock.setTimeout(2000);
+    sock.on("connect", () => {
+        engineFailures = 0;
+        sock.destroy();
+    });
+    const fail = () => {
+        sock.destroy();
+        if (++engineFailures >= 3) shutdown("engine unreachable");
+    };
+    sock.on("error", fail);
+    sock.on("timeout", fail);
+}, 2000).unref();
+
+function shutdown(why) {
+    for (const child of running) child.kill("SIGTERM");
+    server.forceShutdown();
+    if (why && process.env.PULUMI_LANGUAGE_HOST_DEBUG) console.error(`pulumi-language-nodejs: exiting (${why})`);
+    process.exit(0);
+}
+
 for (const sig of ["SIGINT", "SIGTERM"]) {
     process.on(sig, () => {
         for (const child of running) child.kill(sig);
@@ -163,5 +191,3 @@ for (const sig of ["SIGINT", "SIGTERM"]) {
         process.exit(0);
     });
 }
-void fs;
-void path;
