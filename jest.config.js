@@ -5,4 +5,6 @@ module.exports = {
   testMatch: ["**/*.test.ts"],
   transform: { "^.+\\.ts$": ["ts-jest", { diagnostics: false }] },
   testTimeout: 60000,
+  // Jest defaults to cores - 1 workers (one, on a two-core machine); the suites are CPU-bound and independent.
+  maxWorkers: "100%",
 };
