@@ -13,6 +13,8 @@
  * - linkerd-jaeger was removed in edge-25.10.1; the last release with it is edge-25.9.4.
  */
 
+import { compareVersions, edgeMinor, nativeSidecarAnnotation } from "./linkerdVersions";
+
 export type Channel = "stable" | "edge";
 
 export interface ChartRef {
@@ -62,27 +64,10 @@ const STABLE_CHARTS: Record<string, { crds: string; controlPlane: string; viz: s
 };
 export const STABLE_VERSIONS = Object.keys(STABLE_CHARTS);
 
-/** First edge release of each stable minor (https://linkerd.io/releases/). */
-const EDGE_MINOR_MARKERS: readonly (readonly [number, readonly [number, number, number]])[] = [
-    [20, [26, 6, 3]],
-    [19, [25, 10, 7]],
-    [18, [25, 4, 4]],
-    [17, [24, 11, 8]],
-    [16, [24, 8, 2]],
-    [15, [24, 2, 4]],
-];
 const OLDEST_EDGE: readonly [number, number, number] = [24, 2, 4];
 const LAST_EDGE_WITH_JAEGER: readonly [number, number, number] = [25, 9, 4];
 
 export const EDGE_VERSION_PATTERN = /^edge-([0-9]{2})\.([0-9]{1,2})\.([0-9]{1,2})$/;
-
-function compare(a: readonly number[], b: readonly number[]): number {
-    for (let i = 0; i < Math.max(a.length, b.length); i++) {
-        const d = (a[i] ?? 0) - (b[i] ?? 0);
-        if (d !== 0) return d;
-    }
-    return 0;
-}
 
 /** A problem with the release choice, tied to the configuration key that caused it. */
 export class ReleaseError extends Error {
@@ -100,14 +85,7 @@ function features(minor: number) {
         nativeSidecar: {
             supported: minor >= 15,
             defaultEnabled: minor >= 20,
-            annotation:
-                minor >= 20
-                    ? "config.linkerd.io/proxy-enable-native-sidecar"
-                    : minor >= 19
-                      ? "config.beta.linkerd.io/proxy-enable-native-sidecar"
-                      : minor >= 15
-                        ? "config.alpha.linkerd.io/proxy-enable-native-sidecar"
-                        : undefined,
+            annotation: nativeSidecarAnnotation(minor),
         },
         shutdownEndpoint: { configurable: minor >= 16, defaultEnabled: minor < 16 },
         proxyTracing: minor >= 19,
@@ -151,13 +129,13 @@ export function resolveRelease(channel: Channel, version: string | undefined): L
     if (parts[1] < 1 || parts[1] > 12) {
         throw new ReleaseError("version", `"${version}" has month ${parts[1]}: expected "edge-YY.M.X" with M from 1 to 12`);
     }
-    if (compare(parts, OLDEST_EDGE) < 0) {
+    if (compareVersions(parts, OLDEST_EDGE) < 0) {
         throw new ReleaseError(
             "version",
             `"${version}" is older than edge-${OLDEST_EDGE.join(".")} (Linkerd 2.15); for older Linkerd use channel "stable" with "2.14.10"`,
         );
     }
-    const minor = EDGE_MINOR_MARKERS.find(([, marker]) => compare(parts, marker) >= 0)![0];
+    const minor = edgeMinor(parts);
     const chartVersion = `20${parts[0]}.${parts[1]}.${parts[2]}`;
     return {
         channel,
@@ -167,7 +145,7 @@ export function resolveRelease(channel: Channel, version: string | undefined): L
             crds: { name: "linkerd-crds", version: chartVersion },
             controlPlane: { name: "linkerd-control-plane", version: chartVersion },
             viz: { name: "linkerd-viz", version: chartVersion },
-            jaeger: compare(parts, LAST_EDGE_WITH_JAEGER) <= 0 ? { name: "linkerd-jaeger", version: chartVersion } : undefined,
+            jaeger: compareVersions(parts, LAST_EDGE_WITH_JAEGER) <= 0 ? { name: "linkerd-jaeger", version: chartVersion } : undefined,
         },
         defaultRepository: EDGE_REPOSITORY,
         ...features(minor),

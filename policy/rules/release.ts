@@ -10,6 +10,10 @@
  *   `config.beta.linkerd.io/…` (2.19+) and `config.linkerd.io/…` (2.20+).
  */
 
+import { NATIVE_SIDECAR_ANNOTATIONS, edgeMinor } from "../../lib/linkerdVersions";
+
+export { NATIVE_SIDECAR_ANNOTATIONS };
+
 export interface LinkerdVersion {
   major: number;
   minor: number;
@@ -30,32 +34,6 @@ export interface ReleaseFacts {
 }
 
 export const SHUTDOWN_ANNOTATION = "config.linkerd.io/proxy-admin-shutdown";
-export const NATIVE_SIDECAR_ANNOTATIONS = {
-  alpha: "config.alpha.linkerd.io/proxy-enable-native-sidecar",
-  beta: "config.beta.linkerd.io/proxy-enable-native-sidecar",
-  ga: "config.linkerd.io/proxy-enable-native-sidecar",
-} as const;
-
-/** Edge release markers: first edge tag of each 2.x line (FACTS.md). [yy, month, x] */
-const EDGE_MARKERS: [number, [number, number, number]][] = [
-  [20, [26, 6, 3]],
-  [19, [25, 10, 7]],
-  [18, [25, 4, 4]],
-  [17, [24, 11, 8]],
-  [16, [24, 8, 2]],
-  [15, [24, 2, 4]],
-];
-
-function cmp3(a: number[], b: number[]): number {
-  for (let i = 0; i < 3; i++) if (a[i] !== b[i]) return a[i] - b[i];
-  return 0;
-}
-
-function edgeToMinor(yy: number, m: number, x: number): number {
-  for (const [minor, marker] of EDGE_MARKERS) if (cmp3([yy, m, x], marker) >= 0) return minor;
-  return 14; // edge releases before 2.15 behave like the 2.14 line for these facts
-}
-
 /**
  * Parse a Linkerd version as users write it: "2.14", "2.16.1", "stable-2.14.10", "edge-24.8.2",
  * a linkerd-control-plane chart version ("1.16.11" = stable 2.14, "2024.8.2" = edge-24.8.2), or
@@ -66,11 +44,11 @@ export function parseLinkerdVersion(input: string): LinkerdVersion | undefined {
   let m = /^(?:stable-|enterprise-)?2\.(\d+)(?:\.\d+)?$/.exec(s);
   if (m) return { major: 2, minor: Number(m[1]), label: input.trim() };
   m = /^edge-(\d{2})\.(\d{1,2})\.(\d+)$/.exec(s);
-  if (m) return { major: 2, minor: edgeToMinor(Number(m[1]), Number(m[2]), Number(m[3])), label: input.trim() };
+  if (m) return { major: 2, minor: edgeMinor([Number(m[1]), Number(m[2]), Number(m[3])]), label: input.trim() };
   m = /^(20\d{2})\.(\d{1,2})\.(\d+)$/.exec(s); // edge chart version YYYY.M.X
   if (m) {
     const yy = Number(m[1]) - 2000;
-    return { major: 2, minor: edgeToMinor(yy, Number(m[2]), Number(m[3])), label: `edge-${yy}.${m[2]}.${m[3]} (chart ${s})` };
+    return { major: 2, minor: edgeMinor([yy, Number(m[2]), Number(m[3])]), label: `edge-${yy}.${m[2]}.${m[3]} (chart ${s})` };
   }
   m = /^1\.(\d+)\.(\d+)$/.exec(s); // stable linkerd-control-plane charts: 1.16.x = 2.14, 1.12.x = 2.13, 1.9.x = 2.12
   if (m) {
