@@ -544,21 +544,32 @@ function provide(c: Component, rebuild: boolean): Result {
     return { ...res, source: "built", seconds };
 }
 
-/** When the real language host cannot be built, install our stand-in (scripts/language-host). */
-function languageHostStandIn(wanted: string): Result {
-    const script = path.join(repoRoot, "scripts", "language-host", "pulumi-language-nodejs.js");
+/**
+ * When a real plugin cannot be built, install our Node stand-in for it: a `#!/bin/sh` wrapper
+ * running the script with Node 22 from node_modules/.bin (scripts/language-host,
+ * scripts/provider-stand-ins), reported as source "stand-in".
+ */
+const STAND_INS: Record<string, { bin: string; script: string[]; npm: string }> = {
+    "language-nodejs": { bin: "pulumi-language-nodejs", script: ["language-host", "pulumi-language-nodejs.js"], npm: "@pulumi/pulumi" },
+    "provider-command": { bin: "pulumi-resource-command", script: ["provider-stand-ins", "pulumi-resource-command.js"], npm: "@pulumi/command" },
+    "provider-random": { bin: "pulumi-resource-random", script: ["provider-stand-ins", "pulumi-resource-random.js"], npm: "@pulumi/random" },
+};
+
+function standIn(name: string, wanted: string): Result {
+    const spec = STAND_INS[name];
+    const script = path.join(repoRoot, "scripts", ...spec.script);
     const node = path.join(repoRoot, "node_modules", ".bin", "node");
-    const dir = path.join(toolchainDir, "language-nodejs-stand-in");
+    const dir = path.join(toolchainDir, `${name}-stand-in`);
     fs.mkdirSync(dir, { recursive: true });
-    const wrapper = path.join(dir, "pulumi-language-nodejs");
-    fs.writeFileSync(wrapper, `#!/bin/sh\nexec "${fs.existsSync(node) ? node : "node"}" "${script}" "$@"\n`, { mode: 0o755 });
+    const wrapper = path.join(dir, spec.bin);
+    fs.writeFileSync(wrapper, `#!/bin/sh\n# STAND-IN (not the real ${spec.bin}): ${path.relative(repoRoot, script)}\nexec "${fs.existsSync(node) ? node : "node"}" "${script}" "$@"\n`, { mode: 0o755 });
     return {
-        name: "language-nodejs",
+        name,
         wanted,
-        version: `stand-in (@pulumi/pulumi ${semverOf(wanted)})`,
+        version: `stand-in (${spec.npm} ${semverOf(wanted)})`,
         source: "stand-in",
-        bins: { "pulumi-language-nodejs": wrapper },
-        note: "scripts/language-host/pulumi-language-nodejs.js",
+        bins: { [spec.bin]: wrapper },
+        note: `scripts/${spec.script.join("/")}`,
     };
 }
 
@@ -595,9 +606,9 @@ function main(): void {
     for (const c of components()) {
         if (only && !only.has(c.name)) continue;
         let r = provide(c, rebuild);
-        if (r.source === "unavailable" && c.name === "language-nodejs") {
-            log(`language-nodejs: the Go module is not served by the proxy; using the stand-in host`);
-            r = languageHostStandIn(c.wanted);
+        if (r.source === "unavailable" && STAND_INS[c.name]) {
+            log(`${c.name}: the Go module is not served by the proxy (${r.note}); using the stand-in ${STAND_INS[c.name].bin}`);
+            r = standIn(c.name, c.wanted);
         }
         results.push(r);
         for (const [b, p] of Object.entries(r.bins)) {

@@ -115,6 +115,78 @@ function run(call, callback) {
     });
 }
 
+/**
+ * RunPlugin: the CLI (>= 3.221) asks the language host to run plugins written in Node - policy packs
+ * (`--policy-pack <dir>` with PulumiPolicy.yaml `runtime: nodejs`, kind "analyzer") and providers
+ * with a PulumiPlugin.yaml (kind "resource"). As the Go host does, we resolve
+ * @pulumi/pulumi/cmd/run-policy-pack (or cmd/run-plugin) from the plugin's directory and run
+ * `node <entry> <args...> <plugin dir>` there with the environment the CLI sends, streaming the
+ * child's stdout/stderr back (the CLI reads the plugin's gRPC port from that stdout) and finally
+ * its exit code.
+ */
+function runPlugin(call) {
+    const req = call.request;
+    const info = req.getInfo();
+    const pluginDir = (info && info.getProgramDirectory()) || req.getPwd() || process.cwd();
+    const kind = req.getKind();
+    const entry = kind === "analyzer" ? "@pulumi/pulumi/cmd/run-policy-pack" : "@pulumi/pulumi/cmd/run-plugin";
+    const send = (setter, value) => {
+        try {
+            const res = new langproto.RunPluginResponse();
+            res[setter](value);
+            call.write(res);
+        } catch {
+            /* the CLI went away */
+        }
+    };
+    let entryPath;
+    for (const base of [pluginDir, rootDirectory, __dirname]) {
+        try {
+            entryPath = require.resolve(entry, { paths: [base] });
+            break;
+        } catch {
+            /* try the next one */
+        }
+    }
+    if (!entryPath) {
+        send("setStderr", Buffer.from(`pulumi-language-nodejs: cannot find ${entry} from ${pluginDir}: install @pulumi/pulumi there or in a parent directory\n`));
+        send("setExitcode", 1);
+        call.end();
+        return;
+    }
+    const env = {};
+    const envList = req.getEnvList();
+    if (envList.length > 0) {
+        for (const kv of envList) {
+            const i = kv.indexOf("=");
+            if (i > 0) env[kv.slice(0, i)] = kv.slice(i + 1);
+        }
+    } else {
+        Object.assign(env, process.env);
+    }
+    if (env.PULUMI_NODEJS_TYPESCRIPT === undefined) env.PULUMI_NODEJS_TYPESCRIPT = "true";
+    const args = [entryPath, ...req.getArgsList(), pluginDir];
+    const child = spawn(process.execPath, args, { cwd: pluginDir, env, stdio: ["ignore", "pipe", "pipe"] });
+    running.add(child);
+    child.stdout.on("data", (d) => send("setStdout", d));
+    child.stderr.on("data", (d) => send("setStderr", d));
+    let finished = false;
+    const finish = (code) => {
+        if (finished) return;
+        finished = true;
+        running.delete(child);
+        send("setExitcode", code);
+        call.end();
+    };
+    child.on("error", (err) => {
+        send("setStderr", Buffer.from(`pulumi-language-nodejs: failed to start node: ${err.message}\n`));
+        finish(1);
+    });
+    child.on("close", (code, signal) => finish(code === null ? (signal ? 128 : 1) : code));
+    // The CLI cancels the stream to stop the plugin.
+    call.on("cancelled", () => child.kill("SIGTERM"));
+}
+
 const impl = {
     handshake: (call, callback) => {
         const req = call.request;
@@ -141,7 +213,7 @@ const impl = {
     pack: unimplemented("Pack"),
     link: unimplemented("Link"),
     template: unimplemented("Template"),
-    runPlugin: (call) => call.destroy({ code: grpc.status.UNIMPLEMENTED, details: "RunPlugin is not implemented by this host" }),
+    runPlugin,
 };
 
 const server = new grpc.Server({ "grpc.max_receive_message_length": 400 * 1024 * 1024 });
