@@ -33,7 +33,6 @@ import { resolveRelease } from "../../lib/release";
 const PROJECT = "picluster-linkerd";
 const POLICY_PACK = path.join(repoRoot, "policy");
 const FIXTURE = path.join(__dirname, "fixtures", "violating-job");
-const INJECT = "linkerd.io/inject";
 
 // Fail fast, before any hook starts processes.
 checkToolchain();
