@@ -154,7 +154,8 @@ export function prepareCluster(cluster: Cluster, ca: { crt: string; key: string 
                         containers: [
                             {
                                 name: "longhorn-manager",
-                                image: "longhornio/longhorn-manager:v1.6.0",
+                                // pause: on a real (e.g. kind) cluster the stand-in pods run and become ready.
+                                image: "registry.k8s.io/pause:3.10",
                                 env: [{ name: "POD_IP", valueFrom: { fieldRef: { apiVersion: "v1", fieldPath: "status.podIP" } } }],
                             },
                         ],
@@ -167,7 +168,7 @@ export function prepareCluster(cluster: Cluster, ca: { crt: string; key: string 
             kind: "Deployment",
             // replicas 0: with no kubelet a pod never becomes available; 0 replicas roll out at once.
             metadata: { name: "longhorn-ui", namespace: "longhorn-system" },
-            spec: { replicas: 0, selector: { matchLabels: uiLabels }, template: { metadata: { labels: uiLabels }, spec: { containers: [{ name: "longhorn-ui", image: "longhornio/longhorn-ui:v1.6.0" }] } } },
+            spec: { replicas: 0, selector: { matchLabels: uiLabels }, template: { metadata: { labels: uiLabels }, spec: { containers: [{ name: "longhorn-ui", image: "registry.k8s.io/pause:3.10" }] } } },
         },
         { apiVersion: "storage.k8s.io/v1", kind: "CSIDriver", metadata: { name: "driver.longhorn.io" }, spec: { attachRequired: true, podInfoOnMount: true } },
     ]);
