@@ -39,10 +39,8 @@ export class LinkerdControlPlane extends pulumi.ComponentResource {
             { parent: this, dependsOn: [args.identity.namespace] },
         );
 
-        const values =
-            cfg.identity.trustAnchor.mode === "pem"
-                ? args.identity.trustAnchorPEM!.apply((pem) => controlPlaneValues(cfg, pem))
-                : pulumi.output(controlPlaneValues(cfg));
+        // The PEM goes in as an Output leaf: the rest of the values stay known in a first preview.
+        const values = controlPlaneValues(cfg, cfg.identity.trustAnchor.mode === "pem" ? args.identity.trustAnchorPEM : undefined);
         this.controlPlaneRelease = new k8s.helm.v3.Release(
             "linkerd-control-plane",
             {

@@ -4,6 +4,7 @@
  * would silently ignore a wrong key); tests check them against each chart's real key set.
  */
 import * as path from "path";
+import type * as pulumi from "@pulumi/pulumi";
 import type { PiclusterConfig } from "../config";
 import type { ChartRef } from "../release";
 
@@ -46,7 +47,11 @@ function resourceValues(resources: ProxyResources): Record<string, Record<string
  */
 export function controlPlaneValues(
     cfg: Pick<PiclusterConfig, "identity" | "controlPlane" | "linkerd" | "release">,
-    trustAnchorPEM?: string,
+    /**
+     * The root CA in mode "pem". An Output is placed as is, so only this leaf is unknown during a
+     * first preview and everything else (which the policy pack reads) stays known.
+     */
+    trustAnchorPEM?: pulumi.Input<string>,
 ): Record<string, unknown> {
     const { release } = cfg;
     const proxy: Record<string, unknown> = { resources: resourceValues(cfg.controlPlane.proxyResources) };
