@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import type { PiclusterConfig } from "../lib/config";
-import { CHART_POD_MONITORS_NOTE, dashboardConfigMaps, linkerdPodMonitors, wantPodMonitors } from "../lib/builders/monitoring";
+import { CHART_POD_MONITORS_NOTE, dashboardConfigMap, linkerdPodMonitors, wantPodMonitors } from "../lib/builders/monitoring";
 
 export interface LinkerdMonitoringArgs {
     readonly config: Pick<PiclusterConfig, "monitoring" | "controlPlane">;
@@ -11,11 +11,12 @@ export interface LinkerdMonitoringArgs {
 
 /**
  * Linkerd metrics in kube-prometheus-stack (guide, viz steps 5-6): the three PodMonitors (unless the
- * control-plane chart renders its own) and one Grafana dashboard ConfigMap per Linkerd dashboard.
+ * control-plane chart renders its own) and the Grafana dashboards ConfigMap.
  */
 export class LinkerdMonitoring extends pulumi.ComponentResource {
     readonly podMonitors: k8s.apiextensions.CustomResource[] = [];
-    readonly dashboards: k8s.core.v1.ConfigMap[] = [];
+    /** Unless monitoring.dashboards.enabled is false. */
+    readonly dashboards?: k8s.core.v1.ConfigMap;
 
     constructor(name: string, args: LinkerdMonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
         super("picluster:linkerd:Monitoring", name, {}, opts);
@@ -31,11 +32,8 @@ export class LinkerdMonitoring extends pulumi.ComponentResource {
         }
 
         if (cfg.monitoring.dashboards.enabled) {
-            for (const cm of dashboardConfigMaps(cfg)) {
-                this.dashboards.push(
-                    new k8s.core.v1.ConfigMap(cm.metadata.name, { metadata: cm.metadata, data: cm.data as Record<string, string> }, { parent: this, dependsOn }),
-                );
-            }
+            const cm = dashboardConfigMap(cfg);
+            this.dashboards = new k8s.core.v1.ConfigMap(cm.metadata.name, { metadata: cm.metadata, data: cm.data as Record<string, string> }, { parent: this, dependsOn });
         }
 
         this.registerOutputs({});

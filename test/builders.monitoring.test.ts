@@ -1,5 +1,5 @@
 import { loadConfig } from "../lib/config";
-import { LINKERD_DASHBOARDS, dashboardConfigMaps, dashboardUrl, linkerdPodMonitors, wantPodMonitors } from "../lib/builders/monitoring";
+import { LINKERD_DASHBOARDS, dashboardConfigMap, dashboardUrl, linkerdPodMonitors, wantPodMonitors } from "../lib/builders/monitoring";
 import { validateObject } from "./support/k8sSchemas";
 
 const cfg = loadConfig({ values: {} });
@@ -137,29 +137,25 @@ describe("Grafana dashboards (guide viz step 6)", () => {
         });
     });
 
-    test("one ConfigMap per dashboard, with only a .url key the sidecar downloads", () => {
-        const cms = dashboardConfigMaps(cfg);
-        expect(cms).toHaveLength(17);
-        expect(cms[0]).toEqual({
-            apiVersion: "v1",
-            kind: "ConfigMap",
-            metadata: { name: "linkerd-dashboard-top-line", namespace: "monitoring", labels: { grafana_dashboard: "1" }, annotations: { grafana_folder: "Linkerd" } },
-            data: { "top-line.json.url": "https://grafana.com/api/dashboards/15474/revisions/4/download" },
-        });
-        for (const cm of cms) {
-            expect(Object.keys(cm.data as object)).toEqual([`${cm.metadata.name.replace("linkerd-dashboard-", "")}.json.url`]);
-            expect(validateObject(cm)).toEqual([]);
+    test("one ConfigMap with a .url key per dashboard, which the sidecar downloads", () => {
+        const cm = dashboardConfigMap(cfg);
+        expect(cm.metadata).toEqual({ name: "linkerd-grafana-dashboards", namespace: "monitoring", labels: { grafana_dashboard: "1" }, annotations: { grafana_folder: "Linkerd" } });
+        const data = cm.data as Record<string, string>;
+        expect(Object.keys(data)).toHaveLength(17);
+        expect(data["top-line.json.url"]).toBe("https://grafana.com/api/dashboards/15474/revisions/4/download");
+        for (const dash of LINKERD_DASHBOARDS) {
+            expect(data[`${dash.name}.json.url`]).toBe(`https://grafana.com/api/dashboards/${dash.id}/revisions/${dash.revision}/download`);
         }
-        expect(new Set(cms.map((c) => c.metadata.name)).size).toBe(17);
+        expect(validateObject(cm)).toEqual([]);
     });
 
     test("labels, folder, namespace and source follow the configuration (a mirror keeps the API's path form)", () => {
         const c = loadConfig({
             values: { monitoring: { namespace: "observability", dashboards: { labels: { dash: "yes" }, folder: "Mesh", sourceBaseUrl: "https://mirror.lan/dashboards/" } } },
         });
-        const cm = dashboardConfigMaps(c).find((m) => m.metadata.name === "linkerd-dashboard-deployment")!;
+        const cm = dashboardConfigMap(c);
         expect(cm.metadata).toMatchObject({ namespace: "observability", labels: { dash: "yes" }, annotations: { grafana_folder: "Mesh" } });
-        expect(cm.data).toEqual({ "deployment.json.url": "https://mirror.lan/dashboards/15475/revisions/6/download" });
+        expect((cm.data as Record<string, string>)["deployment.json.url"]).toBe("https://mirror.lan/dashboards/15475/revisions/6/download");
         expect(dashboardUrl("https://grafana.com/api/dashboards", 15474, 4)).toBe("https://grafana.com/api/dashboards/15474/revisions/4/download");
     });
 });

@@ -68,14 +68,16 @@ describe("defaults: stable 2.14.10, Traefik, generated password", () => {
         expect(result.outputs.vizDashboardPassword).toBe("[secret]");
     });
 
-    test("monitoring: three PodMonitors and 17 dashboard ConfigMaps", () => {
+    test("monitoring: three PodMonitors and the dashboards ConfigMap with 17 dashboards", () => {
         const mine = result.resources.filter((x) => x.parent === "linkerd-monitoring");
         expect(mine.filter((x) => x.type === "kubernetes:monitoring.coreos.com/v1:PodMonitor").map((x) => (x.inputs.metadata as any).name).sort()).toEqual([
             "linkerd-controller",
             "linkerd-proxy",
             "linkerd-service-mirror",
         ]);
-        expect(mine.filter((x) => x.type === "kubernetes:core/v1:ConfigMap")).toHaveLength(17);
+        const configMaps = mine.filter((x) => x.type === "kubernetes:core/v1:ConfigMap");
+        expect(configMaps.map((x) => x.name)).toEqual(["linkerd-grafana-dashboards"]);
+        expect(Object.keys(configMaps[0].inputs.data as object)).toHaveLength(17);
     });
 
     test("jaeger: after the control plane and the tracing namespace's mesh patch", () => {
@@ -161,7 +163,7 @@ describe("switches", () => {
         expect(a.resources.filter((x) => x.parent === "linkerd-monitoring").map((x) => x.type)).toEqual(Array(3).fill("kubernetes:monitoring.coreos.com/v1:PodMonitor"));
         const b = await renderWith(base({ controlPlane: { chartPodMonitors: true } }));
         expect(b.resources.filter((x) => x.parent === "linkerd-monitoring" && x.type.endsWith(":PodMonitor"))).toEqual([]);
-        expect(b.resources.filter((x) => x.parent === "linkerd-monitoring")).toHaveLength(17);
+        expect(b.resources.filter((x) => x.parent === "linkerd-monitoring").map((x) => x.name)).toEqual(["linkerd-grafana-dashboards"]);
     });
 
     test("allowAnyHost: .* with a DNS-rebinding warning", async () => {

@@ -133,23 +133,30 @@ export function dashboardUrl(sourceBaseUrl: string, id: number, revision: number
     return `${sourceBaseUrl.replace(/\/+$/, "")}/${id}/revisions/${revision}/download`;
 }
 
+/** Name of the ConfigMap that carries the Linkerd dashboards. */
+export const DASHBOARDS_CONFIGMAP = "linkerd-grafana-dashboards";
+
 /**
- * Guide step 6: one ConfigMap per dashboard, labelled for the Grafana sidecar, holding only a
- * `<name>.json.url` key: the sidecar downloads it to `<name>.json`. No dashboard JSON is copied.
+ * Guide step 6: one ConfigMap labelled for the Grafana sidecar, with a `<name>.json.url` key per
+ * Linkerd dashboard: the sidecar writes one file per key and downloads `.url` keys, so each becomes
+ * `<name>.json` in the folder the annotation names. No dashboard JSON is copied into the project,
+ * and one object (rather than one per dashboard) keeps the stack small.
  */
-export function dashboardConfigMaps(cfg: MonitoringConfig): KubeObject[] {
+export function dashboardConfigMap(cfg: MonitoringConfig): KubeObject {
     const d = cfg.monitoring.dashboards;
-    return LINKERD_DASHBOARDS.map((dash) => ({
+    const data: Record<string, string> = {};
+    for (const dash of LINKERD_DASHBOARDS) data[`${dash.name}.json.url`] = dashboardUrl(d.sourceBaseUrl, dash.id, dash.revision);
+    return {
         apiVersion: "v1",
         kind: "ConfigMap",
         metadata: {
-            name: `linkerd-dashboard-${dash.name}`,
+            name: DASHBOARDS_CONFIGMAP,
             namespace: cfg.monitoring.namespace,
             labels: { ...d.labels },
             annotations: { [GRAFANA_FOLDER_ANNOTATION]: d.folder },
         },
-        data: { [`${dash.name}.json.url`]: dashboardUrl(d.sourceBaseUrl, dash.id, dash.revision) },
-    }));
+        data,
+    };
 }
 
 export const CHART_POD_MONITORS_NOTE =
