@@ -557,12 +557,24 @@ const STAND_INS: Record<string, { bin: string; script: string[]; npm: string }> 
 
 function standIn(name: string, wanted: string): Result {
     const spec = STAND_INS[name];
-    const script = path.join(repoRoot, "scripts", ...spec.script);
-    const node = path.join(repoRoot, "node_modules", ".bin", "node");
     const dir = path.join(toolchainDir, `${name}-stand-in`);
     fs.mkdirSync(dir, { recursive: true });
     const wrapper = path.join(dir, spec.bin);
-    fs.writeFileSync(wrapper, `#!/bin/sh\n# STAND-IN (not the real ${spec.bin}): ${path.relative(repoRoot, script)}\nexec "${fs.existsSync(node) ? node : "node"}" "${script}" "$@"\n`, { mode: 0o755 });
+    // The cache is shared by every checkout: the wrapper runs the checkout named by
+    // PICLUSTER_REPO_ROOT (set by the e2e and bench harness), else the one that installed it.
+    const relScript = path.join("scripts", ...spec.script);
+    fs.writeFileSync(
+        wrapper,
+        [
+            "#!/bin/sh",
+            `# STAND-IN (not the real ${spec.bin}): ${relScript}`,
+            `repo="\${PICLUSTER_REPO_ROOT:-${repoRoot}}"`,
+            `node="$repo/node_modules/.bin/node"; [ -x "$node" ] || node=node`,
+            `exec "$node" "$repo/${relScript}" "$@"`,
+            "",
+        ].join("\n"),
+        { mode: 0o755 },
+    );
     return {
         name,
         wanted,

@@ -212,6 +212,8 @@ export class Pulumi {
         this.env = {
             ...process.env,
             PATH: [binDir, path.join(repoRoot, "node_modules", ".bin"), process.env.PATH].join(path.delimiter),
+            // The toolchain's stand-in plugins run this checkout's scripts (the cache is shared).
+            PICLUSTER_REPO_ROOT: repoRoot,
             PULUMI_BACKEND_URL: `file://${backend}`,
             PULUMI_HOME: home,
             PULUMI_CONFIG_PASSPHRASE: "picluster-e2e-passphrase",
