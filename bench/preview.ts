@@ -41,17 +41,11 @@ export async function realPreviewFigures(runs: number): Promise<{ figures: Figur
             [FLOOR, `floor-${process.pid}`],
         ] as const) {
             const file = path.join(work, `Pulumi.${name}.yaml`);
-            await pulumi.ok(dir, ["stack", "init", name]);
-            // Keep the repository clean: the stack file lives in the temp dir.
-            const written = path.join(dir, `Pulumi.${name}.yaml`);
-            if (fs.existsSync(written)) {
-                fs.copyFileSync(written, file);
-                fs.rmSync(written);
-            }
+            await pulumi.initStack(dir, name, file);
             stacks.push({ dir, name, file });
         }
         const [picluster, floor] = stacks;
-        const set = (s: typeof picluster, key: string, value: string) => pulumi.ok(s.dir, ["config", "set", "--path", key, value, "--config-file", s.file, "-s", s.name]);
+        const set = (s: typeof picluster, key: string, value: string) => pulumi.setConfig(s.dir, s.name, s.file, key, value);
         const charts = path.join(work, "charts");
         writeStandInCharts(charts, resolveRelease("stable", "2.14.10"));
         await set(picluster, `${PROJECT}:kubernetes.kubeconfig`, cluster.kubeconfig);

@@ -23,6 +23,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse } from "yaml";
+import type { ChartKeys } from "../test/support/chartKeys";
 
 type Kind = "leaf" | "openMap" | "list" | { like: string };
 
@@ -301,19 +302,8 @@ const SOURCES: Source[] = [
 
 const CANDIDATE = /^\s*#+\s*(-\s+)?[A-Za-z_][A-Za-z0-9_.-]*:(\s|$)/;
 
-interface Fixture {
-  chart: string;
-  chartVersion: string;
-  chartYamlVersion?: string;
-  linkerdVersion: string;
-  source: string;
-  note?: string;
-  derived: string;
-  keys: string[];
-  openMaps: string[];
-  lists: string[];
-  commentedKeys: { path: string; line: number; why: string }[];
-}
+/** The fixture as test/support/chartKeys.ts reads it, plus how it was derived. */
+type Fixture = ChartKeys & { derived: string; commentedKeys: NonNullable<ChartKeys["commentedKeys"]> };
 
 function isMap(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);

@@ -47,21 +47,6 @@ const stack = `e2e-${process.pid}`;
 let configFile: string;
 const timings: Record<string, number> = {};
 
-async function stackInit(projectDir: string, name: string, file: string): Promise<void> {
-    await pulumi.ok(projectDir, ["stack", "init", name]);
-    // `stack init` writes Pulumi.<stack>.yaml (the passphrase salt) next to Pulumi.yaml: keep the
-    // repository clean by moving it to the temp config file every later command uses.
-    const written = path.join(projectDir, `Pulumi.${name}.yaml`);
-    if (fs.existsSync(written)) {
-        fs.copyFileSync(written, file);
-        fs.rmSync(written);
-    }
-}
-
-async function configSet(projectDir: string, name: string, file: string, key: string, value: string, secret = false): Promise<void> {
-    await pulumi.ok(projectDir, ["config", "set", "--path", key, value, ...(secret ? ["--secret"] : []), "--config-file", file, "-s", name]);
-}
-
 function stackArgs(name: string, file: string): string[] {
     return ["--config-file", file, "-s", name];
 }
@@ -79,16 +64,16 @@ beforeAll(async () => {
     controllers = startStandInControllers(cluster, rootCA.dir, path.join(work, "stand-in-controllers.log"));
     pulumi = new Pulumi(work);
     configFile = path.join(work, `Pulumi.${stack}.yaml`);
-    await stackInit(repoRoot, stack, configFile);
-    await configSet(repoRoot, stack, configFile, `${PROJECT}:kubernetes.kubeconfig`, cluster.kubeconfig);
-    await configSet(repoRoot, stack, configFile, `${PROJECT}:kubernetes.context`, cluster.context);
+    await pulumi.initStack(repoRoot, stack, configFile);
+    await pulumi.setConfig(repoRoot, stack, configFile, `${PROJECT}:kubernetes.kubeconfig`, cluster.kubeconfig);
+    await pulumi.setConfig(repoRoot, stack, configFile, `${PROJECT}:kubernetes.context`, cluster.context);
     if (!externalCluster) {
         const charts = path.join(work, "charts");
         writeStandInCharts(charts, resolveRelease("stable", "2.14.10"));
-        await configSet(repoRoot, stack, configFile, `${PROJECT}:linkerd.chartDirectory`, charts);
+        await pulumi.setConfig(repoRoot, stack, configFile, `${PROJECT}:linkerd.chartDirectory`, charts);
     }
-    await configSet(repoRoot, stack, configFile, `${PROJECT}:longhorn.kubectl`, kubectlPath());
-    await configSet(repoRoot, stack, configFile, `${PROJECT}:vizDashboardPassword`, password, true);
+    await pulumi.setConfig(repoRoot, stack, configFile, `${PROJECT}:longhorn.kubectl`, kubectlPath());
+    await pulumi.setConfig(repoRoot, stack, configFile, `${PROJECT}:vizDashboardPassword`, password, true);
     timings.setup = (Date.now() - t0) / 1000;
 }, 5 * 60 * 1000);
 
@@ -112,9 +97,9 @@ describe("picluster stack (trust anchor pem, everything enabled)", () => {
     test("a stack with a Job in a meshed namespace fails the preview (linkerd-job-must-complete)", async () => {
         const name = `violating-${process.pid}`;
         const file = path.join(work, `Pulumi.${name}.yaml`);
-        await stackInit(FIXTURE, name, file);
-        await configSet(FIXTURE, name, file, "kubernetes:kubeconfig", cluster.kubeconfig);
-        await configSet(FIXTURE, name, file, "kubernetes:context", cluster.context);
+        await pulumi.initStack(FIXTURE, name, file);
+        await pulumi.setConfig(FIXTURE, name, file, "kubernetes:kubeconfig", cluster.kubeconfig);
+        await pulumi.setConfig(FIXTURE, name, file, "kubernetes:context", cluster.context);
         const res = await pulumi.run(FIXTURE, [
             "preview",
             "--policy-pack",
@@ -249,7 +234,7 @@ describe("bundle stack (trust-manager Bundle, identity.externalCA, extensions of
 
     test("pulumi up creates the Bundle path and linkerd-config uses the external CA; destroy removes it", async () => {
         file = path.join(work, `Pulumi.${name}.yaml`);
-        await stackInit(repoRoot, name, file);
+        await pulumi.initStack(repoRoot, name, file);
         const charts = path.join(work, "charts");
         const config: Record<string, unknown> = {
             kubernetes: { kubeconfig: cluster.kubeconfig, context: cluster.context },

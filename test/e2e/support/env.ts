@@ -234,6 +234,25 @@ export class Pulumi {
         return res;
     }
 
+    /**
+     * `pulumi stack init`, keeping the repository clean: the CLI writes Pulumi.<stack>.yaml (the
+     * passphrase salt) next to Pulumi.yaml, so it is moved to `file`, the --config-file every later
+     * command uses.
+     */
+    async initStack(projectDir: string, name: string, file: string): Promise<void> {
+        await this.ok(projectDir, ["stack", "init", name]);
+        const written = path.join(projectDir, `Pulumi.${name}.yaml`);
+        if (fs.existsSync(written)) {
+            fs.copyFileSync(written, file);
+            fs.rmSync(written);
+        }
+    }
+
+    /** `pulumi config set --path` into the stack's --config-file. */
+    async setConfig(projectDir: string, name: string, file: string, key: string, value: string, secret = false): Promise<void> {
+        await this.ok(projectDir, ["config", "set", "--path", key, value, ...(secret ? ["--secret"] : []), "--config-file", file, "-s", name]);
+    }
+
     async ok(cwd: string, args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
         const res = await this.run(cwd, args, opts);
         if (res.code !== 0) throw new Error(`pulumi ${args.join(" ")} failed (exit ${res.code}) in ${cwd}:\n${res.stdout}\n${res.stderr}`);
