@@ -1,22 +1,42 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
-import type { PiclusterConfig } from "../lib/config";
-import { LINKERD_NAMESPACE } from "../lib/builders/identity";
-import { chartLocation, controlPlaneValues, crdsValues } from "../lib/builders/controlPlane";
+import { CONTROL_PLANE_DEFAULTS, ProxyResources, controlPlaneValues, crdsValues } from "../lib/builders/controlPlane";
+import { ChartSource } from "../lib/charts";
+import { LINKERD_NAMESPACE } from "../lib/k8s";
+import type { LinkerdRelease } from "../lib/release";
+import { linkerdHelmRelease, renamedFrom } from "../lib/resources";
 import type { LinkerdIdentity } from "./identity";
 
 export interface LinkerdControlPlaneArgs {
-    readonly config: Pick<PiclusterConfig, "identity" | "controlPlane" | "linkerd" | "release" | "chartSource">;
-    /** The identity component: its namespace, Certificate (and Bundle) come first. */
+    /** The identity component: its namespace, Certificate (and Bundle) come first; its trust anchor and cluster domain are used. */
     readonly identity: LinkerdIdentity;
+    /** The Linkerd release: chart versions and what the values may contain. */
+    readonly release: LinkerdRelease;
+    /** Where the charts come from; the extensions use the same. @default the release's Helm repository */
+    readonly chartSource?: ChartSource;
+    /** Seconds Helm waits for each release (the extensions' too). @default 600 */
+    readonly helmTimeoutSeconds?: number;
+    /** Proxy sidecar requests and limits. @default cpu request 20m, memory request 20Mi and limit 250Mi (Raspberry Pi sizing) */
+    readonly proxyResources?: ProxyResources;
+    /** Run the proxy as a native sidecar (2.15+). @default the release's default */
+    readonly nativeSidecar?: boolean;
+    /** The proxy's /shutdown endpoint for `linkerd-await --shutdown` (configurable from 2.16). @default the release's default */
+    readonly enableShutdownEndpoint?: boolean;
+    /** Let the chart render its own PodMonitors (podMonitor.enabled). @default false */
+    readonly chartPodMonitors?: boolean;
 }
 
 /**
  * The linkerd-crds and linkerd-control-plane Helm releases (guide steps 7-8), as helm.v3.Release so
  * `helm ls -n linkerd` shows them, ordered after the identity resources by explicit dependsOn.
+ * The extensions take this component: they install from the same release and chart source, after it.
  */
 export class LinkerdControlPlane extends pulumi.ComponentResource {
+    readonly release: LinkerdRelease;
+    readonly chartSource: ChartSource;
+    readonly helmTimeoutSeconds: number;
+    readonly clusterDomain: string;
     readonly crdsRelease: k8s.helm.v3.Release;
     readonly controlPlaneRelease: k8s.helm.v3.Release;
     /** Mode "pem": the trust anchor as found in linkerd-config after the install (guide step 10). */
@@ -24,39 +44,39 @@ export class LinkerdControlPlane extends pulumi.ComponentResource {
 
     constructor(name: string, args: LinkerdControlPlaneArgs, opts?: pulumi.ComponentResourceOptions) {
         super("picluster:linkerd:ControlPlane", name, {}, opts);
-        const cfg = args.config;
-        const timeout = cfg.linkerd.helmTimeoutSeconds;
+        const { identity } = args;
+        this.release = args.release;
+        this.chartSource = args.chartSource ?? { kind: "repository", url: args.release.defaultRepository };
+        this.helmTimeoutSeconds = args.helmTimeoutSeconds ?? CONTROL_PLANE_DEFAULTS.helmTimeoutSeconds;
+        this.clusterDomain = identity.clusterDomain;
+        const chart = { namespace: LINKERD_NAMESPACE, chartSource: this.chartSource, timeoutSeconds: this.helmTimeoutSeconds };
 
-        this.crdsRelease = new k8s.helm.v3.Release(
-            "linkerd-crds",
-            {
-                name: "linkerd-crds",
-                namespace: LINKERD_NAMESPACE,
-                ...chartLocation(cfg, cfg.release.charts.crds),
-                values: crdsValues(),
-                timeout,
-            },
-            { parent: this, dependsOn: [args.identity.namespace] },
+        this.crdsRelease = linkerdHelmRelease(
+            `${name}-crds`,
+            { ...chart, releaseName: "linkerd-crds", chart: this.release.charts.crds, values: crdsValues() },
+            { parent: this, dependsOn: [identity.namespace], ...renamedFrom("linkerd-crds") },
         );
 
-        // The PEM goes in as an Output leaf: the rest of the values stay known in a first preview.
-        const values = controlPlaneValues(cfg, cfg.identity.trustAnchor.mode === "pem" ? args.identity.trustAnchorPEM : undefined);
-        this.controlPlaneRelease = new k8s.helm.v3.Release(
-            "linkerd-control-plane",
-            {
-                name: "linkerd-control-plane",
-                namespace: LINKERD_NAMESPACE,
-                ...chartLocation(cfg, cfg.release.charts.controlPlane),
-                values,
-                timeout,
-            },
-            { parent: this, dependsOn: [this.crdsRelease, ...args.identity.dependencies] },
+        const values = controlPlaneValues({
+            release: this.release,
+            clusterDomain: this.clusterDomain,
+            // The PEM goes in as an Output leaf: the rest of the values stay known in a first preview.
+            trustAnchor: identity.trustAnchorPEM ? { mode: "pem", pem: identity.trustAnchorPEM } : { mode: "bundle" },
+            proxyResources: args.proxyResources ?? CONTROL_PLANE_DEFAULTS.proxyResources,
+            nativeSidecar: args.nativeSidecar,
+            enableShutdownEndpoint: args.enableShutdownEndpoint,
+            chartPodMonitors: args.chartPodMonitors ?? CONTROL_PLANE_DEFAULTS.chartPodMonitors,
+        });
+        this.controlPlaneRelease = linkerdHelmRelease(
+            name,
+            { ...chart, releaseName: "linkerd-control-plane", chart: this.release.charts.controlPlane, values },
+            { parent: this, dependsOn: [this.crdsRelease, ...identity.dependencies] },
         );
 
-        if (cfg.identity.trustAnchor.mode === "pem") {
+        if (identity.trustAnchorMode === "pem") {
             // The ID comes from the release's outputs: unknown (and not read) until it is installed.
             const linkerdConfig = k8s.core.v1.ConfigMap.get(
-                "linkerd-config",
+                `${name}-linkerd-config`,
                 this.controlPlaneRelease.status.apply((s) => `${s.namespace}/linkerd-config`),
                 { parent: this, dependsOn: [this.controlPlaneRelease] },
             );

@@ -1,11 +1,20 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { PiclusterConfig } from "../lib/config";
-import { identityIssuerCertificate, linkerdNamespace, trustRootsBundle } from "../lib/builders/identity";
+import { IDENTITY_DEFAULTS, IdentityIssuer, TrustAnchor, identityIssuerCertificate, linkerdNamespace, trustRootsBundle } from "../lib/builders/identity";
+import { renamedFrom } from "../lib/resources";
 
 export interface LinkerdIdentityArgs {
-    /** The validated configuration (identity and linkerd sections are used). */
-    readonly config: Pick<PiclusterConfig, "identity" | "linkerd">;
+    /** Cluster DNS domain: the issuer certificate is for identity.linkerd.<domain>. @default "cluster.local" */
+    readonly clusterDomain?: string;
+    /**
+     * The identity issuer certificate (guide step 4); omitted fields keep their defaults.
+     * @default 48h, renewed 25h before expiry, signed by the ClusterIssuer "ca-issuer", key rotated on renewal, 300 s to become Ready
+     */
+    readonly issuer?: Partial<IdentityIssuer>;
+    /** Where the control plane's trust anchor comes from. @default { mode: "pem", source: "issuerSecret" } (ca.crt of the issued Secret, guide step 6) */
+    readonly trustAnchor?: TrustAnchor;
+    /** Mode "bundle": seconds `pulumi up` waits for trust-manager to sync the Bundle. @default 300 */
+    readonly bundleReadyTimeoutSeconds?: number;
 }
 
 /**
@@ -14,6 +23,8 @@ export interface LinkerdIdentityArgs {
  * GitOps installation).
  */
 export class LinkerdIdentity extends pulumi.ComponentResource {
+    readonly clusterDomain: string;
+    readonly trustAnchorMode: TrustAnchor["mode"];
     readonly namespace: k8s.core.v1.Namespace;
     readonly identityIssuerCertificate: k8s.apiextensions.CustomResource;
     /** Mode "bundle" only. */
@@ -23,24 +34,26 @@ export class LinkerdIdentity extends pulumi.ComponentResource {
     /** What the control plane must be installed after. */
     readonly dependencies: pulumi.Resource[];
 
-    constructor(name: string, args: LinkerdIdentityArgs, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, args: LinkerdIdentityArgs = {}, opts?: pulumi.ComponentResourceOptions) {
         super("picluster:linkerd:Identity", name, {}, opts);
-        const cfg = args.config;
-        const anchor = cfg.identity.trustAnchor;
+        this.clusterDomain = args.clusterDomain ?? IDENTITY_DEFAULTS.clusterDomain;
+        const issuer: IdentityIssuer = { ...IDENTITY_DEFAULTS.issuer, ...args.issuer };
+        const anchor: TrustAnchor = args.trustAnchor ?? IDENTITY_DEFAULTS.trustAnchor;
+        this.trustAnchorMode = anchor.mode;
 
-        this.namespace = new k8s.core.v1.Namespace("linkerd-namespace", { metadata: linkerdNamespace().metadata }, { parent: this });
+        this.namespace = new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: linkerdNamespace().metadata }, { parent: this, ...renamedFrom("linkerd-namespace") });
 
-        const timeoutSeconds = cfg.identity.issuer.readyTimeoutSeconds;
-        this.identityIssuerCertificate = new k8s.apiextensions.CustomResource(
-            "linkerd-identity-issuer",
-            identityIssuerCertificate(cfg),
-            { parent: this, dependsOn: [this.namespace], customTimeouts: { create: `${timeoutSeconds}s`, update: `${timeoutSeconds}s` } },
-        );
+        const timeout = `${issuer.readyTimeoutSeconds}s`;
+        this.identityIssuerCertificate = new k8s.apiextensions.CustomResource(`${name}-issuer`, identityIssuerCertificate(issuer, this.clusterDomain), {
+            parent: this,
+            dependsOn: [this.namespace],
+            customTimeouts: { create: timeout, update: timeout },
+        });
         this.dependencies = [this.namespace, this.identityIssuerCertificate];
 
         if (anchor.mode === "bundle") {
-            const bundleTimeout = `${anchor.bundleReadyTimeoutSeconds}s`;
-            this.trustRootsBundle = new k8s.apiextensions.CustomResource("linkerd-identity-trust-roots", trustRootsBundle(cfg), {
+            const bundleTimeout = `${args.bundleReadyTimeoutSeconds ?? IDENTITY_DEFAULTS.bundleReadyTimeoutSeconds}s`;
+            this.trustRootsBundle = new k8s.apiextensions.CustomResource(`${name}-trust-roots`, trustRootsBundle(anchor.secret), {
                 parent: this,
                 // The Bundle selects the namespace by label: it must exist first.
                 dependsOn: [this.namespace],
@@ -48,7 +61,7 @@ export class LinkerdIdentity extends pulumi.ComponentResource {
             });
             this.dependencies.push(this.trustRootsBundle);
         } else {
-            this.trustAnchorPEM = this.readTrustAnchor(cfg);
+            this.trustAnchorPEM = this.readTrustAnchor(name, anchor);
         }
 
         this.registerOutputs({ trustAnchorPEM: this.trustAnchorPEM });
@@ -59,15 +72,14 @@ export class LinkerdIdentity extends pulumi.ComponentResource {
      * (the Certificate carries pulumi.com/waitFor, and the read's ID comes from its outputs, so a
      * first preview shows the PEM as unknown instead of failing on a Secret that does not exist yet).
      */
-    private readTrustAnchor(cfg: Pick<PiclusterConfig, "identity">): pulumi.Output<string> {
-        const anchor = cfg.identity.trustAnchor;
-        if (anchor.source === "inline") return pulumi.output(anchor.pem!);
+    private readTrustAnchor(name: string, anchor: Extract<TrustAnchor, { mode: "pem" }>): pulumi.Output<string> {
+        if (anchor.source === "inline") return pulumi.output(anchor.pem);
 
         const ref =
             anchor.source === "issuerSecret"
                 ? { id: this.identityIssuerCertificate.metadata.apply((m) => `${m.namespace}/${m.name}`), key: "ca.crt", deps: [this.identityIssuerCertificate] }
                 : { id: pulumi.output(`${anchor.secret.namespace}/${anchor.secret.name}`), key: anchor.secret.key, deps: [] };
-        const secret = k8s.core.v1.Secret.get("linkerd-trust-anchor-source", ref.id, {
+        const secret = k8s.core.v1.Secret.get(`${name}-trust-anchor-source`, ref.id, {
             parent: this,
             dependsOn: ref.deps,
             // The Secret also holds the issuer's private key: keep all of its data secret in state.

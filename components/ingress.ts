@@ -1,29 +1,32 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify as stringifyYaml } from "yaml";
-import type { PiclusterConfig } from "../lib/config";
 import {
+    INGRESS_DEFAULTS,
+    IngressController,
     L5dDstOverride,
-    l5dDstOverrideMiddleware,
     NGINX_SERVICE_UPSTREAM_ANNOTATION,
-    nginxControllerMeshValues,
     ServiceTarget,
+    l5dDstOverrideMiddleware,
+    nginxControllerMeshValues,
     traefikHelmChartConfig,
 } from "../lib/builders/ingress";
+import { renamedFrom } from "../lib/resources";
+import type { LinkerdControlPlane } from "./controlPlane";
 
 export interface IngressMeshingArgs {
-    /** The validated configuration (ingress and linkerd.clusterDomain are used). */
-    readonly config: Pick<PiclusterConfig, "ingress" | "linkerd">;
-    /** What the controller is meshed after: the control plane release (the injector must be up when Traefik restarts). */
-    readonly after: pulumi.Resource[];
+    /** The control plane: the controller is meshed after it (the injector must be up when Traefik restarts); its cluster domain is used. */
+    readonly controlPlane: LinkerdControlPlane;
+    /** Which ingress controller to mesh, and how. @default k3s' bundled Traefik (traefik.io, HelmChartConfig in kube-system) */
+    readonly controller?: IngressController;
 }
 
 /** What the ingress integration did, as a plain stack output. */
 export interface IngressMeshingSummary {
-    readonly controller: "none" | "traefik" | "nginx";
+    readonly controller: IngressController["controller"];
     readonly traefik?: {
         readonly apiGroup: string;
-        /** `<namespace>/traefik` when the HelmChartConfig is managed, else undefined (mesh Traefik yourself with `values`). */
+        /** `<namespace>/traefik` when the HelmChartConfig is managed, else undefined (mesh Traefik yourself with `valuesContent`). */
         readonly helmChartConfig?: string;
         /** The Traefik chart values that mesh it in ingress mode. */
         readonly valuesContent: string;
@@ -44,40 +47,43 @@ export interface IngressMeshingSummary {
  * HelmChartConfig per chart and valuesContent is one string, so a patch could not merge with a user's
  * own valuesContent either: this component owns the whole object. With server-side apply (the
  * provider's default) an existing HelmChartConfig named traefik is adopted and its valuesContent
- * replaced — move any values kept there into `ingress.traefik.extraValues` first. `pulumi destroy`
- * deletes it and k3s redeploys Traefik with its defaults (unmeshed).
+ * replaced — move any values kept there into `extraValues` first. `pulumi destroy` deletes it and
+ * k3s redeploys Traefik with its defaults (unmeshed).
  *
  * NGINX: the controller's chart is installed elsewhere; the values that mesh it (never its namespace)
  * and the per-Ingress annotation are outputs.
  */
 export class IngressMeshing extends pulumi.ComponentResource {
-    /** Set when ingress.controller is "traefik" and ingress.traefik.manageK3sHelmChartConfig is true. */
+    readonly controller: IngressController;
+    /** Set when the controller is Traefik and its k3s HelmChartConfig is managed. */
     readonly traefikHelmChartConfig?: k8s.apiextensions.CustomResource;
     readonly summary: IngressMeshingSummary;
-    private readonly cfg: Pick<PiclusterConfig, "ingress" | "linkerd">;
+    private readonly clusterDomain: string;
 
     constructor(name: string, args: IngressMeshingArgs, opts?: pulumi.ComponentResourceOptions) {
         super("picluster:linkerd:IngressMeshing", name, {}, opts);
-        this.cfg = args.config;
-        const { ingress } = args.config;
+        this.clusterDomain = args.controlPlane.clusterDomain;
+        const controller = args.controller ?? { controller: "traefik", ...INGRESS_DEFAULTS.traefik };
+        this.controller = controller;
 
-        if (ingress.controller === "traefik") {
-            const hcc = traefikHelmChartConfig(ingress.traefik, ingress.traefik.extraValues);
-            if (ingress.traefik.manageK3sHelmChartConfig) {
-                this.traefikHelmChartConfig = new k8s.apiextensions.CustomResource("traefik-helmchartconfig", hcc, {
+        if (controller.controller === "traefik") {
+            const hcc = traefikHelmChartConfig(controller.namespace, controller.extraValues);
+            if (controller.manageK3sHelmChartConfig) {
+                this.traefikHelmChartConfig = new k8s.apiextensions.CustomResource(`${name}-traefik-helmchartconfig`, hcc, {
                     parent: this,
-                    dependsOn: [...args.after],
+                    dependsOn: [args.controlPlane.controlPlaneRelease],
+                    ...renamedFrom("traefik-helmchartconfig"),
                 });
             }
             this.summary = {
                 controller: "traefik",
                 traefik: {
-                    apiGroup: ingress.traefik.apiGroup,
-                    helmChartConfig: ingress.traefik.manageK3sHelmChartConfig ? `${hcc.metadata.namespace}/${hcc.metadata.name}` : undefined,
+                    apiGroup: controller.apiGroup,
+                    helmChartConfig: controller.manageK3sHelmChartConfig ? `${hcc.metadata.namespace}/${hcc.metadata.name}` : undefined,
                     valuesContent: hcc.spec.valuesContent,
                 },
             };
-        } else if (ingress.controller === "nginx") {
+        } else if (controller.controller === "nginx") {
             this.summary = {
                 controller: "nginx",
                 nginx: {
@@ -96,8 +102,8 @@ export class IngressMeshing extends pulumi.ComponentResource {
     dstOverride(service: Omit<ServiceTarget, "clusterDomain" | "apiGroup">): L5dDstOverride {
         return l5dDstOverrideMiddleware({
             ...service,
-            clusterDomain: this.cfg.linkerd.clusterDomain,
-            apiGroup: this.cfg.ingress.traefik.apiGroup,
+            clusterDomain: this.clusterDomain,
+            apiGroup: this.controller.controller === "traefik" ? this.controller.apiGroup : INGRESS_DEFAULTS.traefik.apiGroup,
         });
     }
 }

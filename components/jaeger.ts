@@ -1,25 +1,30 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { PiclusterConfig } from "../lib/config";
-import { chartLocation } from "../lib/builders/controlPlane";
-import { JAEGER_RELEASE_NAME, jaegerNamespace, jaegerValues, unmeshedCollectorWarning } from "../lib/builders/jaeger";
+import { JAEGER_DEFAULTS, JAEGER_RELEASE_NAME, collectorNamespace, jaegerNamespace, jaegerValues } from "../lib/builders/jaeger";
+import { linkerdHelmRelease } from "../lib/resources";
 import type { LinkerdControlPlane } from "./controlPlane";
+import type { LinkerdMeshing } from "./meshing";
 
 export interface LinkerdJaegerArgs {
-    readonly config: Pick<PiclusterConfig, "jaeger" | "meshing" | "linkerd" | "release" | "chartSource">;
-    /** The control plane: the extension is installed after its release. */
-    readonly controlPlane: Pick<LinkerdControlPlane, "controlPlaneRelease">;
+    /** The control plane: the extension is installed after it, from the same release and chart source (which must ship linkerd-jaeger). */
+    readonly controlPlane: LinkerdControlPlane;
     /**
-     * What must exist first besides the control plane: the meshing component's NamespacePatch of the
-     * collector's namespace (the guide: Tempo is meshed before the extension is installed).
+     * The meshing component: when it meshes the collector's namespace, the extension is installed
+     * after that patch (guide: Tempo is meshed before the extension). @default none (mesh Tempo yourself)
      */
-    readonly after?: readonly pulumi.Resource[];
+    readonly meshing?: LinkerdMeshing;
+    /** Namespace of the extension. @default "linkerd-jaeger" */
+    readonly namespace?: string;
+    /** Tempo's receiver as service.namespace:port. @default "tempo-distributor.tracing:55678" (OpenCensus, guide jaeger step 1) */
+    readonly collectorSvcAddr?: string;
+    /** Tempo's service account. @default "tempo" */
+    readonly collectorSvcAccount?: string;
 }
 
 /**
  * The linkerd-jaeger extension (guide "Linkerd jaeger extension installation"): only the
  * jaeger-injector, configuring the proxies to send spans to Tempo's distributor. Only for releases
- * that still ship the extension (up to edge-25.9.4); config validation refuses it on later ones.
+ * that still ship the extension (up to edge-25.9.4).
  */
 export class LinkerdJaeger extends pulumi.ComponentResource {
     readonly namespace: k8s.core.v1.Namespace;
@@ -27,24 +32,28 @@ export class LinkerdJaeger extends pulumi.ComponentResource {
 
     constructor(name: string, args: LinkerdJaegerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("picluster:linkerd:Jaeger", name, {}, opts);
-        const cfg = args.config;
-        const chart = cfg.release.charts.jaeger;
-        if (!chart) throw new Error(`Linkerd ${cfg.release.version} has no linkerd-jaeger extension (set jaeger.enabled to false)`);
+        const { controlPlane } = args;
+        const chart = controlPlane.release.charts.jaeger;
+        if (!chart) throw new Error(`Linkerd ${controlPlane.release.version} has no linkerd-jaeger extension (removed in edge-25.10.1)`);
+        const settings = {
+            namespace: args.namespace ?? JAEGER_DEFAULTS.namespace,
+            collectorSvcAddr: args.collectorSvcAddr ?? JAEGER_DEFAULTS.collectorSvcAddr,
+            collectorSvcAccount: args.collectorSvcAccount ?? JAEGER_DEFAULTS.collectorSvcAccount,
+        };
+        const collectorPatch = args.meshing?.meshedNamespaces[collectorNamespace(settings.collectorSvcAddr)];
 
-        const warning = unmeshedCollectorWarning(cfg);
-        if (warning) pulumi.log.warn(warning, this);
-
-        this.namespace = new k8s.core.v1.Namespace("linkerd-jaeger-namespace", { metadata: jaegerNamespace(cfg).metadata }, { parent: this });
-        this.release = new k8s.helm.v3.Release(
-            JAEGER_RELEASE_NAME,
+        this.namespace = new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: jaegerNamespace(settings.namespace).metadata }, { parent: this });
+        this.release = linkerdHelmRelease(
+            name,
             {
-                name: JAEGER_RELEASE_NAME,
-                namespace: cfg.jaeger.namespace,
-                ...chartLocation(cfg, chart),
-                values: jaegerValues(cfg),
-                timeout: cfg.linkerd.helmTimeoutSeconds,
+                releaseName: JAEGER_RELEASE_NAME,
+                namespace: settings.namespace,
+                chart,
+                chartSource: controlPlane.chartSource,
+                values: jaegerValues(settings),
+                timeoutSeconds: controlPlane.helmTimeoutSeconds,
             },
-            { parent: this, dependsOn: [this.namespace, args.controlPlane.controlPlaneRelease, ...(args.after ?? [])] },
+            { parent: this, dependsOn: [this.namespace, controlPlane.controlPlaneRelease, ...(collectorPatch ? [collectorPatch] : [])] },
         );
 
         this.registerOutputs({});

@@ -1,25 +1,19 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, PROJECT, type PiclusterConfig } from "../lib/config";
-import {
-    duplicateWorkloads,
-    meshingValuesSnippets,
-    MeshingValuesSnippets,
-    namespaceMeshPatch,
-    namespacePatchName,
-    WorkloadRef,
-    workloadMeshPatch,
-    workloadPatchName,
-} from "../lib/builders/meshing";
+import { MESHING_DEFAULTS, MeshingValuesSnippets, WorkloadRef, meshingValuesSnippets, namespaceMeshPatch, workloadKey, workloadMeshPatch } from "../lib/builders/meshing";
+import { renamedFrom } from "../lib/resources";
+import type { LinkerdControlPlane } from "./controlPlane";
 
-export interface MeshingArgs {
-    /** The validated configuration (the meshing section is used). */
-    readonly config: Pick<PiclusterConfig, "meshing">;
+export interface LinkerdMeshingArgs {
     /**
-     * What every patch is ordered after: the control plane release. The proxy injector must exist
-     * before the patched pods restart, or they come back without a proxy.
+     * The control plane: every patch is ordered after it. The proxy injector must exist before the
+     * patched pods restart, or they come back without a proxy.
      */
-    readonly after: pulumi.Resource[];
+    readonly controlPlane: LinkerdControlPlane;
+    /** Namespaces meshed implicitly (annotation linkerd.io/inject: enabled). @default ["monitoring", "logging", "tracing"] */
+    readonly namespaces?: readonly string[];
+    /** Workloads meshed explicitly (pod template annotation). @default [] */
+    readonly workloads?: readonly WorkloadRef[];
 }
 
 type WorkloadPatch = k8s.apps.v1.DeploymentPatch | k8s.apps.v1.DaemonSetPatch | k8s.apps.v1.StatefulSetPatch;
@@ -46,24 +40,20 @@ export class LinkerdMeshing extends pulumi.ComponentResource {
     /** Values for charts installed elsewhere (stack output `meshingValuesSnippets`). */
     readonly valuesSnippets: MeshingValuesSnippets;
 
-    constructor(name: string, args: MeshingArgs, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, args: LinkerdMeshingArgs, opts?: pulumi.ComponentResourceOptions) {
         super("picluster:linkerd:Meshing", name, {}, opts);
-        const { meshing } = args.config;
-        const duplicates = duplicateWorkloads(meshing.workloads);
-        if (duplicates.length > 0) {
-            throw new ConfigError(duplicates.map((path) => ({ key: `${PROJECT}:${path}`, message: "this workload is listed twice" })));
-        }
-        const childOpts: pulumi.CustomResourceOptions = { parent: this, dependsOn: [...args.after] };
+        const childOpts: pulumi.CustomResourceOptions = { parent: this, dependsOn: [args.controlPlane.controlPlaneRelease] };
 
         const namespaces: Record<string, k8s.core.v1.NamespacePatch> = {};
-        for (const ns of meshing.namespaces) {
-            namespaces[ns] = new k8s.core.v1.NamespacePatch(namespacePatchName(ns), namespaceMeshPatch(ns), childOpts);
+        for (const ns of args.namespaces ?? MESHING_DEFAULTS.namespaces) {
+            namespaces[ns] = new k8s.core.v1.NamespacePatch(`${name}-namespace-${ns}`, namespaceMeshPatch(ns), { ...childOpts, ...renamedFrom(`mesh-namespace-${ns}`) });
         }
         this.meshedNamespaces = namespaces;
 
         const workloads: Record<string, WorkloadPatch> = {};
-        for (const w of meshing.workloads) {
-            workloads[`${w.kind}/${w.namespace}/${w.name}`] = workloadPatch(w, childOpts);
+        for (const w of args.workloads ?? MESHING_DEFAULTS.workloads) {
+            const suffix = `${w.kind.toLowerCase()}-${w.namespace}-${w.name}`;
+            workloads[workloadKey(w)] = workloadPatch(w, `${name}-${suffix}`, { ...childOpts, ...renamedFrom(`mesh-${suffix}`) });
         }
         this.meshedWorkloads = workloads;
 
@@ -72,8 +62,7 @@ export class LinkerdMeshing extends pulumi.ComponentResource {
     }
 }
 
-function workloadPatch(w: WorkloadRef, opts: pulumi.CustomResourceOptions): WorkloadPatch {
-    const name = workloadPatchName(w);
+function workloadPatch(w: WorkloadRef, name: string, opts: pulumi.CustomResourceOptions): WorkloadPatch {
     const body = workloadMeshPatch(w);
     switch (w.kind) {
         case "Deployment":

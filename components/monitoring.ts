@@ -1,39 +1,49 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import type { PiclusterConfig } from "../lib/config";
-import { CHART_POD_MONITORS_NOTE, dashboardConfigMap, linkerdPodMonitors, wantPodMonitors } from "../lib/builders/monitoring";
+import { DashboardSettings, MONITORING_DEFAULTS, dashboardConfigMap, linkerdPodMonitors } from "../lib/builders/monitoring";
+import { renamedFrom } from "../lib/resources";
 
 export interface LinkerdMonitoringArgs {
-    readonly config: Pick<PiclusterConfig, "monitoring" | "controlPlane">;
-    /** Resources to create the PodMonitors and dashboards after. @default none: they need only the prometheus-operator CRDs and the monitoring namespace, which the cluster provides */
-    readonly after?: readonly pulumi.Resource[];
+    /** Namespace of kube-prometheus-stack, where the PodMonitors and the dashboards go. @default "monitoring" */
+    readonly namespace?: string;
+    /** Labels kube-prometheus-stack selects PodMonitors by. @default {app: "linkerd", release: "kube-prometheus-stack"} */
+    readonly podMonitorLabels?: Readonly<Record<string, string>>;
+    /** Create the guide's three PodMonitors (false when the control-plane chart renders its own). @default true */
+    readonly podMonitors?: boolean;
+    /** The Grafana dashboards ConfigMap; omitted fields keep their defaults. @default enabled, label grafana_dashboard: "1", from grafana.com, folder "Linkerd" */
+    readonly dashboards?: Partial<DashboardSettings>;
 }
 
 /**
- * Linkerd metrics in kube-prometheus-stack (guide, viz steps 5-6): the three PodMonitors (unless the
- * control-plane chart renders its own) and the Grafana dashboards ConfigMap.
+ * Linkerd metrics in kube-prometheus-stack (guide, viz steps 5-6): the three PodMonitors and the
+ * Grafana dashboards ConfigMap. They need only the prometheus-operator CRDs and the monitoring
+ * namespace, which the cluster provides, so nothing orders them.
  */
 export class LinkerdMonitoring extends pulumi.ComponentResource {
     readonly podMonitors: k8s.apiextensions.CustomResource[] = [];
-    /** Unless monitoring.dashboards.enabled is false. */
+    /** Unless dashboards.enabled is false. */
     readonly dashboards?: k8s.core.v1.ConfigMap;
 
-    constructor(name: string, args: LinkerdMonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, args: LinkerdMonitoringArgs = {}, opts?: pulumi.ComponentResourceOptions) {
         super("picluster:linkerd:Monitoring", name, {}, opts);
-        const cfg = args.config;
-        const dependsOn = [...(args.after ?? [])];
+        const namespace = args.namespace ?? MONITORING_DEFAULTS.namespace;
+        const podMonitorLabels = args.podMonitorLabels ?? MONITORING_DEFAULTS.podMonitorLabels;
+        const dashboards: DashboardSettings = { ...MONITORING_DEFAULTS.dashboards, ...args.dashboards };
 
-        if (wantPodMonitors(cfg)) {
-            for (const monitor of linkerdPodMonitors(cfg)) {
-                this.podMonitors.push(new k8s.apiextensions.CustomResource(`podmonitor-${monitor.metadata.name}`, monitor, { parent: this, dependsOn }));
+        if (args.podMonitors ?? true) {
+            for (const monitor of linkerdPodMonitors({ namespace, podMonitorLabels })) {
+                const old = `podmonitor-${monitor.metadata.name}`;
+                this.podMonitors.push(new k8s.apiextensions.CustomResource(`${name}-${old}`, monitor, { parent: this, ...renamedFrom(old) }));
             }
-        } else {
-            pulumi.log.info(CHART_POD_MONITORS_NOTE, this);
         }
 
-        if (cfg.monitoring.dashboards.enabled) {
-            const cm = dashboardConfigMap(cfg);
-            this.dashboards = new k8s.core.v1.ConfigMap(cm.metadata.name, { metadata: cm.metadata, data: cm.data as Record<string, string> }, { parent: this, dependsOn });
+        if (dashboards.enabled) {
+            const cm = dashboardConfigMap({ namespace, dashboards });
+            this.dashboards = new k8s.core.v1.ConfigMap(
+                `${name}-dashboards`,
+                { metadata: cm.metadata, data: cm.data as Record<string, string> },
+                { parent: this, ...renamedFrom(cm.metadata.name) },
+            );
         }
 
         this.registerOutputs({});

@@ -7,7 +7,6 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
-import type { PiclusterConfig } from "./config";
 
 export interface KubeTarget {
     readonly kubeconfigPath: string;
@@ -19,10 +18,11 @@ function expandHome(p: string): string {
     return p === "~" || p.startsWith("~/") ? path.join(os.homedir(), p.slice(1)) : p;
 }
 
-export function resolveKubeTarget(cfg: Pick<PiclusterConfig, "kubernetes">, env: NodeJS.ProcessEnv = process.env): KubeTarget {
+/** The kubeconfig file (given, else $KUBECONFIG's first entry, else ~/.kube/config) and the context (given, else its current-context). */
+export function resolveKubeTarget(given: { readonly kubeconfig?: string; readonly context?: string }, env: NodeJS.ProcessEnv = process.env): KubeTarget {
     const fromEnv = env.KUBECONFIG?.split(path.delimiter).find((p) => p.length > 0);
-    const kubeconfigPath = path.resolve(expandHome(cfg.kubernetes.kubeconfig ?? fromEnv ?? "~/.kube/config"));
-    if (cfg.kubernetes.context) return { kubeconfigPath, context: cfg.kubernetes.context };
+    const kubeconfigPath = path.resolve(expandHome(given.kubeconfig ?? fromEnv ?? "~/.kube/config"));
+    if (given.context) return { kubeconfigPath, context: given.context };
     try {
         const doc = parseYaml(fs.readFileSync(kubeconfigPath, "utf8")) as { "current-context"?: unknown } | null;
         const current = doc?.["current-context"];
@@ -30,4 +30,10 @@ export function resolveKubeTarget(cfg: Pick<PiclusterConfig, "kubernetes">, env:
     } catch {
         return { kubeconfigPath };
     }
+}
+
+/** kubectl pinned to the program's kubeconfig and context, as shown to users. */
+export function kubectlCommand(target: KubeTarget, args: string): string {
+    const context = target.context ? ` --context ${target.context}` : "";
+    return `kubectl --kubeconfig ${target.kubeconfigPath}${context} ${args}`;
 }

@@ -1,16 +1,64 @@
 /**
- * Linkerd version facts shared by the program's release model (lib/release.ts) and the policy
- * pack (policy/rules/release.ts). Dependency-free so the pack can import it on its own.
+ * Every Linkerd version threshold the project relies on, in one place: the program's release model
+ * (lib/release.ts) and the policy pack (policy/rules/release.ts) both derive their facts from here.
+ * Dependency-free, so the pack can import it on its own.
+ *
+ * Sources: the charts and release notes of each release (https://linkerd.io/releases/), checked
+ * against the real values files of stable-2.14.10 and edge-26.8.3.
  */
 
-/** First edge release of each stable minor (https://linkerd.io/releases/), newest first: [minor, [yy, month, x]]. */
-export const EDGE_MINOR_MARKERS: readonly (readonly [number, readonly [number, number, number]])[] = [
+/** An edge release `edge-YY.M.X` as numbers. */
+export type EdgeVersion = readonly [number, number, number];
+
+/** First edge release of each stable minor (https://linkerd.io/releases/), newest first: [minor, edge]. */
+export const EDGE_MINOR_MARKERS: readonly (readonly [number, EdgeVersion])[] = [
     [20, [26, 6, 3]],
     [19, [25, 10, 7]],
     [18, [25, 4, 4]],
     [17, [24, 11, 8]],
     [16, [24, 8, 2]],
     [15, [24, 2, 4]],
+];
+
+/** Edge releases where something the program relies on changed. */
+export const EDGE_THRESHOLDS = {
+    /** The oldest edge release offered: 2.15 (only edge releases are open source since). */
+    oldest: [24, 2, 4],
+    /** The last release that ships linkerd-jaeger (removed in edge-25.10.1). */
+    lastWithJaeger: [25, 9, 4],
+} as const satisfies Record<string, EdgeVersion>;
+
+/** Minors (of the stable line, or the line an edge release belongs to) where behaviour changed. */
+export const FEATURE_MINORS = {
+    /** Native sidecars (proxy.nativeSidecar, per-pod annotation): 2.15+. */
+    nativeSidecar: 15,
+    /** proxy.enableShutdownEndpoint exists and defaults to false: 2.16+ (before, /shutdown is always on). */
+    shutdownEndpointConfigurable: 16,
+    /** The beta native-sidecar annotation: 2.19+. */
+    nativeSidecarBetaAnnotation: 19,
+    /** Native proxy tracing (control-plane values proxy.tracing.*): 2.19+. */
+    proxyTracing: 19,
+    /** proxy.nativeSidecar defaults to true, and the GA annotation: 2.20+. */
+    nativeSidecarByDefault: 20,
+} as const;
+
+/** Stable linkerd-control-plane chart minors, newest first: [from chart 1.<minor>, Linkerd minor] (1.16 = 2.14, 1.12 = 2.13, 1.9 = 2.12). */
+const STABLE_CONTROL_PLANE_CHARTS: readonly (readonly [number, number])[] = [
+    [16, 14],
+    [12, 13],
+    [0, 12],
+];
+
+/** The Linkerd minor of a stable linkerd-control-plane chart version 1.<chartMinor>.x. */
+export function stableMinorOfControlPlaneChart(chartMinor: number): number {
+    return STABLE_CONTROL_PLANE_CHARTS.find(([from]) => chartMinor >= from)![1];
+}
+
+/** Oldest Kubernetes minor each Linkerd line supports, newest first: [from Linkerd minor, Kubernetes minor]. */
+const MIN_KUBERNETES: readonly (readonly [number, number])[] = [
+    [20, 31],
+    [15, 22],
+    [0, 21],
 ];
 
 /** Per-pod annotations that run the proxy as a native sidecar, by the minor they appeared in. */
@@ -32,15 +80,50 @@ export function compareVersions(a: readonly number[], b: readonly number[]): num
 }
 
 /** The stable minor an edge release edge-YY.M.X belongs to; 14 for edge releases before 2.15. */
-export function edgeMinor(edge: readonly [number, number, number]): number {
+export function edgeMinor(edge: EdgeVersion): number {
     for (const [minor, marker] of EDGE_MINOR_MARKERS) if (compareVersions(edge, marker) >= 0) return minor;
     return 14;
 }
 
-/** The newest native-sidecar annotation a release understands, if any. */
-export function nativeSidecarAnnotation(minor: number): string | undefined {
-    if (minor >= 20) return NATIVE_SIDECAR_ANNOTATIONS.ga;
-    if (minor >= 19) return NATIVE_SIDECAR_ANNOTATIONS.beta;
-    if (minor >= 15) return NATIVE_SIDECAR_ANNOTATIONS.alpha;
-    return undefined;
+/** The native-sidecar pod annotations a release understands, newest first. */
+export function nativeSidecarAnnotations(minor: number): string[] {
+    const out: string[] = [];
+    if (minor >= FEATURE_MINORS.nativeSidecarByDefault) out.push(NATIVE_SIDECAR_ANNOTATIONS.ga);
+    if (minor >= FEATURE_MINORS.nativeSidecarBetaAnnotation) out.push(NATIVE_SIDECAR_ANNOTATIONS.beta);
+    if (minor >= FEATURE_MINORS.nativeSidecar) out.push(NATIVE_SIDECAR_ANNOTATIONS.alpha);
+    return out;
+}
+
+/** What a Linkerd minor can do, as the program and the policy pack need it. */
+export interface LinkerdFeatures {
+    /** Oldest Kubernetes minor the charts support. */
+    readonly minKubernetesMinor: number;
+    readonly nativeSidecar: {
+        readonly supported: boolean;
+        /** proxy.nativeSidecar's default. */
+        readonly defaultEnabled: boolean;
+        /** The newest pod annotation enabling it, where supported. */
+        readonly annotation?: string;
+    };
+    readonly shutdownEndpoint: {
+        /** Whether proxy.enableShutdownEndpoint exists (2.16+). */
+        readonly configurable: boolean;
+        readonly defaultEnabled: boolean;
+    };
+    /** Whether the control plane has native proxy tracing values (proxy.tracing.*, 2.19+). */
+    readonly proxyTracing: boolean;
+}
+
+export function linkerdFeatures(minor: number): LinkerdFeatures {
+    const configurable = minor >= FEATURE_MINORS.shutdownEndpointConfigurable;
+    return {
+        minKubernetesMinor: MIN_KUBERNETES.find(([from]) => minor >= from)![1],
+        nativeSidecar: {
+            supported: minor >= FEATURE_MINORS.nativeSidecar,
+            defaultEnabled: minor >= FEATURE_MINORS.nativeSidecarByDefault,
+            annotation: nativeSidecarAnnotations(minor)[0],
+        },
+        shutdownEndpoint: { configurable, defaultEnabled: !configurable },
+        proxyTracing: minor >= FEATURE_MINORS.proxyTracing,
+    };
 }

@@ -1,19 +1,15 @@
 /**
- * The Linkerd release model: from a channel and a version, everything that depends on the version.
+ * The Linkerd release model: from a channel and a version, the charts and everything that depends
+ * on the version (the thresholds themselves live in lib/linkerdVersions.ts, shared with the policy pack).
  *
- * Facts (see docs/linkerd-releases.md for sources):
  * - Open-source stable releases end at 2.14.10; its charts are linkerd-crds 1.8.0,
  *   linkerd-control-plane 1.16.11, linkerd-viz 30.12.11 and linkerd-jaeger 30.12.11.
  * - Since 2.15 only edge releases are open source; tag edge-YY.M.X is chart version 20YY.M.X for
- *   every chart. Edge releases map onto stable minors by marker releases below.
+ *   every chart. Edge releases map onto stable minors by marker releases.
  * - `installNamespace` is gone from every chart since 2.12 and must not be passed.
- * - Native sidecars: 2.15+ (value proxy.nativeSidecar, default true from 2.20); needs Kubernetes 1.29.
- * - The proxy /shutdown endpoint (linkerd-await --shutdown) is always on before 2.16, off by
- *   default from 2.16 (value proxy.enableShutdownEndpoint).
- * - linkerd-jaeger was removed in edge-25.10.1; the last release with it is edge-25.9.4.
  */
 
-import { compareVersions, edgeMinor, nativeSidecarAnnotation } from "./linkerdVersions";
+import { EDGE_THRESHOLDS, EdgeVersion, LinkerdFeatures, compareVersions, edgeMinor, linkerdFeatures } from "./linkerdVersions";
 
 export type Channel = "stable" | "edge";
 
@@ -24,7 +20,7 @@ export interface ChartRef {
     readonly version: string;
 }
 
-export interface LinkerdRelease {
+export interface LinkerdRelease extends LinkerdFeatures {
     readonly channel: Channel;
     /** "2.14.10" or "edge-26.8.3". */
     readonly version: string;
@@ -38,21 +34,6 @@ export interface LinkerdRelease {
         readonly jaeger?: ChartRef;
     };
     readonly defaultRepository: string;
-    /** Oldest Kubernetes minor the charts support. */
-    readonly minKubernetesMinor: number;
-    readonly nativeSidecar: {
-        readonly supported: boolean;
-        readonly defaultEnabled: boolean;
-        /** Pod annotation enabling it per workload, where supported. */
-        readonly annotation?: string;
-    };
-    readonly shutdownEndpoint: {
-        /** Whether proxy.enableShutdownEndpoint exists (2.16+). */
-        readonly configurable: boolean;
-        readonly defaultEnabled: boolean;
-    };
-    /** Whether the control plane has native proxy tracing values (proxy.tracing.*, 2.19+). */
-    readonly proxyTracing: boolean;
 }
 
 export const STABLE_REPOSITORY = "https://helm.linkerd.io/stable";
@@ -64,8 +45,7 @@ const STABLE_CHARTS: Record<string, { crds: string; controlPlane: string; viz: s
 };
 export const STABLE_VERSIONS = Object.keys(STABLE_CHARTS);
 
-const OLDEST_EDGE: readonly [number, number, number] = [24, 2, 4];
-const LAST_EDGE_WITH_JAEGER: readonly [number, number, number] = [25, 9, 4];
+const OLDEST_EDGE = EDGE_THRESHOLDS.oldest;
 
 export const EDGE_VERSION_PATTERN = /^edge-([0-9]{2})\.([0-9]{1,2})\.([0-9]{1,2})$/;
 
@@ -77,19 +57,6 @@ export class ReleaseError extends Error {
     ) {
         super(message);
     }
-}
-
-function features(minor: number) {
-    return {
-        minKubernetesMinor: minor >= 20 ? 31 : minor >= 15 ? 22 : 21,
-        nativeSidecar: {
-            supported: minor >= 15,
-            defaultEnabled: minor >= 20,
-            annotation: nativeSidecarAnnotation(minor),
-        },
-        shutdownEndpoint: { configurable: minor >= 16, defaultEnabled: minor < 16 },
-        proxyTracing: minor >= 19,
-    };
 }
 
 /** Resolves a channel and version into a release, or throws a ReleaseError naming the faulty key. */
@@ -115,7 +82,7 @@ export function resolveRelease(channel: Channel, version: string | undefined): L
                 jaeger: { name: "linkerd-jaeger", version: charts.jaeger },
             },
             defaultRepository: STABLE_REPOSITORY,
-            ...features(Number(v.split(".")[1])),
+            ...linkerdFeatures(Number(v.split(".")[1])),
         };
     }
     if (version === undefined) {
@@ -125,7 +92,7 @@ export function resolveRelease(channel: Channel, version: string | undefined): L
     if (!match) {
         throw new ReleaseError("version", `"${version}" is not an edge release: expected "edge-YY.M.X", such as "edge-26.8.3"`);
     }
-    const parts = [Number(match[1]), Number(match[2]), Number(match[3])] as const;
+    const parts: EdgeVersion = [Number(match[1]), Number(match[2]), Number(match[3])];
     if (parts[1] < 1 || parts[1] > 12) {
         throw new ReleaseError("version", `"${version}" has month ${parts[1]}: expected "edge-YY.M.X" with M from 1 to 12`);
     }
@@ -145,9 +112,9 @@ export function resolveRelease(channel: Channel, version: string | undefined): L
             crds: { name: "linkerd-crds", version: chartVersion },
             controlPlane: { name: "linkerd-control-plane", version: chartVersion },
             viz: { name: "linkerd-viz", version: chartVersion },
-            jaeger: compareVersions(parts, LAST_EDGE_WITH_JAEGER) <= 0 ? { name: "linkerd-jaeger", version: chartVersion } : undefined,
+            jaeger: compareVersions(parts, EDGE_THRESHOLDS.lastWithJaeger) <= 0 ? { name: "linkerd-jaeger", version: chartVersion } : undefined,
         },
         defaultRepository: EDGE_REPOSITORY,
-        ...features(minor),
+        ...linkerdFeatures(minor),
     };
 }

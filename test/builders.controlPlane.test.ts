@@ -1,11 +1,24 @@
-import { loadConfig } from "../lib/config";
-import { chartLocation, controlPlaneValues, crdsValues } from "../lib/builders/controlPlane";
+import { PiclusterConfig, loadConfig } from "../lib/config";
+import { controlPlaneValues as buildValues, crdsValues } from "../lib/builders/controlPlane";
+import { chartLocation } from "../lib/charts";
 import { loadChartKeys, unknownValueKeys } from "./support/chartKeys";
 
 const PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 const stable = loadConfig({ values: {} });
 const edge = loadConfig({ values: { linkerd: { channel: "edge", version: "edge-26.8.3" }, controlPlane: { nativeSidecar: true, enableShutdownEndpoint: true } } });
 const bundleEdge = loadConfig({ values: { linkerd: { channel: "edge", version: "edge-26.8.3" }, identity: { trustAnchor: { mode: "bundle" } } } });
+
+/** The values the control-plane component builds from a configuration (mode "pem" needs the PEM). */
+function controlPlaneValues(cfg: PiclusterConfig, pem?: string): Record<string, unknown> {
+    const bundle = cfg.identity.trustAnchor.mode === "bundle";
+    if (!bundle && pem === undefined) throw new Error("mode pem needs the trust anchor PEM");
+    return buildValues({
+        release: cfg.linkerd.release,
+        clusterDomain: cfg.linkerd.clusterDomain,
+        trustAnchor: bundle ? { mode: "bundle" } : { mode: "pem", pem: pem! },
+        ...cfg.controlPlane,
+    });
+}
 
 describe("control-plane values", () => {
     test("mode pem: guide step 8 without installNamespace, plus Pi-sized proxy resources", () => {
@@ -24,10 +37,6 @@ describe("control-plane values", () => {
         expect(values).not.toHaveProperty("identityTrustAnchorsPEM");
     });
 
-    test("mode pem refuses to build without the PEM", () => {
-        expect(() => controlPlaneValues(stable)).toThrow(/needs the trust anchor PEM/);
-    });
-
     test("version-dependent keys are set only where the chart has them", () => {
         expect((controlPlaneValues(edge, PEM) as any).proxy).toMatchObject({ nativeSidecar: true, enableShutdownEndpoint: true });
         const onStable = loadConfig({ values: { controlPlane: { enableShutdownEndpoint: true } } });
@@ -40,7 +49,7 @@ describe("control-plane values", () => {
         ["edge-26.8.3, bundle", bundleEdge, "2026.8.3"],
         ["stable, chart PodMonitors", loadConfig({ values: { controlPlane: { chartPodMonitors: true, proxyResources: { cpu: { limit: "1" } } } } }), "1.16.11"],
     ])("%s: every key exists in linkerd-control-plane %s", (_title, cfg, version) => {
-        expect(cfg.release.charts.controlPlane.version).toBe(version);
+        expect(cfg.linkerd.release.charts.controlPlane.version).toBe(version);
         const values = controlPlaneValues(cfg, PEM);
         expect(unknownValueKeys(values, loadChartKeys("linkerd-control-plane", version))).toEqual([]);
     });
@@ -58,7 +67,7 @@ describe("control-plane values", () => {
 
 describe("chart location", () => {
     test("repository charts are pinned to the release's chart version", () => {
-        expect(chartLocation(stable, stable.release.charts.controlPlane)).toEqual({
+        expect(chartLocation(stable.linkerd.chartSource, stable.linkerd.release.charts.controlPlane)).toEqual({
             chart: "linkerd-control-plane",
             version: "1.16.11",
             repositoryOpts: { repo: "https://helm.linkerd.io/stable" },
@@ -67,6 +76,6 @@ describe("chart location", () => {
 
     test("a local directory is used as <dir>/<chart>", () => {
         const cfg = loadConfig({ values: { linkerd: { chartDirectory: "/srv/charts" } } });
-        expect(chartLocation(cfg, cfg.release.charts.crds)).toEqual({ chart: "/srv/charts/linkerd-crds" });
+        expect(chartLocation(cfg.linkerd.chartSource, cfg.linkerd.release.charts.crds)).toEqual({ chart: "/srv/charts/linkerd-crds" });
     });
 });

@@ -1,12 +1,12 @@
 import { loadConfig } from "../lib/config";
-import { identityIssuerCertificate, linkerdNamespace, trustRootsBundle } from "../lib/builders/identity";
+import { IDENTITY_DEFAULTS, identityIssuerCertificate, linkerdNamespace, trustRootsBundle } from "../lib/builders/identity";
 import { validateObject } from "./support/k8sSchemas";
 
 const guide = loadConfig({ values: {} });
 
 describe("identity builders", () => {
     test("the issuer Certificate is guide step 4, plus the wait-for-Ready annotation and rotation policy", () => {
-        expect(identityIssuerCertificate(guide)).toEqual({
+        expect(identityIssuerCertificate(guide.identity.issuer, guide.linkerd.clusterDomain)).toEqual({
             apiVersion: "cert-manager.io/v1",
             kind: "Certificate",
             metadata: { name: "linkerd-identity-issuer", namespace: "linkerd", annotations: { "pulumi.com/waitFor": "condition=Ready" } },
@@ -28,7 +28,7 @@ describe("identity builders", () => {
         const cfg = loadConfig({
             values: { linkerd: { clusterDomain: "pi.lan" }, identity: { issuer: { duration: "720h", renewBefore: "168h", issuerRef: { name: "lab-ca", kind: "Issuer" } } } },
         });
-        const cert = identityIssuerCertificate(cfg) as any;
+        const cert = identityIssuerCertificate(cfg.identity.issuer, cfg.linkerd.clusterDomain) as any;
         expect(cert.spec).toMatchObject({
             duration: "720h",
             renewBefore: "168h",
@@ -56,7 +56,7 @@ describe("identity builders", () => {
     });
 
     test("the Bundle is the guide's GitOps step 6", () => {
-        const bundle = trustRootsBundle(loadConfig({ values: { identity: { trustAnchor: { mode: "bundle" } } } })) as any;
+        const bundle = trustRootsBundle(IDENTITY_DEFAULTS.trustAnchorSecret) as any;
         expect(bundle.metadata.name).toBe("linkerd-identity-trust-roots");
         expect(bundle.metadata.namespace).toBeUndefined();
         expect(bundle.spec).toEqual({
@@ -67,8 +67,8 @@ describe("identity builders", () => {
 
     test.each([
         ["Namespace", linkerdNamespace()],
-        ["Certificate", identityIssuerCertificate(guide)],
-        ["Bundle", trustRootsBundle(guide)],
+        ["Certificate", identityIssuerCertificate(guide.identity.issuer, guide.linkerd.clusterDomain)],
+        ["Bundle", trustRootsBundle(IDENTITY_DEFAULTS.trustAnchorSecret)],
     ])("the %s passes its schema", (_kind, object) => {
         expect(validateObject(object)).toEqual([]);
     });

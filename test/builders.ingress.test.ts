@@ -81,7 +81,7 @@ describe("l5dDstOverrideMiddleware (guide: Meshing Traefik, steps 1-2)", () => {
 
 describe("traefikHelmChartConfig (guide: Traefik meshed in ingress mode through k3s)", () => {
     test("k3s HelmChartConfig with ingress-mode annotations and port 443 skipped", () => {
-        const hcc = traefikHelmChartConfig({ namespace: "kube-system" });
+        const hcc = traefikHelmChartConfig("kube-system");
         expect(hcc).toMatchObject({ apiVersion: "helm.cattle.io/v1", kind: "HelmChartConfig", metadata: { name: "traefik", namespace: "kube-system" } });
         expect(parseYaml(hcc.spec.valuesContent)).toEqual({
             deployment: { podAnnotations: { "linkerd.io/inject": "ingress", "config.linkerd.io/skip-outbound-ports": "443" } },
@@ -93,7 +93,7 @@ describe("traefikHelmChartConfig (guide: Traefik meshed in ingress mode through 
 
     test("extra values are merged; the mesh annotations win", () => {
         const hcc = traefikHelmChartConfig(
-            { namespace: "kube-system" },
+            "kube-system",
             { ports: { websecure: { tls: { enabled: true } } }, deployment: { replicas: 2, podAnnotations: { "linkerd.io/inject": "enabled", "x/y": "z" } } },
         );
         expect(parseYaml(hcc.spec.valuesContent)).toEqual({

@@ -6,7 +6,7 @@ import { validateObject } from "./support/k8sSchemas";
 const cfg = loadConfig({ values: {} });
 
 test("values of the guide's jaeger step 1", () => {
-    expect(jaegerValues(cfg)).toEqual({
+    expect(jaegerValues(cfg.jaeger)).toEqual({
         collector: { enabled: false },
         jaeger: { enabled: false },
         webhook: { collectorSvcAddr: "tempo-distributor.tracing:55678", collectorSvcAccount: "tempo" },
@@ -14,11 +14,11 @@ test("values of the guide's jaeger step 1", () => {
 });
 
 test.each(["30.12.11", "2025.9.4"])("every value key exists in linkerd-jaeger %s", (version) => {
-    expect(unknownValueKeys(jaegerValues(cfg), loadChartKeys("linkerd-jaeger", version))).toEqual([]);
+    expect(unknownValueKeys(jaegerValues(cfg.jaeger), loadChartKeys("linkerd-jaeger", version))).toEqual([]);
 });
 
 test("the namespace as the CLI makes it", () => {
-    const ns = jaegerNamespace(loadConfig({ values: { jaeger: { namespace: "tracing-ext" } } }));
+    const ns = jaegerNamespace(loadConfig({ values: { jaeger: { namespace: "tracing-ext" } } }).jaeger.namespace);
     expect(ns).toEqual({
         apiVersion: "v1",
         kind: "Namespace",
@@ -39,8 +39,8 @@ test("the collector's namespace is the second DNS label of collectorSvcAddr", ()
 });
 
 test("a warning when the collector's namespace is not meshed", () => {
-    expect(unmeshedCollectorWarning(cfg)).toBeUndefined();
-    const w = unmeshedCollectorWarning(loadConfig({ values: { meshing: { namespaces: ["monitoring"] } } }));
+    expect(unmeshedCollectorWarning(cfg.jaeger, cfg.meshing.namespaces)).toBeUndefined();
+    const w = unmeshedCollectorWarning(cfg.jaeger, ["monitoring"]);
     expect(w).toMatch(/namespace "tracing", which is not in meshing\.namespaces/);
 });
 
@@ -57,16 +57,16 @@ describe("config validation of jaeger.enabled against the release", () => {
 
     test.each(["edge-25.10.1", "edge-25.10.7", "edge-26.8.3"])("refused on %s (no extension)", (version) => {
         expect(problems({ linkerd: { channel: "edge", version }, jaeger: { enabled: true } })).toEqual(["picluster-linkerd:jaeger.enabled"]);
-        expect(loadConfig({ values: { linkerd: { channel: "edge", version } } }).jaegerEnabled).toBe(false);
+        expect(loadConfig({ values: { linkerd: { channel: "edge", version } } }).jaeger.enabled).toBe(false);
     });
 
     test.each(["edge-25.9.4", "edge-24.11.8"])("accepted and on by default on %s", (version) => {
         expect(problems({ linkerd: { channel: "edge", version }, jaeger: { enabled: true } })).toEqual([]);
-        expect(loadConfig({ values: { linkerd: { channel: "edge", version } } }).jaegerEnabled).toBe(true);
+        expect(loadConfig({ values: { linkerd: { channel: "edge", version } } }).jaeger.enabled).toBe(true);
     });
 
     test("stable: on by default, can be switched off", () => {
-        expect(cfg.jaegerEnabled).toBe(true);
-        expect(loadConfig({ values: { jaeger: { enabled: false } } }).jaegerEnabled).toBe(false);
+        expect(cfg.jaeger.enabled).toBe(true);
+        expect(loadConfig({ values: { jaeger: { enabled: false } } }).jaeger.enabled).toBe(false);
     });
 });

@@ -1,12 +1,5 @@
 import { parse as parseYaml } from "yaml";
-import {
-    duplicateWorkloads,
-    meshingValuesSnippets,
-    namespaceMeshPatch,
-    namespacePatchName,
-    workloadMeshPatch,
-    workloadPatchName,
-} from "../lib/builders/meshing";
+import { meshingValuesSnippets, namespaceMeshPatch, workloadKey, workloadMeshPatch } from "../lib/builders/meshing";
 import { validateObject } from "./support/k8sSchemas";
 
 describe("implicit meshing (namespace annotation)", () => {
@@ -14,7 +7,6 @@ describe("implicit meshing (namespace annotation)", () => {
         expect(namespaceMeshPatch("monitoring")).toEqual({
             metadata: { name: "monitoring", annotations: { "linkerd.io/inject": "enabled", "pulumi.com/patchForce": "true" } },
         });
-        expect(namespacePatchName("monitoring")).toBe("mesh-namespace-monitoring");
         expect(validateObject({ apiVersion: "v1", kind: "Namespace", ...namespaceMeshPatch("monitoring") })).toEqual([]);
     });
 });
@@ -24,17 +16,7 @@ describe("explicit meshing (pod template annotation)", () => {
         const patch = workloadMeshPatch({ kind, namespace: "velero", name: "velero" });
         expect(patch.spec).toEqual({ template: { metadata: { annotations: { "linkerd.io/inject": "enabled" } } } });
         expect(patch.metadata).toMatchObject({ name: "velero", namespace: "velero" });
-        expect(workloadPatchName({ kind, namespace: "velero", name: "velero" })).toBe(`mesh-${kind.toLowerCase()}-velero-velero`);
-    });
-
-    test("duplicates are reported by config path", () => {
-        expect(
-            duplicateWorkloads([
-                { kind: "Deployment", namespace: "a", name: "x" },
-                { kind: "DaemonSet", namespace: "a", name: "x" },
-                { kind: "Deployment", namespace: "a", name: "x" },
-            ]),
-        ).toEqual(["meshing.workloads[2]"]);
+        expect(workloadKey({ kind, namespace: "velero", name: "velero" })).toBe(`${kind}/velero/velero`);
     });
 });
 

@@ -1,5 +1,5 @@
 import { loadConfig } from "../lib/config";
-import { LINKERD_DASHBOARDS, dashboardConfigMap, dashboardUrl, linkerdPodMonitors, wantPodMonitors } from "../lib/builders/monitoring";
+import { LINKERD_DASHBOARDS, dashboardConfigMap, dashboardUrl, linkerdPodMonitors } from "../lib/builders/monitoring";
 import { validateObject } from "./support/k8sSchemas";
 
 const cfg = loadConfig({ values: {} });
@@ -87,11 +87,11 @@ const GUIDE_POD_MONITORS = [
 
 describe("PodMonitors (guide viz step 5)", () => {
     test("exactly the guide's three PodMonitors, every relabeling, with its two errors fixed", () => {
-        expect(linkerdPodMonitors(cfg)).toEqual(GUIDE_POD_MONITORS);
+        expect(linkerdPodMonitors(cfg.monitoring)).toEqual(GUIDE_POD_MONITORS);
     });
 
     test("they pass the CRD schema, which rejects the guide's source_labels and a non-list podMetricsEndpoints", () => {
-        for (const pm of linkerdPodMonitors(cfg)) expect({ name: pm.metadata.name, problems: validateObject(pm) }).toEqual({ name: pm.metadata.name, problems: [] });
+        for (const pm of linkerdPodMonitors(cfg.monitoring)) expect({ name: pm.metadata.name, problems: validateObject(pm) }).toEqual({ name: pm.metadata.name, problems: [] });
         const typo = JSON.parse(JSON.stringify(GUIDE_POD_MONITORS[1]));
         typo.spec.podMetricsEndpoints[0].relabelings[2] = { source_labels: ["__address__"], action: "replace", targetLabel: "job", replacement: "linkerd-service-mirror" };
         expect(validateObject(typo)).not.toEqual([]);
@@ -102,15 +102,10 @@ describe("PodMonitors (guide viz step 5)", () => {
 
     test("namespace and labels come from the configuration", () => {
         const c = loadConfig({ values: { monitoring: { namespace: "observability", podMonitorLabels: { release: "prom" } } } });
-        for (const pm of linkerdPodMonitors(c)) {
+        for (const pm of linkerdPodMonitors(c.monitoring)) {
             expect(pm.metadata.namespace).toBe("observability");
             expect(pm.metadata.labels).toEqual({ release: "prom" });
         }
-    });
-
-    test("not created when the control-plane chart renders its own", () => {
-        expect(wantPodMonitors(cfg)).toBe(true);
-        expect(wantPodMonitors(loadConfig({ values: { controlPlane: { chartPodMonitors: true } } }))).toBe(false);
     });
 });
 
@@ -138,7 +133,7 @@ describe("Grafana dashboards (guide viz step 6)", () => {
     });
 
     test("one ConfigMap with a .url key per dashboard, which the sidecar downloads", () => {
-        const cm = dashboardConfigMap(cfg);
+        const cm = dashboardConfigMap(cfg.monitoring);
         expect(cm.metadata).toEqual({ name: "linkerd-grafana-dashboards", namespace: "monitoring", labels: { grafana_dashboard: "1" }, annotations: { grafana_folder: "Linkerd" } });
         const data = cm.data as Record<string, string>;
         expect(Object.keys(data)).toHaveLength(17);
@@ -153,7 +148,7 @@ describe("Grafana dashboards (guide viz step 6)", () => {
         const c = loadConfig({
             values: { monitoring: { namespace: "observability", dashboards: { labels: { dash: "yes" }, folder: "Mesh", sourceBaseUrl: "https://mirror.lan/dashboards/" } } },
         });
-        const cm = dashboardConfigMap(c);
+        const cm = dashboardConfigMap(c.monitoring);
         expect(cm.metadata).toMatchObject({ namespace: "observability", labels: { dash: "yes" }, annotations: { grafana_folder: "Mesh" } });
         expect((cm.data as Record<string, string>)["deployment.json.url"]).toBe("https://mirror.lan/dashboards/15475/revisions/6/download");
         expect(dashboardUrl("https://grafana.com/api/dashboards", 15474, 4)).toBe("https://grafana.com/api/dashboards/15474/revisions/4/download");

@@ -19,7 +19,15 @@ import {
 import { loadChartKeys, unknownValueKeys } from "./support/chartKeys";
 import { validateObject } from "./support/k8sSchemas";
 
-const cfgWith = (viz: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) => loadConfig({ values: { viz, ...extra } });
+/** A configuration; an NGINX dashboard comes with the NGINX ingress controller, as the configuration requires. */
+const cfgWith = (viz: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) => {
+    const nginx = (viz.dashboard as { exposure?: string } | undefined)?.exposure === "nginx";
+    const ingress = nginx ? { controller: "nginx", ...(extra.ingress as object) } : extra.ingress;
+    return loadConfig({ values: { viz, ...extra, ...(ingress ? { ingress } : {}) } });
+};
+type Cfg = ReturnType<typeof cfgWith>;
+const apiGroupOf = (cfg: Cfg) => (cfg.ingress.controller === "traefik" ? cfg.ingress.apiGroup : "traefik.io");
+const ingressClassOf = (cfg: Cfg) => (cfg.ingress.controller === "nginx" ? cfg.ingress.ingressClassName : "nginx");
 
 describe("namespace and values (guide viz steps 1-2)", () => {
     test("the namespace carries what the chart would have set", () => {
@@ -36,7 +44,7 @@ describe("namespace and values (guide viz steps 1-2)", () => {
     });
 
     test("external Prometheus and Grafana, no installNamespace; Traefik gets the anchored host", () => {
-        expect(vizValues(cfgWith())).toEqual({
+        expect(vizValues(cfgWith().viz)).toEqual({
             prometheus: { enabled: false },
             prometheusUrl: "http://kube-prometheus-stack-prometheus.monitoring.svc.cluster.local:9090",
             grafana: { url: "kube-prometheus-stack-grafana.monitoring.svc.cluster.local" },
@@ -45,8 +53,8 @@ describe("namespace and values (guide viz steps 1-2)", () => {
     });
 
     test("nginx and none keep the chart's default host check", () => {
-        expect(vizValues(cfgWith({ dashboard: { exposure: "nginx" } }))).not.toHaveProperty("dashboard");
-        expect(vizValues(cfgWith({ dashboard: { exposure: "none" } }))).not.toHaveProperty("dashboard");
+        expect(vizValues(cfgWith({ dashboard: { exposure: "nginx" } }).viz)).not.toHaveProperty("dashboard");
+        expect(vizValues(cfgWith({ dashboard: { exposure: "none" } }).viz)).not.toHaveProperty("dashboard");
     });
 
     test.each([
@@ -56,7 +64,7 @@ describe("namespace and values (guide viz steps 1-2)", () => {
         const fixture = loadChartKeys("linkerd-viz", version);
         for (const exposure of ["traefik", "nginx", "none"]) {
             for (const allowAnyHost of [false, true]) {
-                expect(unknownValueKeys(vizValues(cfgWith({ dashboard: { exposure, allowAnyHost } }, extra)), fixture)).toEqual([]);
+                expect(unknownValueKeys(vizValues(cfgWith({ dashboard: { exposure, allowAnyHost } }, extra).viz), fixture)).toEqual([]);
             }
         }
     });
@@ -76,28 +84,31 @@ describe("dashboard host check (DNS rebinding protection)", () => {
         expect(escapeRegexp("a.b*c+d?e^f$g{h}i(j)k|l[m]n\\o")).toBe("a\\.b\\*c\\+d\\?e\\^f\\$g\\{h\\}i\\(j\\)k\\|l\\[m\\]n\\\\o");
     });
 
-    test("never .* unless allowAnyHost, which comes with a warning naming DNS rebinding", () => {
+    test("never .* unless allowAnyHost, which the configuration warns about, naming DNS rebinding", () => {
         for (const exposure of ["traefik", "nginx", "none"]) {
-            const safe = enforcedHostRegexp(cfgWith({ dashboard: { exposure } }));
-            expect(safe.regexp).not.toBe(".*");
-            expect(safe.warning).toBeUndefined();
-            const any = enforcedHostRegexp(cfgWith({ dashboard: { exposure, allowAnyHost: true } }));
-            expect(any).toEqual({ regexp: ".*", warning: ALLOW_ANY_HOST_WARNING });
+            const safe = cfgWith({ dashboard: { exposure } });
+            expect(enforcedHostRegexp(safe.viz.dashboard)).not.toBe(".*");
+            const vizWarnings = (c: Cfg) => c.warnings.filter((w) => w.key.includes(":viz."));
+            expect(vizWarnings(safe)).toEqual([]);
+            const any = cfgWith({ dashboard: { exposure, allowAnyHost: true } });
+            expect(enforcedHostRegexp(any.viz.dashboard)).toBe(".*");
+            expect(vizWarnings(any)).toEqual([{ key: "picluster-linkerd:viz.dashboard.allowAnyHost", message: ALLOW_ANY_HOST_WARNING }]);
         }
         expect(ALLOW_ANY_HOST_WARNING).toMatch(/DNS-rebinding/);
     });
 
     test("a custom host is used everywhere", () => {
         const cfg = cfgWith({ dashboard: { host: "mesh.example.org" } });
-        expect(vizValues(cfg)).toMatchObject({ dashboard: { enforcedHostRegexp: "^mesh\\.example\\.org$" } });
-        expect(vizDashboardUrl(cfg)).toBe("https://mesh.example.org/");
-        expect((vizIngressRoute(cfg).spec as any).routes[0].match).toBe("Host(`mesh.example.org`)");
+        expect(vizValues(cfg.viz)).toMatchObject({ dashboard: { enforcedHostRegexp: "^mesh\\.example\\.org$" } });
+        expect(vizDashboardUrl(cfg.viz.dashboard)).toBe("https://mesh.example.org/");
+        expect((vizIngressRoute(cfg.viz.dashboard, apiGroupOf(cfg), cfg.linkerd.clusterDomain).spec as any).routes[0].match).toBe("Host(`mesh.example.org`)");
     });
 });
 
 describe("nginx exposure (guide viz step 4)", () => {
     test("the guide's Ingress, with basic auth from our Secret in linkerd-viz", () => {
-        const ingress = vizNginxIngress(cfgWith({ dashboard: { exposure: "nginx" } }));
+        const cfg = cfgWith({ dashboard: { exposure: "nginx" } });
+        const ingress = vizNginxIngress(cfg.viz.dashboard, ingressClassOf(cfg));
         expect(ingress).toEqual({
             apiVersion: "networking.k8s.io/v1",
             kind: "Ingress",
@@ -129,9 +140,8 @@ describe("nginx exposure (guide viz step 4)", () => {
     });
 
     test("ingress class, issuer and TLS secret come from the configuration", () => {
-        const ingress = vizNginxIngress(
-            cfgWith({ dashboard: { exposure: "nginx", clusterIssuer: "letsencrypt", tlsSecretName: "viz-cert" } }, { ingress: { nginx: { ingressClassName: "public" } } }),
-        );
+        const cfg = cfgWith({ dashboard: { exposure: "nginx", clusterIssuer: "letsencrypt", tlsSecretName: "viz-cert" } }, { ingress: { nginx: { ingressClassName: "public" } } });
+        const ingress = vizNginxIngress(cfg.viz.dashboard, ingressClassOf(cfg));
         expect(ingress.metadata.annotations!["cert-manager.io/cluster-issuer"]).toBe("letsencrypt");
         expect((ingress.spec as any).ingressClassName).toBe("public");
         expect((ingress.spec as any).tls[0].secretName).toBe("viz-cert");
@@ -141,7 +151,7 @@ describe("nginx exposure (guide viz step 4)", () => {
 describe("traefik exposure", () => {
     test.each(["traefik.io", "traefik.containo.us"])("IngressRoute, Middlewares and Certificate (%s)", (apiGroup) => {
         const cfg = cfgWith({}, { ingress: { traefik: { apiGroup } } });
-        const route = vizIngressRoute(cfg);
+        const route = vizIngressRoute(cfg.viz.dashboard, apiGroupOf(cfg), cfg.linkerd.clusterDomain);
         expect(route).toEqual({
             apiVersion: `${apiGroup}/v1alpha1`,
             kind: "IngressRoute",
@@ -162,31 +172,31 @@ describe("traefik exposure", () => {
                 tls: { secretName: "linkerd-viz-tls" },
             },
         });
-        const auth = vizBasicAuthMiddleware(cfg);
+        const auth = vizBasicAuthMiddleware(apiGroupOf(cfg));
         expect(auth).toEqual({
             apiVersion: `${apiGroup}/v1alpha1`,
             kind: "Middleware",
             metadata: { name: "linkerd-viz-basic-auth", namespace: "linkerd-viz" },
             spec: { basicAuth: { secret: "linkerd-viz-basic-auth" } },
         });
-        const l5d = vizL5dDstOverride(cfg).middleware;
+        const l5d = vizL5dDstOverride(apiGroupOf(cfg), cfg.linkerd.clusterDomain).middleware;
         expect(l5d).toEqual({
             apiVersion: `${apiGroup}/v1alpha1`,
             kind: "Middleware",
             metadata: { name: "l5d-header-web", namespace: "linkerd-viz" },
             spec: { headers: { customRequestHeaders: { "l5d-dst-override": "web.linkerd-viz.svc.cluster.local:8084" } } },
         });
-        for (const obj of [route, auth, l5d, vizCertificate(cfg)]) expect(validateObject(obj)).toEqual([]);
+        for (const obj of [route, auth, l5d, vizCertificate(cfg.viz.dashboard)]) expect(validateObject(obj)).toEqual([]);
     });
 
     test("l5d-dst-override follows linkerd.clusterDomain", () => {
         const cfg = cfgWith({}, { linkerd: { clusterDomain: "pi.local" } });
-        expect(vizL5dDstOverride(cfg).destination).toBe("web.linkerd-viz.svc.pi.local:8084");
+        expect(vizL5dDstOverride(apiGroupOf(cfg), cfg.linkerd.clusterDomain).destination).toBe("web.linkerd-viz.svc.pi.local:8084");
     });
 
     test("the Certificate is issued for the host by the configured issuer into the IngressRoute's TLS secret", () => {
         const cfg = cfgWith({ dashboard: { clusterIssuer: "letsencrypt", tlsSecretName: "viz-cert" } });
-        expect(vizCertificate(cfg)).toEqual({
+        expect(vizCertificate(cfg.viz.dashboard)).toEqual({
             apiVersion: "cert-manager.io/v1",
             kind: "Certificate",
             metadata: { name: "linkerd-viz-dashboard", namespace: "linkerd-viz" },
@@ -197,11 +207,11 @@ describe("traefik exposure", () => {
                 issuerRef: { name: "letsencrypt", kind: "ClusterIssuer", group: "cert-manager.io" },
             },
         });
-        expect((vizIngressRoute(cfg).spec as any).tls.secretName).toBe("viz-cert");
+        expect((vizIngressRoute(cfg.viz.dashboard, apiGroupOf(cfg), cfg.linkerd.clusterDomain).spec as any).tls.secretName).toBe("viz-cert");
     });
 
     test("no URL with exposure none", () => {
-        expect(vizDashboardUrl(cfgWith({ dashboard: { exposure: "none" } }))).toBeUndefined();
+        expect(vizDashboardUrl(cfgWith({ dashboard: { exposure: "none" } }).viz.dashboard)).toBeUndefined();
     });
 });
 

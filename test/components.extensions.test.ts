@@ -76,7 +76,7 @@ describe("defaults: stable 2.14.10, Traefik, generated password", () => {
             "linkerd-service-mirror",
         ]);
         const configMaps = mine.filter((x) => x.type === "kubernetes:core/v1:ConfigMap");
-        expect(configMaps.map((x) => x.name)).toEqual(["linkerd-grafana-dashboards"]);
+        expect(configMaps.map((x) => x.name)).toEqual(["linkerd-monitoring-dashboards"]);
         expect(Object.keys(configMaps[0].inputs.data as object)).toHaveLength(17);
     });
 
@@ -84,8 +84,8 @@ describe("defaults: stable 2.14.10, Traefik, generated password", () => {
         const r = result.resources;
         const jaeger = byName(r, RELEASE, "linkerd-jaeger");
         expect(jaeger.parent).toBe("linkerd-jaeger");
-        expect(jaeger.dependsOn).toEqual(["linkerd-jaeger-namespace", "linkerd-control-plane", "mesh-namespace-tracing"]);
-        expect(byName(r, "kubernetes:core/v1:NamespacePatch", "mesh-namespace-tracing").inputs).toMatchObject({ metadata: { name: "tracing" } });
+        expect(jaeger.dependsOn).toEqual(["linkerd-jaeger-namespace", "linkerd-control-plane", "linkerd-meshing-namespace-tracing"]);
+        expect(byName(r, "kubernetes:core/v1:NamespacePatch", "linkerd-meshing-namespace-tracing").inputs).toMatchObject({ metadata: { name: "tracing" } });
         expect(jaeger.inputs).toMatchObject({ name: "linkerd-jaeger", namespace: "linkerd-jaeger", chart: "linkerd-jaeger", version: "30.12.11" });
         expect(jaeger.inputs.values).toEqual({
             collector: { enabled: false },
@@ -163,7 +163,7 @@ describe("switches", () => {
         expect(a.resources.filter((x) => x.parent === "linkerd-monitoring").map((x) => x.type)).toEqual(Array(3).fill("kubernetes:monitoring.coreos.com/v1:PodMonitor"));
         const b = await renderWith(base({ controlPlane: { chartPodMonitors: true } }));
         expect(b.resources.filter((x) => x.parent === "linkerd-monitoring" && x.type.endsWith(":PodMonitor"))).toEqual([]);
-        expect(b.resources.filter((x) => x.parent === "linkerd-monitoring").map((x) => x.name)).toEqual(["linkerd-grafana-dashboards"]);
+        expect(b.resources.filter((x) => x.parent === "linkerd-monitoring").map((x) => x.name)).toEqual(["linkerd-monitoring-dashboards"]);
     });
 
     test("allowAnyHost: .* with a DNS-rebinding warning", async () => {
@@ -171,7 +171,7 @@ describe("switches", () => {
         try {
             const result = await renderWith(base({ viz: { dashboard: { allowAnyHost: true } } }));
             expect((releaseValues(result.resources).get("linkerd-viz") as any).dashboard).toEqual({ enforcedHostRegexp: ".*" });
-            expect(warn.mock.calls.map((c) => c[0])).toContain(ALLOW_ANY_HOST_WARNING);
+            expect(warn.mock.calls.map((c) => c[0])).toContain(`picluster-linkerd:viz.dashboard.allowAnyHost: ${ALLOW_ANY_HOST_WARNING}`);
         } finally {
             warn.mockRestore();
         }

@@ -11,7 +11,7 @@ const NS_PATCH = "kubernetes:core/v1:NamespacePatch";
 const HCC = "kubernetes:helm.cattle.io/v1:HelmChartConfig";
 const COMMAND = "command:local:Command";
 const RELEASE = "kubernetes:helm.sh/v3:Release";
-const STEPS = ["longhorn-wait-deployed", "longhorn-mesh-pod-ip", "longhorn-mesh-annotate"];
+const STEPS = ["linkerd-longhorn-wait-deployed", "linkerd-longhorn-mesh-pod-ip", "linkerd-longhorn-mesh-annotate"];
 
 const ofType = (r: RenderResult, type: string): RenderedResource[] => r.resources.filter((x) => x.type === type);
 
@@ -24,7 +24,7 @@ describe("defaults (the guide's cluster)", () => {
     test("monitoring, logging and tracing are patched with linkerd.io/inject: enabled, after the control plane release", () => {
         byName(result.resources, RELEASE, "linkerd-control-plane");
         const patches = ofType(result, NS_PATCH);
-        expect(patches.map((p) => p.name)).toEqual(["mesh-namespace-monitoring", "mesh-namespace-logging", "mesh-namespace-tracing"]);
+        expect(patches.map((p) => p.name)).toEqual(["linkerd-meshing-namespace-monitoring", "linkerd-meshing-namespace-logging", "linkerd-meshing-namespace-tracing"]);
         for (const p of patches) {
             expect(p.parent).toBe("linkerd-meshing");
             expect(p.dependsOn).toEqual(["linkerd-control-plane"]);
@@ -35,7 +35,7 @@ describe("defaults (the guide's cluster)", () => {
     });
 
     test("k3s Traefik meshed in ingress mode by a HelmChartConfig after the control plane", () => {
-        const hcc = byName(result.resources, HCC, "traefik-helmchartconfig");
+        const hcc = byName(result.resources, HCC, "linkerd-ingress-traefik-helmchartconfig");
         expect(hcc.parent).toBe("linkerd-ingress");
         expect(hcc.dependsOn).toEqual(["linkerd-control-plane"]);
         expect(validateObject(hcc.inputs)).toEqual([]);
@@ -46,7 +46,7 @@ describe("defaults (the guide's cluster)", () => {
     });
 
     test("Longhorn steps chained wait -> POD_IP -> annotate, all after the control plane release", () => {
-        const steps = ofType(result, COMMAND).filter((c) => c.parent === "longhorn-meshing");
+        const steps = ofType(result, COMMAND).filter((c) => c.parent === "linkerd-longhorn");
         expect(steps.map((s) => s.name)).toEqual(STEPS);
         expect(steps[0].dependsOn).toEqual(["linkerd-control-plane"]);
         expect(steps[1].dependsOn).toEqual(["linkerd-control-plane", STEPS[0]]);
@@ -59,7 +59,7 @@ describe("defaults (the guide's cluster)", () => {
             expect(typeof s.inputs.delete).toBe("string");
         }
         // kubectl pinned to the provider's kubeconfig and context.
-        const provider = byName(result.resources, "pulumi:providers:kubernetes", "picluster-kubernetes");
+        const provider = byName(result.resources, "pulumi:providers:kubernetes", "linkerd-kubernetes");
         expect(provider.inputs).toMatchObject({ kubeconfig: KUBE.kubeconfig, context: KUBE.context });
         for (const s of steps) {
             expect(s.inputs.create).toContain(`KUBE_CONFIG='${KUBE.kubeconfig}'`);
@@ -94,7 +94,7 @@ describe("explicit meshing of workloads", () => {
             meshing: { namespaces: [], workloads: [{ kind, namespace: "velero", name: "velero" }] },
             longhorn: { enabled: false },
         });
-        const patch = byName(result.resources, type, `mesh-${kind.toLowerCase()}-velero-velero`);
+        const patch = byName(result.resources, type, `linkerd-meshing-${kind.toLowerCase()}-velero-velero`);
         expect(patch.parent).toBe("linkerd-meshing");
         expect(patch.dependsOn).toEqual(["linkerd-control-plane"]);
         expect(patch.inputs).toMatchObject({
@@ -125,14 +125,14 @@ describe("ingress variants", () => {
 
     test("traefik extraValues and another namespace", async () => {
         const result = await renderWith({ kubernetes: KUBE, ingress: { traefik: { namespace: "traefik", extraValues: { logs: { access: { enabled: true } } } } } });
-        const hcc = byName(result.resources, HCC, "traefik-helmchartconfig");
+        const hcc = byName(result.resources, HCC, "linkerd-ingress-traefik-helmchartconfig");
         expect(hcc.inputs).toMatchObject({ metadata: { namespace: "traefik" } });
         expect(parseYaml((hcc.inputs.spec as { valuesContent: string }).valuesContent)).toMatchObject({ logs: { access: { enabled: true } } });
         expect(validateObject(hcc.inputs)).toEqual([]);
     });
 
     test("nginx: no HelmChartConfig; controller values and the service-upstream annotation are outputs", async () => {
-        const result = await renderWith({ kubernetes: KUBE, ingress: { controller: "nginx" } });
+        const result = await renderWith({ kubernetes: KUBE, ingress: { controller: "nginx" }, viz: { dashboard: { exposure: "nginx" } } });
         expect(ofType(result, HCC)).toEqual([]);
         expect(result.outputs.ingressMeshing).toEqual({
             controller: "nginx",
@@ -141,7 +141,7 @@ describe("ingress variants", () => {
     });
 
     test("none: nothing", async () => {
-        const result = await renderWith({ kubernetes: KUBE, ingress: { controller: "none" } });
+        const result = await renderWith({ kubernetes: KUBE, ingress: { controller: "none" }, viz: { dashboard: { exposure: "none" } } });
         expect(ofType(result, HCC)).toEqual([]);
         expect(result.outputs.ingressMeshing).toEqual({ controller: "none" });
     });
@@ -150,7 +150,7 @@ describe("ingress variants", () => {
 describe("Longhorn variants", () => {
     test("disabled: no steps, no output", async () => {
         const result = await renderWith({ kubernetes: KUBE, longhorn: { enabled: false } });
-        expect(ofType(result, COMMAND).filter((c) => c.parent === "longhorn-meshing")).toEqual([]);
+        expect(ofType(result, COMMAND).filter((c) => c.parent === "linkerd-longhorn")).toEqual([]);
         expect(result.outputs.longhornMeshing).toBeUndefined();
     });
 

@@ -1,6 +1,8 @@
+import * as fs from "fs";
+import * as path from "path";
 import { ConfigError, PROJECT, RawStackConfig, loadConfig } from "../lib/config";
 
-const PEM = "-----BEGIN CERTIFICATE-----\nMIIBbzCCARWgAwIBAgIRAKTg35A0zYXdNKIfOfzmvBswCgYIKoZIzj0EAwIw\n-----END CERTIFICATE-----\n";
+const PEM = fs.readFileSync(path.join(__dirname, "fixtures", "certs", "root-ca.crt"), "utf8");
 
 function problemsOf(raw: RawStackConfig): { key: string; message: string }[] {
     try {
@@ -16,13 +18,13 @@ describe("defaults", () => {
     const cfg = loadConfig({ values: {} });
 
     test("an empty stack reproduces the guide's installation", () => {
-        expect(cfg.release.version).toBe("2.14.10");
-        expect(cfg.release.charts.controlPlane).toEqual({ name: "linkerd-control-plane", version: "1.16.11" });
-        expect(cfg.chartSource).toEqual({ kind: "repository", url: "https://helm.linkerd.io/stable" });
+        expect(cfg.linkerd.release.version).toBe("2.14.10");
+        expect(cfg.linkerd.release.charts.controlPlane).toEqual({ name: "linkerd-control-plane", version: "1.16.11" });
+        expect(cfg.linkerd.chartSource).toEqual({ kind: "repository", url: "https://helm.linkerd.io/stable" });
         expect(cfg.identity.issuer).toMatchObject({ duration: "48h", renewBefore: "25h", issuerRef: { name: "ca-issuer", kind: "ClusterIssuer", group: "cert-manager.io" } });
-        expect(cfg.identity.trustAnchor).toMatchObject({ mode: "pem", source: "issuerSecret", secret: { namespace: "cert-manager", name: "root-secret", key: "ca.crt" } });
+        expect(cfg.identity.trustAnchor).toEqual({ mode: "pem", source: "issuerSecret" });
         expect(cfg.controlPlane.proxyResources).toEqual({ cpu: { request: "20m" }, memory: { request: "20Mi", limit: "250Mi" } });
-        expect(cfg.jaegerEnabled).toBe(true);
+        expect(cfg.jaeger.enabled).toBe(true);
         expect(cfg.meshing.namespaces).toEqual(["monitoring", "logging", "tracing"]);
     });
 
@@ -35,19 +37,19 @@ describe("defaults", () => {
 
     test("edge releases come from the edge repository, jaeger off once the extension is gone", () => {
         const c = loadConfig({ values: { linkerd: { channel: "edge", version: "edge-26.8.3" } } });
-        expect(c.chartSource).toEqual({ kind: "repository", url: "https://helm.linkerd.io/edge" });
-        expect(c.release.charts.viz.version).toBe("2026.8.3");
-        expect(c.jaegerEnabled).toBe(false);
+        expect(c.linkerd.chartSource).toEqual({ kind: "repository", url: "https://helm.linkerd.io/edge" });
+        expect(c.linkerd.release.charts.viz.version).toBe("2026.8.3");
+        expect(c.jaeger.enabled).toBe(false);
     });
 
     test("a local chart directory replaces the repository", () => {
         const c = loadConfig({ values: { linkerd: { chartDirectory: "/srv/charts" } } });
-        expect(c.chartSource).toEqual({ kind: "directory", path: "/srv/charts" });
+        expect(c.linkerd.chartSource).toEqual({ kind: "directory", path: "/srv/charts" });
     });
 
     test("the dashboard password becomes a Pulumi secret", async () => {
         const c = loadConfig({ values: {}, secrets: { vizDashboardPassword: "correct horse battery" } });
-        expect(await (c.secrets.vizDashboardPassword as any).isSecret).toBe(true);
+        expect(await (c.viz.dashboard.password as any).isSecret).toBe(true);
     });
 });
 

@@ -1,3 +1,5 @@
+import * as fs from "fs";
+import * as path from "path";
 import { ConfigError } from "../lib/config";
 import { byName, renderWith } from "./support/render";
 import { validateObject } from "./support/k8sSchemas";
@@ -21,23 +23,23 @@ describe("mode pem (guide steps 3-8)", () => {
 
     test("the components own their children", () => {
         const r = result.resources;
-        expect(byName(r, "kubernetes:core/v1:Namespace", "linkerd-namespace").parent).toBe("linkerd-identity");
+        expect(byName(r, "kubernetes:core/v1:Namespace", "linkerd-identity-namespace").parent).toBe("linkerd-identity");
         expect(byName(r, CERT, "linkerd-identity-issuer").parent).toBe("linkerd-identity");
-        expect(byName(r, RELEASE, "linkerd-crds").parent).toBe("linkerd-control-plane");
+        expect(byName(r, RELEASE, "linkerd-control-plane-crds").parent).toBe("linkerd-control-plane");
         expect(byName(r, RELEASE, "linkerd-control-plane").parent).toBe("linkerd-control-plane");
     });
 
     test("order: namespace -> Certificate -> CRDs -> control plane, by explicit dependsOn", () => {
         const r = result.resources;
-        expect(byName(r, CERT, "linkerd-identity-issuer").dependsOn).toEqual(["linkerd-namespace"]);
-        expect(byName(r, RELEASE, "linkerd-crds").dependsOn).toEqual(["linkerd-namespace"]);
-        expect(byName(r, RELEASE, "linkerd-control-plane").dependsOn).toEqual(["linkerd-crds", "linkerd-namespace", "linkerd-identity-issuer"]);
+        expect(byName(r, CERT, "linkerd-identity-issuer").dependsOn).toEqual(["linkerd-identity-namespace"]);
+        expect(byName(r, RELEASE, "linkerd-control-plane-crds").dependsOn).toEqual(["linkerd-identity-namespace"]);
+        expect(byName(r, RELEASE, "linkerd-control-plane").dependsOn).toEqual(["linkerd-control-plane-crds", "linkerd-identity-namespace", "linkerd-identity-issuer"]);
         const names = r.map((x) => x.name);
-        expect(names.indexOf("linkerd-namespace")).toBeLessThan(names.indexOf("linkerd-identity-issuer"));
+        expect(names.indexOf("linkerd-identity-namespace")).toBeLessThan(names.indexOf("linkerd-identity-issuer"));
     });
 
     test("the trust anchor is read from the issued Secret, after the Certificate", () => {
-        const read = byName(result.resources, "kubernetes:core/v1:Secret", "linkerd-trust-anchor-source");
+        const read = byName(result.resources, "kubernetes:core/v1:Secret", "linkerd-identity-trust-anchor-source");
         expect(read.readId).toBe("linkerd/linkerd-identity-issuer");
         expect(read.dependsOn).toEqual(["linkerd-identity-issuer"]);
         const values = byName(result.resources, RELEASE, "linkerd-control-plane").inputs.values as any;
@@ -47,7 +49,7 @@ describe("mode pem (guide steps 3-8)", () => {
     });
 
     test("releases are named, namespaced and pinned to the stable charts", () => {
-        expect(byName(result.resources, RELEASE, "linkerd-crds").inputs).toMatchObject({
+        expect(byName(result.resources, RELEASE, "linkerd-control-plane-crds").inputs).toMatchObject({
             name: "linkerd-crds",
             namespace: "linkerd",
             chart: "linkerd-crds",
@@ -58,14 +60,14 @@ describe("mode pem (guide steps 3-8)", () => {
     });
 
     test("the provider is pinned to the configured kubeconfig and context", () => {
-        expect(byName(result.resources, "pulumi:providers:kubernetes", "picluster-kubernetes").inputs).toMatchObject({
+        expect(byName(result.resources, "pulumi:providers:kubernetes", "linkerd-kubernetes").inputs).toMatchObject({
             kubeconfig: "/tmp/picluster-test-kubeconfig",
             context: "picluster",
         });
     });
 
     test("guide step 10 is checkable: linkerd-config is read back after the install", () => {
-        const read = byName(result.resources, "kubernetes:core/v1:ConfigMap", "linkerd-config");
+        const read = byName(result.resources, "kubernetes:core/v1:ConfigMap", "linkerd-control-plane-linkerd-config");
         expect(read.readId).toBe("linkerd/linkerd-config");
         expect(read.dependsOn).toEqual(["linkerd-control-plane"]);
         expect(result.outputs.verifyCommands).toContain(
@@ -88,10 +90,10 @@ describe("mode bundle (guide GitOps installation)", () => {
 
     test("a Bundle distributes the root CA and the control plane waits for it", () => {
         const bundle = byName(result.resources, BUNDLE, "linkerd-identity-trust-roots");
-        expect(bundle.dependsOn).toEqual(["linkerd-namespace"]);
+        expect(bundle.dependsOn).toEqual(["linkerd-identity-namespace"]);
         expect(byName(result.resources, RELEASE, "linkerd-control-plane").dependsOn).toEqual([
-            "linkerd-crds",
-            "linkerd-namespace",
+            "linkerd-control-plane-crds",
+            "linkerd-identity-namespace",
             "linkerd-identity-issuer",
             "linkerd-identity-trust-roots",
         ]);
@@ -107,7 +109,7 @@ describe("mode bundle (guide GitOps installation)", () => {
 
 describe("other trust-anchor sources", () => {
     test("inline PEM is passed as given, with no read", async () => {
-        const pem = "-----BEGIN CERTIFICATE-----\nMIIBbzCCARWg\n-----END CERTIFICATE-----";
+        const pem = fs.readFileSync(path.join(__dirname, "fixtures", "certs", "root-ca.crt"), "utf8");
         const result = await renderWith(identityOnly({ trustAnchor: { source: "inline", pem } }));
         expect((byName(result.resources, RELEASE, "linkerd-control-plane").inputs.values as any).identityTrustAnchorsPEM).toBe(pem);
         expect(result.resources.some((r) => r.type === "kubernetes:core/v1:Secret" && r.readId)).toBe(false);
@@ -115,7 +117,7 @@ describe("other trust-anchor sources", () => {
 
     test("an existing Secret is read by its configured name, with no dependency on the Certificate", async () => {
         const result = await renderWith(identityOnly({ trustAnchor: { source: "secret", secret: { namespace: "cert-manager", name: "root-secret", key: "ca.crt" } } }));
-        const read = byName(result.resources, "kubernetes:core/v1:Secret", "linkerd-trust-anchor-source");
+        const read = byName(result.resources, "kubernetes:core/v1:Secret", "linkerd-identity-trust-anchor-source");
         expect(read.readId).toBe("cert-manager/root-secret");
         expect(read.dependsOn).toEqual([]);
     });

@@ -38,7 +38,7 @@ describe("npm run render", () => {
         const resources = JSON.parse(fs.readFileSync(path.join(out, "resources.json"), "utf8"));
         for (const r of resources) expect(Object.keys(r).filter((k) => k !== "readId").sort()).toEqual(["dependsOn", "inputs", "name", "parent", "type"]);
         const controlPlane = resources.find((r: any) => r.type === "kubernetes:helm.sh/v3:Release" && r.name === "linkerd-control-plane");
-        expect(controlPlane.dependsOn).toEqual(expect.arrayContaining(["linkerd-crds", "linkerd-namespace", "linkerd-identity-issuer"]));
+        expect(controlPlane.dependsOn).toEqual(expect.arrayContaining(["linkerd-control-plane-crds", "linkerd-identity-namespace", "linkerd-identity-issuer"]));
         const cert = parseYaml(fs.readFileSync(path.join(out, "manifests", "linkerd-identity-issuer.yaml"), "utf8"));
         expect(cert).toMatchObject({ kind: "Certificate", spec: { duration: "48h", renewBefore: "25h", isCA: true } });
         const values = parseYaml(fs.readFileSync(path.join(out, "values", "linkerd-control-plane.yaml"), "utf8"));

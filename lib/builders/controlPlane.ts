@@ -1,33 +1,38 @@
 /**
- * What to deploy for the Linkerd control plane: chart references and Helm values.
- * Values carry only keys the chosen chart version has (no chart ships a values schema, so Helm
- * would silently ignore a wrong key); tests check them against each chart's real key set.
+ * What to deploy for the Linkerd control plane: Helm values of linkerd-crds and
+ * linkerd-control-plane. Values carry only keys the chosen chart version has (no chart ships a
+ * values schema, so Helm would silently ignore a wrong key); tests check them against each chart's
+ * real key set.
  */
-import * as path from "path";
 import type * as pulumi from "@pulumi/pulumi";
-import type { PiclusterConfig } from "../config";
-import type { ChartRef } from "../release";
+import type { LinkerdRelease } from "../release";
 
-/** The chart part of a helm.v3.Release: from the repository at a pinned version, or from a local directory. */
-export interface ChartLocation {
-    readonly chart: string;
-    readonly version?: string;
-    readonly repositoryOpts?: { readonly repo: string };
+export interface ResourcePair {
+    readonly request?: string;
+    readonly limit?: string;
 }
 
-export function chartLocation(cfg: Pick<PiclusterConfig, "chartSource">, chart: ChartRef): ChartLocation {
-    if (cfg.chartSource.kind === "directory") {
-        return { chart: path.join(cfg.chartSource.path, chart.name) };
-    }
-    return { chart: chart.name, version: chart.version, repositoryOpts: { repo: cfg.chartSource.url } };
+/** Proxy sidecar requests and limits (chart value proxy.resources). */
+export interface ProxyResources {
+    readonly cpu: ResourcePair;
+    readonly memory: ResourcePair;
 }
+
+export const CONTROL_PLANE_DEFAULTS = {
+    /** Seconds Helm waits for each release. */
+    helmTimeoutSeconds: 600,
+    /**
+     * Sized for Raspberry Pi nodes (4 cores, 4-8 GiB). No CPU limit: the proxy sizes its worker
+     * pool from it, and throttling hurts latency.
+     */
+    proxyResources: { cpu: { request: "20m" }, memory: { request: "20Mi", limit: "250Mi" } },
+    chartPodMonitors: false,
+} as const satisfies { helmTimeoutSeconds: number; proxyResources: ProxyResources; chartPodMonitors: boolean };
 
 /** linkerd-crds needs no values: the defaults install every CRD the control plane uses. */
 export function crdsValues(): Record<string, unknown> {
     return {};
 }
-
-type ProxyResources = PiclusterConfig["controlPlane"]["proxyResources"];
 
 function resourceValues(resources: ProxyResources): Record<string, Record<string, string>> {
     const out: Record<string, Record<string, string>> = {};
@@ -40,31 +45,37 @@ function resourceValues(resources: ProxyResources): Record<string, Record<string
     return out;
 }
 
-/**
- * linkerd-control-plane values (guide step 8). `trustAnchorPEM` is the root CA in mode "pem"
- * (identityTrustAnchorsPEM); mode "bundle" sets identity.externalCA instead. The guide's
- * installNamespace=false is not passed: the key is gone since 2.12.
- */
-export function controlPlaneValues(
-    cfg: Pick<PiclusterConfig, "identity" | "controlPlane" | "linkerd" | "release">,
+export interface ControlPlaneSettings {
+    readonly release: LinkerdRelease;
+    readonly clusterDomain: string;
     /**
-     * The root CA in mode "pem". An Output is placed as is, so only this leaf is unknown during a
-     * first preview and everything else (which the policy pack reads) stays known.
+     * Mode "pem": the root CA as identityTrustAnchorsPEM. An Output is placed as is, so only this
+     * leaf is unknown during a first preview and everything else (which the policy pack reads)
+     * stays known. Mode "bundle": identity.externalCA instead.
      */
-    trustAnchorPEM?: pulumi.Input<string>,
-): Record<string, unknown> {
-    const { release } = cfg;
-    const proxy: Record<string, unknown> = { resources: resourceValues(cfg.controlPlane.proxyResources) };
-    if (release.nativeSidecar.supported && cfg.controlPlane.nativeSidecar !== undefined) {
-        proxy.nativeSidecar = cfg.controlPlane.nativeSidecar;
-    }
-    if (release.shutdownEndpoint.configurable && cfg.controlPlane.enableShutdownEndpoint !== undefined) {
-        proxy.enableShutdownEndpoint = cfg.controlPlane.enableShutdownEndpoint;
-    }
-    const bundle = cfg.identity.trustAnchor.mode === "bundle";
+    readonly trustAnchor: { readonly mode: "pem"; readonly pem: pulumi.Input<string> } | { readonly mode: "bundle" };
+    readonly proxyResources: ProxyResources;
+    /** Unset: the release's default. */
+    readonly nativeSidecar?: boolean;
+    /** Unset: the release's default. */
+    readonly enableShutdownEndpoint?: boolean;
+    /** The chart renders its own PodMonitors (podMonitor.enabled). */
+    readonly chartPodMonitors: boolean;
+}
+
+/**
+ * linkerd-control-plane values (guide step 8). The guide's installNamespace=false is not passed:
+ * the key is gone since 2.12.
+ */
+export function controlPlaneValues(s: ControlPlaneSettings): Record<string, unknown> {
+    const { release } = s;
+    const proxy: Record<string, unknown> = { resources: resourceValues(s.proxyResources) };
+    if (release.nativeSidecar.supported && s.nativeSidecar !== undefined) proxy.nativeSidecar = s.nativeSidecar;
+    if (release.shutdownEndpoint.configurable && s.enableShutdownEndpoint !== undefined) proxy.enableShutdownEndpoint = s.enableShutdownEndpoint;
+    const bundle = s.trustAnchor.mode === "bundle";
     const values: Record<string, unknown> = {
-        clusterDomain: cfg.linkerd.clusterDomain,
-        identityTrustDomain: cfg.linkerd.clusterDomain,
+        clusterDomain: s.clusterDomain,
+        identityTrustDomain: s.clusterDomain,
         identity: {
             ...(bundle ? { externalCA: true } : {}),
             // Use the Secret cert-manager maintains instead of a PEM in the values.
@@ -72,12 +83,7 @@ export function controlPlaneValues(
         },
         proxy,
     };
-    if (!bundle) {
-        if (trustAnchorPEM === undefined) throw new Error("controlPlaneValues: mode \"pem\" needs the trust anchor PEM");
-        values.identityTrustAnchorsPEM = trustAnchorPEM;
-    }
-    if (cfg.controlPlane.chartPodMonitors) {
-        values.podMonitor = { enabled: true };
-    }
+    if (s.trustAnchor.mode === "pem") values.identityTrustAnchorsPEM = s.trustAnchor.pem;
+    if (s.chartPodMonitors) values.podMonitor = { enabled: true };
     return values;
 }

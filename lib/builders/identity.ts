@@ -1,29 +1,85 @@
 /**
  * What to deploy for Linkerd identity: the control-plane namespace, the identity issuer Certificate
- * and the trust-manager Bundle. Pure functions from configuration to Kubernetes objects.
+ * and the trust-manager Bundle. Pure functions from settings to Kubernetes objects.
  */
-import type { PiclusterConfig } from "../config";
+import {
+    ADMISSION_WEBHOOKS_LABEL,
+    CERT_MANAGER_NAMESPACE,
+    INJECT_ANNOTATION,
+    KubeObject,
+    LINKERD_NAMESPACE,
+    NAMESPACE_NAME_LABEL,
+    POD_SECURITY_ENFORCE_LABEL,
+    WAIT_FOR_ANNOTATION,
+} from "../k8s";
 
-export const LINKERD_NAMESPACE = "linkerd";
 /** The chart reads the issuer from this Secret (identity.issuer.scheme kubernetes.io/tls). */
 export const IDENTITY_ISSUER_NAME = "linkerd-identity-issuer";
 /** The chart reads the trust roots from this ConfigMap when identity.externalCA is true. */
 export const TRUST_ROOTS_NAME = "linkerd-identity-trust-roots";
 export const TRUST_ROOTS_KEY = "ca-bundle.crt";
-/** pulumi-kubernetes waits for this condition before the resource counts as created. */
-export const WAIT_FOR_ANNOTATION = "pulumi.com/waitFor";
 
-export interface KubeObject {
-    readonly apiVersion: string;
-    readonly kind: string;
-    readonly metadata: {
-        readonly name: string;
-        readonly namespace?: string;
-        readonly labels?: Readonly<Record<string, string>>;
-        readonly annotations?: Readonly<Record<string, string>>;
-    };
-    readonly [field: string]: unknown;
+/** The cert-manager issuer that signs the Linkerd identity issuer. */
+export interface IssuerRef {
+    readonly name: string;
+    readonly kind: "ClusterIssuer" | "Issuer";
+    readonly group: string;
 }
+
+/** A key of a Secret. */
+export interface SecretKeyRef {
+    readonly namespace: string;
+    readonly name: string;
+    readonly key: string;
+}
+
+/**
+ * How the control plane gets the trust anchor (the root CA):
+ * - mode "pem", the chart value identityTrustAnchorsPEM (guide steps 6 and 8), read from `ca.crt` of
+ *   the issued linkerd-identity-issuer Secret ("issuerSecret"), from a key of another Secret
+ *   ("secret"), or given inline;
+ * - mode "bundle": trust-manager publishes the Secret's key as the ConfigMap
+ *   linkerd-identity-trust-roots and the chart runs with identity.externalCA (guide, GitOps installation).
+ */
+export type TrustAnchor =
+    | { readonly mode: "pem"; readonly source: "issuerSecret" }
+    | { readonly mode: "pem"; readonly source: "secret"; readonly secret: SecretKeyRef }
+    | { readonly mode: "pem"; readonly source: "inline"; readonly pem: string }
+    | { readonly mode: "bundle"; readonly secret: SecretKeyRef };
+
+/** The identity issuer certificate cert-manager maintains (guide step 4). */
+export interface IdentityIssuer {
+    /** Validity of the issuer certificate. */
+    readonly duration: string;
+    /** Renewal margin; less than `duration`. */
+    readonly renewBefore: string;
+    readonly issuerRef: IssuerRef;
+    /** cert-manager private key rotation. */
+    readonly rotationPolicy: "Always" | "Never";
+    /** Seconds `pulumi up` waits for cert-manager to issue it. */
+    readonly readyTimeoutSeconds: number;
+}
+
+/** The guide's values (Installation, step 4; cert-manager's CA ClusterIssuer and its root-secret). */
+export const IDENTITY_DEFAULTS = {
+    clusterDomain: "cluster.local",
+    issuer: {
+        duration: "48h",
+        renewBefore: "25h",
+        issuerRef: { name: "ca-issuer", kind: "ClusterIssuer", group: "cert-manager.io" },
+        rotationPolicy: "Always",
+        readyTimeoutSeconds: 300,
+    },
+    trustAnchor: { mode: "pem", source: "issuerSecret" },
+    trustAnchorSecret: { namespace: CERT_MANAGER_NAMESPACE, name: "root-secret", key: "ca.crt" },
+    bundleReadyTimeoutSeconds: 300,
+} as const satisfies {
+    clusterDomain: string;
+    issuer: IdentityIssuer;
+    trustAnchor: TrustAnchor;
+    trustAnchorSecret: SecretKeyRef;
+    bundleReadyTimeoutSeconds: number;
+};
 
 /**
  * The `linkerd` namespace as the CLI creates it (guide "Linkerd Installation", step 3): Helm never
@@ -36,28 +92,27 @@ export function linkerdNamespace(): KubeObject {
         kind: "Namespace",
         metadata: {
             name: LINKERD_NAMESPACE,
-            annotations: { "linkerd.io/inject": "disabled" },
+            annotations: { [INJECT_ANNOTATION]: "disabled" },
             labels: {
                 "linkerd.io/is-control-plane": "true",
-                "config.linkerd.io/admission-webhooks": "disabled",
+                [ADMISSION_WEBHOOKS_LABEL]: "disabled",
                 "linkerd.io/control-plane-ns": LINKERD_NAMESPACE,
-                "pod-security.kubernetes.io/enforce": "privileged",
+                [POD_SECURITY_ENFORCE_LABEL]: "privileged",
             },
         },
     };
 }
 
 /** identity.linkerd.<cluster domain>: the name the issuer certificate must carry. */
-export function identityName(cfg: Pick<PiclusterConfig, "linkerd">): string {
-    return `identity.${LINKERD_NAMESPACE}.${cfg.linkerd.clusterDomain}`;
+export function identityName(clusterDomain: string): string {
+    return `identity.${LINKERD_NAMESPACE}.${clusterDomain}`;
 }
 
 /**
  * The identity issuer: an intermediate CA signed by the cluster's CA issuer, re-issued by
  * cert-manager (guide step 4). Linkerd requires an ECDSA issuer key.
  */
-export function identityIssuerCertificate(cfg: Pick<PiclusterConfig, "identity" | "linkerd">): KubeObject {
-    const issuer = cfg.identity.issuer;
+export function identityIssuerCertificate(issuer: IdentityIssuer, clusterDomain: string): KubeObject {
     return {
         apiVersion: "cert-manager.io/v1",
         kind: "Certificate",
@@ -73,8 +128,8 @@ export function identityIssuerCertificate(cfg: Pick<PiclusterConfig, "identity" 
             duration: issuer.duration,
             renewBefore: issuer.renewBefore,
             issuerRef: { name: issuer.issuerRef.name, kind: issuer.issuerRef.kind, group: issuer.issuerRef.group },
-            commonName: identityName(cfg),
-            dnsNames: [identityName(cfg)],
+            commonName: identityName(clusterDomain),
+            dnsNames: [identityName(clusterDomain)],
             isCA: true,
             privateKey: { algorithm: "ECDSA", rotationPolicy: issuer.rotationPolicy },
             usages: ["cert sign", "crl sign", "server auth", "client auth"],
@@ -87,8 +142,7 @@ export function identityIssuerCertificate(cfg: Pick<PiclusterConfig, "identity" 
  * the linkerd namespace (guide, GitOps installation step 6; linkerd2 #7345). Cluster-scoped: its
  * source Secret is read from trust-manager's trust namespace.
  */
-export function trustRootsBundle(cfg: Pick<PiclusterConfig, "identity">): KubeObject {
-    const source = cfg.identity.trustAnchor.secret;
+export function trustRootsBundle(source: SecretKeyRef): KubeObject {
     return {
         apiVersion: "trust.cert-manager.io/v1alpha1",
         kind: "Bundle",
@@ -100,7 +154,7 @@ export function trustRootsBundle(cfg: Pick<PiclusterConfig, "identity">): KubeOb
             sources: [{ secret: { name: source.name, key: source.key } }],
             target: {
                 configMap: { key: TRUST_ROOTS_KEY },
-                namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": LINKERD_NAMESPACE } },
+                namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: LINKERD_NAMESPACE } },
             },
         },
     };

@@ -12,12 +12,34 @@
  *   `nginx.ingress.kubernetes.io/service-upstream: "true"` (`withNginxServiceUpstream`).
  */
 import { stringify as stringifyYaml } from "yaml";
-import type { PiclusterConfig } from "../config";
+import { INJECT_ANNOTATION, KUBE_SYSTEM_NAMESPACE, SKIP_OUTBOUND_PORTS_ANNOTATION } from "../k8s";
 
-export type TraefikApiGroup = PiclusterConfig["ingress"]["traefik"]["apiGroup"];
+/** Traefik's CRD group: "traefik.io" (Traefik v3) or "traefik.containo.us" (v2, chart <= 27). */
+export type TraefikApiGroup = "traefik.io" | "traefik.containo.us";
 
-export const INJECT_ANNOTATION = "linkerd.io/inject";
-export const SKIP_OUTBOUND_PORTS_ANNOTATION = "config.linkerd.io/skip-outbound-ports";
+/** The ingress controller the program meshes (guide "Configure Ingress Controller"). */
+export type IngressController =
+    | { readonly controller: "none" }
+    | {
+          readonly controller: "traefik";
+          readonly apiGroup: TraefikApiGroup;
+          /** Configure k3s' bundled Traefik through a HelmChartConfig. */
+          readonly manageK3sHelmChartConfig: boolean;
+          /** Namespace of the k3s Traefik HelmChart. */
+          readonly namespace: string;
+          /** More Traefik chart values for the managed HelmChartConfig. */
+          readonly extraValues: Readonly<Record<string, unknown>>;
+      }
+    | {
+          readonly controller: "nginx";
+          /** IngressClass of ingress-nginx. */
+          readonly ingressClassName: string;
+      };
+
+export const INGRESS_DEFAULTS = {
+    traefik: { apiGroup: "traefik.io", manageK3sHelmChartConfig: true, namespace: KUBE_SYSTEM_NAMESPACE, extraValues: {} },
+    nginx: { ingressClassName: "nginx" },
+} as const;
 export const TRAEFIK_MIDDLEWARES_ANNOTATION = "traefik.ingress.kubernetes.io/router.middlewares";
 export const NGINX_SERVICE_UPSTREAM_ANNOTATION = "nginx.ingress.kubernetes.io/service-upstream";
 export const L5D_DST_OVERRIDE_HEADER = "l5d-dst-override";
@@ -143,15 +165,12 @@ export interface HelmChartConfig {
  * chart and `valuesContent` is a single string, so this object owns all of it: values a user kept in an
  * existing kube-system/traefik HelmChartConfig go into `extraValues` (our mesh annotations win on conflict).
  */
-export function traefikHelmChartConfig(
-    traefik: Pick<PiclusterConfig["ingress"]["traefik"], "namespace">,
-    extraValues: Readonly<Record<string, unknown>> = {},
-): HelmChartConfig {
+export function traefikHelmChartConfig(namespace: string, extraValues: Readonly<Record<string, unknown>> = {}): HelmChartConfig {
     const values = deepMerge(extraValues, traefikMeshValues());
     return {
         apiVersion: "helm.cattle.io/v1",
         kind: "HelmChartConfig",
-        metadata: { name: "traefik", namespace: traefik.namespace },
+        metadata: { name: "traefik", namespace },
         spec: { valuesContent: stringifyYaml(values) },
     };
 }

@@ -2,13 +2,25 @@
  * What to deploy for the linkerd-jaeger extension (guide: "Linkerd jaeger extension installation"):
  * only the jaeger-injector, sending the proxies' spans to Tempo's distributor. Pure builders.
  */
-import type { PiclusterConfig } from "../config";
-import type { KubeObject } from "./identity";
-import { INJECT_ANNOTATION } from "./ingress";
+import { EXTENSION_LABEL, INJECT_ANNOTATION, KubeObject, POD_SECURITY_ENFORCE_LABEL } from "../k8s";
 
 export const JAEGER_RELEASE_NAME = "linkerd-jaeger";
 
-type JaegerConfig = Pick<PiclusterConfig, "jaeger">;
+/** Where the proxies send spans: Tempo's distributor (guide, jaeger step 1). */
+export interface JaegerSettings {
+    /** Namespace of the extension. */
+    readonly namespace: string;
+    /** The collector's receiver as service.namespace:port (the chart reads the namespace from it). */
+    readonly collectorSvcAddr: string;
+    /** Service account of the collector (Tempo), which the proxies authorize. */
+    readonly collectorSvcAccount: string;
+}
+
+export const JAEGER_DEFAULTS = {
+    namespace: "linkerd-jaeger",
+    collectorSvcAddr: "tempo-distributor.tracing:55678",
+    collectorSvcAccount: "tempo",
+} as const satisfies JaegerSettings;
 
 /**
  * The extension namespace as `linkerd jaeger install` makes it (Helm never creates it): label
@@ -17,13 +29,13 @@ type JaegerConfig = Pick<PiclusterConfig, "jaeger">;
  * on extension namespaces (injected pods run proxy-init with NET_ADMIN), and linkerd.io/inject:
  * enabled so the injector is meshed.
  */
-export function jaegerNamespace(cfg: JaegerConfig): KubeObject {
+export function jaegerNamespace(namespace: string): KubeObject {
     return {
         apiVersion: "v1",
         kind: "Namespace",
         metadata: {
-            name: cfg.jaeger.namespace,
-            labels: { "linkerd.io/extension": "jaeger", "pod-security.kubernetes.io/enforce": "privileged" },
+            name: namespace,
+            labels: { [EXTENSION_LABEL]: "jaeger", [POD_SECURITY_ENFORCE_LABEL]: "privileged" },
             annotations: { [INJECT_ANNOTATION]: "enabled" },
         },
     };
@@ -41,21 +53,21 @@ export function collectorNamespace(collectorSvcAddr: string): string {
  * Guide step 1: no Jaeger, no collector; the injector points the proxies at Tempo's receiver
  * (OpenCensus 55678 on 2.14; OTLP 4317 from later releases) and trusts Tempo's service account.
  */
-export function jaegerValues(cfg: JaegerConfig): Record<string, unknown> {
+export function jaegerValues(s: Pick<JaegerSettings, "collectorSvcAddr" | "collectorSvcAccount">): Record<string, unknown> {
     return {
         collector: { enabled: false },
         jaeger: { enabled: false },
-        webhook: { collectorSvcAddr: cfg.jaeger.collectorSvcAddr, collectorSvcAccount: cfg.jaeger.collectorSvcAccount },
+        webhook: { collectorSvcAddr: s.collectorSvcAddr, collectorSvcAccount: s.collectorSvcAccount },
     };
 }
 
 /** A warning when the collector's namespace is not meshed (the guide: Tempo must be meshed before the extension is installed). */
-export function unmeshedCollectorWarning(cfg: Pick<PiclusterConfig, "jaeger" | "meshing">): string | undefined {
-    const ns = collectorNamespace(cfg.jaeger.collectorSvcAddr);
-    if (cfg.meshing.namespaces.includes(ns)) return undefined;
+export function unmeshedCollectorWarning(s: Pick<JaegerSettings, "collectorSvcAddr" | "collectorSvcAccount">, meshedNamespaces: readonly string[]): string | undefined {
+    const ns = collectorNamespace(s.collectorSvcAddr);
+    if (meshedNamespaces.includes(ns)) return undefined;
     return (
         `jaeger.collectorSvcAddr points at namespace "${ns}", which is not in meshing.namespaces: the guide requires Tempo ` +
         `to be meshed before linkerd-jaeger is installed (the proxies send spans to it over mTLS and authorize its service ` +
-        `account "${cfg.jaeger.collectorSvcAccount}"). Add "${ns}" to meshing.namespaces, or mesh Tempo yourself.`
+        `account "${s.collectorSvcAccount}"). Add "${ns}" to meshing.namespaces, or mesh Tempo yourself.`
     );
 }

@@ -10,17 +10,23 @@
  * - the values snippets the guide tells users to put into other charts (installed elsewhere).
  */
 import { stringify as stringifyYaml } from "yaml";
-import type { PiclusterConfig } from "../config";
-import { INJECT_ANNOTATION, nginxControllerMeshValues } from "./ingress";
+import { INJECT_ANNOTATION, PATCH_FORCE_ANNOTATION } from "../k8s";
+import { nginxControllerMeshValues } from "./ingress";
 
-export type WorkloadRef = PiclusterConfig["meshing"]["workloads"][number];
-export type WorkloadKind = WorkloadRef["kind"];
+export type WorkloadKind = "Deployment" | "DaemonSet" | "StatefulSet";
 
-/**
- * Server-side-apply conflicts are forced: a namespace or template annotated by hand
- * (`kubectl annotate ns monitoring linkerd.io/inject=disabled`) is taken over instead of failing the update.
- */
-export const PATCH_FORCE_ANNOTATION = "pulumi.com/patchForce";
+/** A workload meshed explicitly (pod template annotation). */
+export interface WorkloadRef {
+    readonly kind: WorkloadKind;
+    readonly namespace: string;
+    readonly name: string;
+}
+
+/** The guide's implicitly meshed namespaces ("Meshing cluster services": Prometheus stack, EFK, Tempo). */
+export const MESHING_DEFAULTS = {
+    namespaces: ["monitoring", "logging", "tracing"],
+    workloads: [],
+} as const satisfies { namespaces: readonly string[]; workloads: readonly WorkloadRef[] };
 
 /** Metadata of a NamespacePatch that meshes the namespace implicitly (guide: "Implicit"). */
 export function namespaceMeshPatch(namespace: string): { metadata: { name: string; annotations: Record<string, string> } } {
@@ -43,26 +49,9 @@ export function workloadMeshPatch(workload: WorkloadRef): {
     };
 }
 
-/** A stable Pulumi resource name for a workload patch: `mesh-<kind>-<namespace>-<name>`. */
-export function workloadPatchName(workload: WorkloadRef): string {
-    return `mesh-${workload.kind.toLowerCase()}-${workload.namespace}-${workload.name}`;
-}
-
-/** Pulumi resource name of a namespace patch. */
-export function namespacePatchName(namespace: string): string {
-    return `mesh-namespace-${namespace}`;
-}
-
-/** Duplicate workloads (same kind, namespace, name), reported as config paths. */
-export function duplicateWorkloads(workloads: readonly WorkloadRef[]): string[] {
-    const seen = new Set<string>();
-    const out: string[] = [];
-    workloads.forEach((w, i) => {
-        const key = `${w.kind}/${w.namespace}/${w.name}`;
-        if (seen.has(key)) out.push(`meshing.workloads[${i}]`);
-        seen.add(key);
-    });
-    return out;
+/** `<Kind>/<namespace>/<name>`: how a workload is named in outputs and messages. */
+export function workloadKey(workload: WorkloadRef): string {
+    return `${workload.kind}/${workload.namespace}/${workload.name}`;
 }
 
 export interface ValuesSnippet {

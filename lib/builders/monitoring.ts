@@ -8,12 +8,34 @@
  * `sourceLabels`, and the linkerd-proxy PodMonitor's `podMetricsEndpoints` is a list, as the CRD
  * requires.
  */
-import type { PiclusterConfig } from "../config";
-import type { KubeObject } from "./identity";
-import { LINKERD_NAMESPACE } from "./identity";
-import { VIZ_NAMESPACE } from "./viz";
+import { KubeObject, LINKERD_NAMESPACE, VIZ_NAMESPACE } from "../k8s";
 
-type MonitoringConfig = Pick<PiclusterConfig, "monitoring">;
+/** Where kube-prometheus-stack runs and what it selects. */
+export interface MonitoringSettings {
+    /** Namespace of kube-prometheus-stack, where the PodMonitors and dashboards go. */
+    readonly namespace: string;
+    /** Labels kube-prometheus-stack selects PodMonitors by. */
+    readonly podMonitorLabels: Readonly<Record<string, string>>;
+    readonly dashboards: DashboardSettings;
+}
+
+/** The Grafana dashboards ConfigMap (guide viz step 6). */
+export interface DashboardSettings {
+    readonly enabled: boolean;
+    /** Labels the Grafana sidecar loads ConfigMaps by. */
+    readonly labels: Readonly<Record<string, string>>;
+    /** Where the dashboards are downloaded from (mirror it for air-gapped clusters). */
+    readonly sourceBaseUrl: string;
+    /** Grafana folder. */
+    readonly folder: string;
+}
+
+/** The guide's kube-prometheus-stack (viz step 5: release label; step 6: the sidecar's label). */
+export const MONITORING_DEFAULTS = {
+    namespace: "monitoring",
+    podMonitorLabels: { app: "linkerd", release: "kube-prometheus-stack" },
+    dashboards: { enabled: true, labels: { grafana_dashboard: "1" }, sourceBaseUrl: "https://grafana.com/api/dashboards", folder: "Linkerd" },
+} as const satisfies MonitoringSettings;
 
 export interface Relabeling {
     readonly sourceLabels?: readonly string[];
@@ -78,11 +100,11 @@ export function proxyRelabelings(): Relabeling[] {
     ];
 }
 
-function podMonitor(cfg: MonitoringConfig, name: string, namespaceSelector: Record<string, unknown>, relabelings: Relabeling[]): KubeObject {
+function podMonitor(s: Pick<MonitoringSettings, "namespace" | "podMonitorLabels">, name: string, namespaceSelector: Record<string, unknown>, relabelings: Relabeling[]): KubeObject {
     return {
         apiVersion: "monitoring.coreos.com/v1",
         kind: "PodMonitor",
-        metadata: { name, namespace: cfg.monitoring.namespace, labels: { ...cfg.monitoring.podMonitorLabels } },
+        metadata: { name, namespace: s.namespace, labels: { ...s.podMonitorLabels } },
         spec: {
             namespaceSelector,
             selector: { matchLabels: {} },
@@ -92,11 +114,11 @@ function podMonitor(cfg: MonitoringConfig, name: string, namespaceSelector: Reco
 }
 
 /** Guide step 5: the three PodMonitors, in the order the guide lists them. */
-export function linkerdPodMonitors(cfg: MonitoringConfig): KubeObject[] {
+export function linkerdPodMonitors(s: Pick<MonitoringSettings, "namespace" | "podMonitorLabels">): KubeObject[] {
     return [
-        podMonitor(cfg, "linkerd-controller", { matchNames: [VIZ_NAMESPACE, LINKERD_NAMESPACE] }, controllerRelabelings()),
-        podMonitor(cfg, "linkerd-service-mirror", { any: true }, serviceMirrorRelabelings()),
-        podMonitor(cfg, "linkerd-proxy", { any: true }, proxyRelabelings()),
+        podMonitor(s, "linkerd-controller", { matchNames: [VIZ_NAMESPACE, LINKERD_NAMESPACE] }, controllerRelabelings()),
+        podMonitor(s, "linkerd-service-mirror", { any: true }, serviceMirrorRelabelings()),
+        podMonitor(s, "linkerd-proxy", { any: true }, proxyRelabelings()),
     ];
 }
 
@@ -142,8 +164,8 @@ export const DASHBOARDS_CONFIGMAP = "linkerd-grafana-dashboards";
  * `<name>.json` in the folder the annotation names. No dashboard JSON is copied into the project,
  * and one object (rather than one per dashboard) keeps the stack small.
  */
-export function dashboardConfigMap(cfg: MonitoringConfig): KubeObject {
-    const d = cfg.monitoring.dashboards;
+export function dashboardConfigMap(s: Pick<MonitoringSettings, "namespace" | "dashboards">): KubeObject {
+    const d = s.dashboards;
     const data: Record<string, string> = {};
     for (const dash of LINKERD_DASHBOARDS) data[`${dash.name}.json.url`] = dashboardUrl(d.sourceBaseUrl, dash.id, dash.revision);
     return {
@@ -151,7 +173,7 @@ export function dashboardConfigMap(cfg: MonitoringConfig): KubeObject {
         kind: "ConfigMap",
         metadata: {
             name: DASHBOARDS_CONFIGMAP,
-            namespace: cfg.monitoring.namespace,
+            namespace: s.namespace,
             labels: { ...d.labels },
             annotations: { [GRAFANA_FOLDER_ANNOTATION]: d.folder },
         },
@@ -162,8 +184,3 @@ export function dashboardConfigMap(cfg: MonitoringConfig): KubeObject {
 export const CHART_POD_MONITORS_NOTE =
     "controlPlane.chartPodMonitors is true: the linkerd-control-plane chart renders its own PodMonitors, so the guide's " +
     "PodMonitors are not created (both would scrape every proxy twice).";
-
-/** Whether our PodMonitors are created: not when the control-plane chart renders its own (podMonitor.enabled). */
-export function wantPodMonitors(cfg: Pick<PiclusterConfig, "controlPlane">): boolean {
-    return !cfg.controlPlane.chartPodMonitors;
-}

@@ -6,11 +6,10 @@
  * content is built by the component, from secret Outputs only.
  */
 import * as bcrypt from "bcryptjs";
-import type { PiclusterConfig } from "../config";
-import type { KubeObject } from "./identity";
-import { INJECT_ANNOTATION, NGINX_SERVICE_UPSTREAM_ANNOTATION, l5dDstOverrideMiddleware } from "./ingress";
+import { EXTENSION_LABEL, INJECT_ANNOTATION, KubeObject, PROXY_AWAIT_ANNOTATION, VIZ_NAMESPACE } from "../k8s";
+import { NGINX_SERVICE_UPSTREAM_ANNOTATION, TraefikApiGroup, l5dDstOverrideMiddleware } from "./ingress";
 
-export const VIZ_NAMESPACE = "linkerd-viz";
+export { VIZ_NAMESPACE };
 export const VIZ_RELEASE_NAME = "linkerd-viz";
 /** The dashboard (chart component "web") and the port its Service listens on. */
 export const VIZ_WEB_SERVICE = "web";
@@ -28,7 +27,35 @@ export const VIZ_CERTIFICATE_NAME = "linkerd-viz-dashboard";
 /** Traefik's default TLS entry point (also k3s'). */
 export const TRAEFIK_TLS_ENTRYPOINT = "websecure";
 
-type VizConfig = Pick<PiclusterConfig, "viz">;
+/** How the dashboard is exposed (guide viz step 4), and its Host check. */
+export interface VizDashboard {
+    /** "traefik" (IngressRoute), "nginx" (Ingress) or "none" (port-forward only). */
+    readonly exposure: "none" | "nginx" | "traefik";
+    /** Public host name. */
+    readonly host: string;
+    /** cert-manager ClusterIssuer of the dashboard's TLS certificate. */
+    readonly clusterIssuer: string;
+    /** Secret holding that certificate. */
+    readonly tlsSecretName: string;
+    /** Basic-auth user name. */
+    readonly username: string;
+    /** Accept any Host header (enforcedHostRegexp ".*"), disabling DNS-rebinding protection. */
+    readonly allowAnyHost: boolean;
+}
+
+/** The guide's values (viz steps 2 and 4). */
+export const VIZ_DEFAULTS = {
+    prometheusUrl: "http://kube-prometheus-stack-prometheus.monitoring.svc.cluster.local:9090",
+    grafanaUrl: "kube-prometheus-stack-grafana.monitoring.svc.cluster.local",
+    dashboard: {
+        exposure: "traefik",
+        host: "linkerd.picluster.ricsanfre.com",
+        clusterIssuer: "ca-issuer",
+        tlsSecretName: "linkerd-viz-tls",
+        username: "admin",
+        allowAnyHost: false,
+    },
+} as const satisfies { prometheusUrl: string; grafanaUrl: string; dashboard: VizDashboard };
 
 /**
  * Guide step 1: the namespace as the chart would have made it (annotations inject and proxy-await,
@@ -40,8 +67,8 @@ export function vizNamespace(): KubeObject {
         kind: "Namespace",
         metadata: {
             name: VIZ_NAMESPACE,
-            annotations: { [INJECT_ANNOTATION]: "enabled", "config.linkerd.io/proxy-await": "enabled" },
-            labels: { "linkerd.io/extension": "viz" },
+            annotations: { [INJECT_ANNOTATION]: "enabled", [PROXY_AWAIT_ANNOTATION]: "enabled" },
+            labels: { [EXTENSION_LABEL]: "viz" },
         },
     };
 }
@@ -59,43 +86,42 @@ export function hostRegexp(host: string): string {
 export const ANY_HOST_REGEXP = ".*";
 
 export const ALLOW_ANY_HOST_WARNING =
-    "viz.dashboard.allowAnyHost is true: the linkerd-viz dashboard accepts any Host header (enforcedHostRegexp \".*\"), " +
+    "the linkerd-viz dashboard accepts any Host header (enforcedHostRegexp \".*\"), " +
     "which disables its DNS-rebinding protection: a malicious web page can then reach the dashboard (and its tap API) " +
     "through a victim's browser. Prefer allowAnyHost false: the dashboard then accepts only viz.dashboard.host.";
 
 /**
  * The dashboard's Host check (chart value dashboard.enforcedHostRegexp), or undefined to keep the
  * chart's default (localhost and web.linkerd-viz.svc[.cluster.local] only).
- * - allowAnyHost: ".*" (the guide's commented-out Traefik setting) and a warning for the caller to log;
+ * - allowAnyHost: ".*" (the guide's commented-out Traefik setting; the configuration warns, ALLOW_ANY_HOST_WARNING);
  * - Traefik: Traefik cannot rewrite the Host header, so the public host name, anchored and escaped;
  * - nginx: the Ingress rewrites Host to web.linkerd-viz.svc.cluster.local:8084 (upstream-vhost),
  *   which the default accepts; none: reached by port-forward on localhost.
  */
-export function enforcedHostRegexp(cfg: VizConfig): { regexp?: string; warning?: string } {
-    const dashboard = cfg.viz.dashboard;
-    if (dashboard.allowAnyHost) return { regexp: ANY_HOST_REGEXP, warning: ALLOW_ANY_HOST_WARNING };
-    if (dashboard.exposure === "traefik") return { regexp: hostRegexp(dashboard.host) };
-    return {};
+export function enforcedHostRegexp(dashboard: VizDashboard): string | undefined {
+    if (dashboard.allowAnyHost) return ANY_HOST_REGEXP;
+    if (dashboard.exposure === "traefik") return hostRegexp(dashboard.host);
+    return undefined;
 }
 
 /**
  * linkerd-viz values (guide step 2): no Prometheus of its own, the external Prometheus and the
  * in-cluster Grafana. The guide's installNamespace is not passed: the key is gone since 2.12.
  */
-export function vizValues(cfg: VizConfig): Record<string, unknown> {
+export function vizValues(s: { readonly prometheusUrl: string; readonly grafanaUrl: string; readonly dashboard: VizDashboard }): Record<string, unknown> {
     const values: Record<string, unknown> = {
         prometheus: { enabled: false },
-        prometheusUrl: cfg.viz.prometheusUrl,
-        grafana: { url: cfg.viz.grafanaUrl },
+        prometheusUrl: s.prometheusUrl,
+        grafana: { url: s.grafanaUrl },
     };
-    const { regexp } = enforcedHostRegexp(cfg);
+    const regexp = enforcedHostRegexp(s.dashboard);
     if (regexp !== undefined) values.dashboard = { enforcedHostRegexp: regexp };
     return values;
 }
 
 /** https://<host>/ when the dashboard is exposed, else undefined. */
-export function vizDashboardUrl(cfg: VizConfig): string | undefined {
-    return cfg.viz.dashboard.exposure === "none" ? undefined : `https://${cfg.viz.dashboard.host}/`;
+export function vizDashboardUrl(dashboard: VizDashboard): string | undefined {
+    return dashboard.exposure === "none" ? undefined : `https://${dashboard.host}/`;
 }
 
 /** The htpasswd line `user:<bcrypt hash>` both controllers accept. */
@@ -105,16 +131,16 @@ export function htpasswdLine(username: string, bcryptHash: string): string {
 }
 
 /** The Secret key holding the htpasswd line for the chosen controller. */
-export function basicAuthSecretKey(cfg: VizConfig): string {
-    return cfg.viz.dashboard.exposure === "nginx" ? NGINX_AUTH_KEY : TRAEFIK_USERS_KEY;
+export function basicAuthSecretKey(dashboard: VizDashboard): string {
+    return dashboard.exposure === "nginx" ? NGINX_AUTH_KEY : TRAEFIK_USERS_KEY;
 }
 
 /** The guide's configuration-snippet: drop Origin (the dashboard rejects cross-origin websockets) and Linkerd's response headers. */
 export const NGINX_VIZ_CONFIGURATION_SNIPPET = 'proxy_set_header Origin "";\nproxy_hide_header l5d-remote-ip;\nproxy_hide_header l5d-server-id;\n';
 
 /** Guide step 4: the ingress-nginx Ingress, with basic auth from our Secret in linkerd-viz. */
-export function vizNginxIngress(cfg: Pick<PiclusterConfig, "viz" | "ingress">): KubeObject {
-    const { host, clusterIssuer, tlsSecretName } = cfg.viz.dashboard;
+export function vizNginxIngress(dashboard: VizDashboard, ingressClassName: string): KubeObject {
+    const { host, clusterIssuer, tlsSecretName } = dashboard;
     return {
         apiVersion: "networking.k8s.io/v1",
         kind: "Ingress",
@@ -132,7 +158,7 @@ export function vizNginxIngress(cfg: Pick<PiclusterConfig, "viz" | "ingress">): 
             },
         },
         spec: {
-            ingressClassName: cfg.ingress.nginx.ingressClassName,
+            ingressClassName,
             tls: [{ hosts: [host], secretName: tlsSecretName }],
             rules: [
                 {
@@ -147,8 +173,8 @@ export function vizNginxIngress(cfg: Pick<PiclusterConfig, "viz" | "ingress">): 
 }
 
 /** The dashboard's TLS certificate for Traefik (with nginx, cert-manager's ingress-shim makes it from the annotations). */
-export function vizCertificate(cfg: VizConfig): KubeObject {
-    const { host, clusterIssuer, tlsSecretName } = cfg.viz.dashboard;
+export function vizCertificate(dashboard: VizDashboard): KubeObject {
+    const { host, clusterIssuer, tlsSecretName } = dashboard;
     return {
         apiVersion: "cert-manager.io/v1",
         kind: "Certificate",
@@ -163,9 +189,9 @@ export function vizCertificate(cfg: VizConfig): KubeObject {
 }
 
 /** Traefik's basicAuth Middleware reading the htpasswd lines of our Secret. */
-export function vizBasicAuthMiddleware(cfg: Pick<PiclusterConfig, "ingress">): KubeObject {
+export function vizBasicAuthMiddleware(apiGroup: TraefikApiGroup): KubeObject {
     return {
-        apiVersion: `${cfg.ingress.traefik.apiGroup}/v1alpha1`,
+        apiVersion: `${apiGroup}/v1alpha1`,
         kind: "Middleware",
         metadata: { name: VIZ_BASIC_AUTH_MIDDLEWARE, namespace: VIZ_NAMESPACE },
         spec: { basicAuth: { secret: VIZ_BASIC_AUTH_SECRET } },
@@ -173,21 +199,15 @@ export function vizBasicAuthMiddleware(cfg: Pick<PiclusterConfig, "ingress">): K
 }
 
 /** The l5d-dst-override Middleware for web:8084 (Traefik in ingress mode routes by this header). */
-export function vizL5dDstOverride(cfg: Pick<PiclusterConfig, "ingress" | "linkerd">) {
-    return l5dDstOverrideMiddleware({
-        name: VIZ_WEB_SERVICE,
-        namespace: VIZ_NAMESPACE,
-        port: VIZ_WEB_PORT,
-        clusterDomain: cfg.linkerd.clusterDomain,
-        apiGroup: cfg.ingress.traefik.apiGroup,
-    });
+export function vizL5dDstOverride(apiGroup: TraefikApiGroup, clusterDomain: string) {
+    return l5dDstOverrideMiddleware({ name: VIZ_WEB_SERVICE, namespace: VIZ_NAMESPACE, port: VIZ_WEB_PORT, clusterDomain, apiGroup });
 }
 
 /** The Traefik IngressRoute: Host(`<host>`) -> web:8084 through basic auth, then l5d-dst-override; TLS from the Certificate's Secret. */
-export function vizIngressRoute(cfg: Pick<PiclusterConfig, "viz" | "ingress" | "linkerd">): KubeObject {
-    const { host, tlsSecretName } = cfg.viz.dashboard;
+export function vizIngressRoute(dashboard: VizDashboard, apiGroup: TraefikApiGroup, clusterDomain: string): KubeObject {
+    const { host, tlsSecretName } = dashboard;
     return {
-        apiVersion: `${cfg.ingress.traefik.apiGroup}/v1alpha1`,
+        apiVersion: `${apiGroup}/v1alpha1`,
         kind: "IngressRoute",
         metadata: { name: VIZ_INGRESS_ROUTE_NAME, namespace: VIZ_NAMESPACE },
         spec: {
@@ -196,7 +216,7 @@ export function vizIngressRoute(cfg: Pick<PiclusterConfig, "viz" | "ingress" | "
                 {
                     kind: "Rule",
                     match: `Host(\`${host}\`)`,
-                    middlewares: [{ name: VIZ_BASIC_AUTH_MIDDLEWARE, namespace: VIZ_NAMESPACE }, vizL5dDstOverride(cfg).ingressRouteMiddleware],
+                    middlewares: [{ name: VIZ_BASIC_AUTH_MIDDLEWARE, namespace: VIZ_NAMESPACE }, vizL5dDstOverride(apiGroup, clusterDomain).ingressRouteMiddleware],
                     services: [{ kind: "Service", name: VIZ_WEB_SERVICE, namespace: VIZ_NAMESPACE, port: VIZ_WEB_PORT }],
                 },
             ],

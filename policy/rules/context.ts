@@ -1,4 +1,5 @@
 import { ADMISSION_WEBHOOKS_LABEL, INJECT_ANNOTATION, Obj, annotation, get, label, str } from "./k8s";
+import { injectValueMeshes } from "../../lib/k8s";
 import { ReleaseFacts, releaseFacts } from "./release";
 
 /** Why a namespace is meshed (or explicitly not), for messages. */
@@ -49,9 +50,7 @@ export function emptyContext(partial: Partial<RuleContext> = {}): RuleContext {
   };
 }
 
-export function injectValueMeshes(v: string | undefined): boolean {
-  return v === "enabled" || v === "ingress";
-}
+export { injectValueMeshes };
 
 /**
  * What a Namespace (or NamespacePatch) object says about injection, or undefined if it says nothing.

@@ -7,8 +7,7 @@
 
 export type Obj = Record<string, any>;
 
-export const INJECT_ANNOTATION = "linkerd.io/inject";
-export const ADMISSION_WEBHOOKS_LABEL = "config.linkerd.io/admission-webhooks";
+export { ADMISSION_WEBHOOKS_LABEL, INJECT_ANNOTATION } from "../../lib/k8s";
 
 export function isObj(v: unknown): v is Obj {
   return typeof v === "object" && v !== null && !Array.isArray(v);

@@ -1,6 +1,6 @@
 /**
- * Facts about the Linkerd release in use that change what the Job rule accepts
- * (see /work/shared/FACTS.md, "Linkerd versions and charts").
+ * Facts about the Linkerd release in use that change what the Job rule accepts, derived from the
+ * thresholds shared with the program (lib/linkerdVersions.ts):
  *
  * - The proxy's /shutdown admin endpoint (used by `linkerd-await --shutdown`) is always on up to 2.15 and
  *   off by default from 2.16 (`proxy.enableShutdownEndpoint`, or the pod annotation
@@ -10,7 +10,8 @@
  *   `config.beta.linkerd.io/…` (2.19+) and `config.linkerd.io/…` (2.20+).
  */
 
-import { NATIVE_SIDECAR_ANNOTATIONS, edgeMinor } from "../../lib/linkerdVersions";
+import { PROXY_ADMIN_SHUTDOWN_ANNOTATION } from "../../lib/k8s";
+import { NATIVE_SIDECAR_ANNOTATIONS, edgeMinor, linkerdFeatures, stableMinorOfControlPlaneChart, nativeSidecarAnnotations as annotationsOfMinor } from "../../lib/linkerdVersions";
 
 export { NATIVE_SIDECAR_ANNOTATIONS };
 
@@ -33,7 +34,7 @@ export interface ReleaseFacts {
   source: string;
 }
 
-export const SHUTDOWN_ANNOTATION = "config.linkerd.io/proxy-admin-shutdown";
+export const SHUTDOWN_ANNOTATION = PROXY_ADMIN_SHUTDOWN_ANNOTATION;
 /**
  * Parse a Linkerd version as users write it: "2.14", "2.16.1", "stable-2.14.10", "edge-24.8.2",
  * a linkerd-control-plane chart version ("1.16.11" = stable 2.14, "2024.8.2" = edge-24.8.2), or
@@ -52,8 +53,7 @@ export function parseLinkerdVersion(input: string): LinkerdVersion | undefined {
   }
   m = /^1\.(\d+)\.(\d+)$/.exec(s); // stable linkerd-control-plane charts: 1.16.x = 2.14, 1.12.x = 2.13, 1.9.x = 2.12
   if (m) {
-    const chartMinor = Number(m[1]);
-    const minor = chartMinor >= 16 ? 14 : chartMinor >= 12 ? 13 : 12;
+    const minor = stableMinorOfControlPlaneChart(Number(m[1]));
     return { major: 2, minor, label: `2.${minor} (chart ${s})` };
   }
   return undefined;
@@ -72,23 +72,20 @@ export function releaseFacts(o: ReleaseOverrides = {}, source = "pack config"): 
   const raw = o.linkerdVersion ?? DEFAULT_LINKERD_VERSION;
   const version = parseLinkerdVersion(raw);
   if (!version) throw new Error(`unrecognised Linkerd version "${raw}" (use e.g. "2.14", "stable-2.14.10", "edge-24.8.2")`);
-  const nativeSidecarSupported = version.minor >= 15;
+  const features = linkerdFeatures(version.minor);
+  const nativeSidecarSupported = features.nativeSidecar.supported;
   return {
     version,
-    shutdownEndpointEnabled: version.minor < 16 ? true : o.shutdownEndpointEnabled ?? false,
+    shutdownEndpointEnabled: features.shutdownEndpoint.configurable ? o.shutdownEndpointEnabled ?? features.shutdownEndpoint.defaultEnabled : true,
     nativeSidecarSupported,
-    nativeSidecarDefault: nativeSidecarSupported && (o.nativeSidecar ?? version.minor >= 20),
+    nativeSidecarDefault: nativeSidecarSupported && (o.nativeSidecar ?? features.nativeSidecar.defaultEnabled),
     source: o.linkerdVersion === undefined ? `the guide's release, assumed because ${source} gives no version` : `from ${source}`,
   };
 }
 
 /** The native-sidecar pod annotations this release understands, newest first. */
 export function nativeSidecarAnnotations(v: LinkerdVersion): string[] {
-  const out: string[] = [];
-  if (v.minor >= 20) out.push(NATIVE_SIDECAR_ANNOTATIONS.ga);
-  if (v.minor >= 19) out.push(NATIVE_SIDECAR_ANNOTATIONS.beta);
-  if (v.minor >= 15) out.push(NATIVE_SIDECAR_ANNOTATIONS.alpha);
-  return out;
+  return annotationsOfMinor(v.minor);
 }
 
 export function describeRelease(r: ReleaseFacts): string {

@@ -145,21 +145,21 @@ describe("picluster stack (trust anchor pem, everything enabled)", () => {
         const rel = (n: string) => `kubernetes:helm.sh/v3:Release/${n}`;
         const cmd = (n: string) => `command:local:Command/${n}`;
         const issuer = "kubernetes:cert-manager.io/v1:Certificate/linkerd-identity-issuer";
-        before("kubernetes:core/v1:Namespace/linkerd-namespace", issuer);
+        before("kubernetes:core/v1:Namespace/linkerd-identity-namespace", issuer);
         before(issuer, rel("linkerd-control-plane"));
-        before(rel("linkerd-crds"), rel("linkerd-control-plane"));
+        before(rel("linkerd-control-plane-crds"), rel("linkerd-control-plane"));
         for (const after of [
             rel("linkerd-viz"),
             rel("linkerd-jaeger"),
-            cmd("longhorn-wait-deployed"),
-            "kubernetes:core/v1:NamespacePatch/mesh-namespace-monitoring",
-            "kubernetes:helm.cattle.io/v1:HelmChartConfig/traefik-helmchartconfig",
+            cmd("linkerd-longhorn-wait-deployed"),
+            "kubernetes:core/v1:NamespacePatch/linkerd-meshing-namespace-monitoring",
+            "kubernetes:helm.cattle.io/v1:HelmChartConfig/linkerd-ingress-traefik-helmchartconfig",
         ]) {
             before(rel("linkerd-control-plane"), after);
         }
-        before("kubernetes:core/v1:NamespacePatch/mesh-namespace-tracing", rel("linkerd-jaeger"));
-        before(cmd("longhorn-wait-deployed"), cmd("longhorn-mesh-pod-ip"));
-        before(cmd("longhorn-mesh-pod-ip"), cmd("longhorn-mesh-annotate"));
+        before("kubernetes:core/v1:NamespacePatch/linkerd-meshing-namespace-tracing", rel("linkerd-jaeger"));
+        before(cmd("linkerd-longhorn-wait-deployed"), cmd("linkerd-longhorn-mesh-pod-ip"));
+        before(cmd("linkerd-longhorn-mesh-pod-ip"), cmd("linkerd-longhorn-mesh-annotate"));
     });
 
     test("the API server accepted the custom resources; the helm releases exist; linkerd-config carries root-secret's CA", async () => {

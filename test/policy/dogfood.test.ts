@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { main as policyCheck } from "../../scripts/policy-check";
-import { Diag, E, PackServer, Res, analyzeRequest, configure, diags, stackRequest, startPack, urn, UNKNOWN } from "./packServer";
+import { Diag, E, PackServer, Res, analyzeRequest, configure, diags, stackRequest, startPack, START_TIMEOUT_MS, urn, UNKNOWN } from "./packServer";
 
 const ROOT = path.resolve(__dirname, "../..");
 const HAVE_RENDER = fs.existsSync(path.join(ROOT, "scripts", "render.ts"));
@@ -49,7 +49,7 @@ d("dogfood: the picluster stack", () => {
     await configure(pack, {});
     for (const res of resources) found.push(...diags(await pack.call("analyze", analyzeRequest(res))));
     found.push(...diags(await pack.call("analyzeStack", stackRequest(resources))));
-  }, 60000);
+  }, START_TIMEOUT_MS + 60_000);
 
   afterAll(() => {
     pack?.stop();

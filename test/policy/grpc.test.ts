@@ -4,12 +4,12 @@
  * directory (ts-node registered with type checking, as the engine does), reads the gRPC port from the first line
  * of stdout, and talks to the Analyzer service (GetAnalyzerInfo, Configure, Analyze per resource, AnalyzeStack).
  */
-import { E, Empty, PACK, PackServer, Res, analyzeRequest, analyzerPb, configure as configurePack, diags, stackRequest, startPack, urn, UNKNOWN } from "./packServer";
+import { E, Empty, PACK, PackServer, Res, analyzeRequest, analyzerPb, configure as configurePack, diags, stackRequest, startPack, START_TIMEOUT_MS, urn, UNKNOWN } from "./packServer";
 
 let pack: PackServer;
 beforeAll(async () => {
   pack = await startPack();
-}, 20000);
+}, START_TIMEOUT_MS + 10_000);
 afterAll(() => pack?.stop());
 
 const call = (method: string, request: unknown): Promise<any> => pack.call(method, request);

@@ -27,33 +27,61 @@ export interface PackServer {
   stop(): void;
 }
 
+/** How long the pack may take to print its port: ts-node compiles it first, which a loaded 2-core machine makes slow. */
+export const START_TIMEOUT_MS = Number(process.env.PICLUSTER_PACK_START_TIMEOUT_MS ?? 180_000);
+
+/** Every pack process started by this test file, killed when the file's process exits, whatever happened. */
+const started = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const child of started) child.kill("SIGKILL");
+});
+
+function kill(child: ChildProcess): void {
+  started.delete(child);
+  if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+}
+
 export async function startPack(): Promise<PackServer> {
   let stderr = "";
   const node = path.join(ROOT, "node_modules", ".bin", "node");
   const runPolicyPack = path.join(PULUMI_DIR, "cmd", "run-policy-pack");
   const child: ChildProcess = spawn(node, [runPolicyPack, "127.0.0.1:1", PACK_DIR], { cwd: PACK_DIR, env: { ...process.env }, stdio: ["ignore", "pipe", "pipe"] });
+  started.add(child);
   child.stderr!.on("data", (d) => (stderr += d.toString()));
-  const port = await new Promise<string>((resolve, reject) => {
-    let out = "";
-    const timer = setTimeout(() => reject(new Error(`policy pack did not print a port in 15s; stderr:\n${stderr}`)), 15000);
-    child.stdout!.on("data", (d) => {
-      out += d.toString();
-      const nl = out.indexOf("\n");
-      if (nl >= 0) {
+  let port: string;
+  try {
+    port = await new Promise<string>((resolve, reject) => {
+      let out = "";
+      const timer = setTimeout(() => reject(new Error(`policy pack did not print a port in ${START_TIMEOUT_MS / 1000}s; stderr:\n${stderr}`)), START_TIMEOUT_MS);
+      child.stdout!.on("data", (d) => {
+        out += d.toString();
+        const nl = out.indexOf("\n");
+        if (nl >= 0) {
+          clearTimeout(timer);
+          resolve(out.slice(0, nl).trim());
+        }
+      });
+      child.once("error", (e) => {
         clearTimeout(timer);
-        resolve(out.slice(0, nl).trim());
-      }
+        reject(e);
+      });
+      child.once("exit", (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`policy pack exited (${code ?? signal}) before printing a port:\n${stderr}`));
+      });
     });
-    child.on("exit", (code) => reject(new Error(`policy pack exited (${code}) before printing a port:\n${stderr}`)));
-  });
-  if (!/^\d+$/.test(port)) throw new Error(`policy pack printed "${port}" instead of a port`);
+    if (!/^\d+$/.test(port)) throw new Error(`policy pack printed "${port}" instead of a port`);
+  } catch (e) {
+    kill(child);
+    throw e;
+  }
   const client = new analyzerGrpc.AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
   return {
     call: (method, request) =>
       new Promise((resolve, reject) => client[method](request, (err: Error | null, res: any) => (err ? reject(err) : resolve(res)))),
     stop: () => {
       client.close();
-      child.kill();
+      kill(child);
     },
   };
 }

@@ -1,19 +1,17 @@
 /**
- * The one configuration model of picluster-linkerd.
- *
- * Every key lives under the project namespace (`picluster-linkerd:<key>`) in the stack file.
- * `index.ts` reads the raw values once, `parseConfig` validates them here, and the typed result is
- * passed down to the components: no component reads `pulumi.Config` itself.
- *
- * Validation collects every problem at once and throws a single `ConfigError` that names each
- * offending key by its full path (`picluster-linkerd:linkerd.channel`) and says what is expected,
- * before any resource is registered.
+ * The configuration schema: every key under the project namespace (`picluster-linkerd:<key>`), its
+ * type and its default. Defaults come from the builders that use them (what the guide does), so a
+ * default is written once. Validation: lib/config/parse.ts; cross-key rules: lib/config/resolve.ts.
  */
-import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { LinkerdRelease, ReleaseError, resolveRelease } from "./release";
-
-export const PROJECT = "picluster-linkerd";
+import { CONTROL_PLANE_DEFAULTS } from "../builders/controlPlane";
+import { IDENTITY_DEFAULTS } from "../builders/identity";
+import { INGRESS_DEFAULTS } from "../builders/ingress";
+import { JAEGER_DEFAULTS } from "../builders/jaeger";
+import { LONGHORN_DEFAULTS } from "../builders/longhorn";
+import { MESHING_DEFAULTS } from "../builders/meshing";
+import { MONITORING_DEFAULTS } from "../builders/monitoring";
+import { VIZ_DEFAULTS } from "../builders/viz";
 
 const kubernetesQuantity = z
     .string()
@@ -31,7 +29,7 @@ const goDuration = z
     .string()
     .regex(/^([0-9]+(\.[0-9]+)?(h|m|s|ms))+$/, "expected a Go duration such as \"48h\", \"25h\" or \"90m\"");
 const httpUrl = z.string().regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, "expected an http(s) URL such as \"https://helm.linkerd.io/stable\"");
-const labelMap = z.record(z.string().min(1), z.string());
+export const labelMap = z.record(z.string().min(1), z.string());
 const pemCertificate = z
     .string()
     .regex(/-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/, "expected a PEM certificate (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----)");
@@ -57,27 +55,27 @@ const linkerdSchema = z.strictObject({
     /** A local directory holding the charts as <dir>/<chart name> (air-gapped clusters). @default unset (use the repository) */
     chartDirectory: z.string().min(1).optional(),
     /** Cluster DNS domain. @default "cluster.local" */
-    clusterDomain: dns1123Subdomain.default("cluster.local"),
+    clusterDomain: dns1123Subdomain.default(IDENTITY_DEFAULTS.clusterDomain),
     /** Seconds Helm waits for each release. @default 600 */
-    helmTimeoutSeconds: z.number().int().min(30).max(3600).default(600),
+    helmTimeoutSeconds: z.number().int().min(30).max(3600).default(CONTROL_PLANE_DEFAULTS.helmTimeoutSeconds),
 });
 
 const issuerRefSchema = z.strictObject({
     /** @default "ca-issuer" (the guide's cert-manager CA ClusterIssuer) */
-    name: dns1123Subdomain.default("ca-issuer"),
+    name: dns1123Subdomain.default(IDENTITY_DEFAULTS.issuer.issuerRef.name),
     /** @default "ClusterIssuer" */
-    kind: z.enum(["ClusterIssuer", "Issuer"]).default("ClusterIssuer"),
+    kind: z.enum(["ClusterIssuer", "Issuer"]).default(IDENTITY_DEFAULTS.issuer.issuerRef.kind),
     /** @default "cert-manager.io" */
-    group: dns1123Subdomain.default("cert-manager.io"),
+    group: dns1123Subdomain.default(IDENTITY_DEFAULTS.issuer.issuerRef.group),
 });
 
 const secretKeyRefSchema = z.strictObject({
     /** @default "cert-manager" */
-    namespace: dns1123Label.default("cert-manager"),
+    namespace: dns1123Label.default(IDENTITY_DEFAULTS.trustAnchorSecret.namespace),
     /** @default "root-secret" */
-    name: dns1123Subdomain.default("root-secret"),
+    name: dns1123Subdomain.default(IDENTITY_DEFAULTS.trustAnchorSecret.name),
     /** @default "ca.crt" */
-    key: z.string().min(1).default("ca.crt"),
+    key: z.string().min(1).default(IDENTITY_DEFAULTS.trustAnchorSecret.key),
 });
 
 /** `picluster-linkerd:identity` — the identity issuer certificate and the trust anchor. */
@@ -85,14 +83,14 @@ const identitySchema = z.strictObject({
     issuer: z
         .strictObject({
             /** Validity of the issuer certificate. @default "48h" (guide step 4) */
-            duration: goDuration.default("48h"),
+            duration: goDuration.default(IDENTITY_DEFAULTS.issuer.duration),
             /** Renewal margin. @default "25h" (guide step 4) */
-            renewBefore: goDuration.default("25h"),
+            renewBefore: goDuration.default(IDENTITY_DEFAULTS.issuer.renewBefore),
             issuerRef: issuerRefSchema.prefault({}),
             /** cert-manager private key rotation. @default "Always" */
-            rotationPolicy: z.enum(["Always", "Never"]).default("Always"),
+            rotationPolicy: z.enum(["Always", "Never"]).default(IDENTITY_DEFAULTS.issuer.rotationPolicy),
             /** Seconds `pulumi up` waits for cert-manager to issue the certificate. @default 300 */
-            readyTimeoutSeconds: z.number().int().min(10).max(3600).default(300),
+            readyTimeoutSeconds: z.number().int().min(10).max(3600).default(IDENTITY_DEFAULTS.issuer.readyTimeoutSeconds),
         })
         .prefault({}),
     trustAnchor: z
@@ -103,20 +101,20 @@ const identitySchema = z.strictObject({
              * and the chart runs with identity.externalCA=true (guide, GitOps installation).
              * @default "pem"
              */
-            mode: z.enum(["pem", "bundle"]).default("pem"),
+            mode: z.enum(["pem", "bundle"]).default(IDENTITY_DEFAULTS.trustAnchor.mode),
             /**
              * Mode "pem": where the PEM comes from. "issuerSecret": ca.crt of the issued
              * linkerd-identity-issuer Secret, read after cert-manager reports the Certificate Ready
              * (guide step 6); "secret": a key of an existing Secret (`secret`); "inline": `pem`.
              * @default "issuerSecret"
              */
-            source: z.enum(["issuerSecret", "secret", "inline"]).default("issuerSecret"),
+            source: z.enum(["issuerSecret", "secret", "inline"]).default(IDENTITY_DEFAULTS.trustAnchor.source),
             /** Source "inline": the root CA certificate. @default unset */
             pem: pemCertificate.optional(),
             /** Source "secret" in mode "pem", and the Bundle's source in mode "bundle". @default cert-manager/root-secret, key ca.crt */
             secret: secretKeyRefSchema.prefault({}),
             /** Seconds `pulumi up` waits for trust-manager to sync the Bundle. @default 300 */
-            bundleReadyTimeoutSeconds: z.number().int().min(10).max(3600).default(300),
+            bundleReadyTimeoutSeconds: z.number().int().min(10).max(3600).default(IDENTITY_DEFAULTS.bundleReadyTimeoutSeconds),
         })
         .prefault({}),
 });
@@ -132,8 +130,8 @@ const controlPlaneSchema = z.strictObject({
      */
     proxyResources: z
         .strictObject({
-            cpu: resourcePairSchema.prefault({ request: "20m" }),
-            memory: resourcePairSchema.prefault({ request: "20Mi", limit: "250Mi" }),
+            cpu: resourcePairSchema.prefault({ ...CONTROL_PLANE_DEFAULTS.proxyResources.cpu }),
+            memory: resourcePairSchema.prefault({ ...CONTROL_PLANE_DEFAULTS.proxyResources.memory }),
         })
         .prefault({}),
     /** Run the proxy as a native sidecar (Linkerd 2.15+, Kubernetes 1.29+). @default the release's default */
@@ -141,7 +139,7 @@ const controlPlaneSchema = z.strictObject({
     /** Enable the proxy's /shutdown endpoint used by `linkerd-await --shutdown` (configurable from 2.16). @default the release's default */
     enableShutdownEndpoint: z.boolean().optional(),
     /** Render the control plane's own PodMonitors (chart value podMonitor.enabled) instead of ours. @default false */
-    chartPodMonitors: z.boolean().default(false),
+    chartPodMonitors: z.boolean().default(CONTROL_PLANE_DEFAULTS.chartPodMonitors),
 });
 
 /** `picluster-linkerd:viz` — the linkerd-viz extension and its dashboard. */
@@ -149,29 +147,29 @@ const vizSchema = z.strictObject({
     /** @default true */
     enabled: z.boolean().default(true),
     /** The external Prometheus (guide: "Bringing your own Prometheus"). @default the kube-prometheus-stack Service in monitoring */
-    prometheusUrl: httpUrl.default("http://kube-prometheus-stack-prometheus.monitoring.svc.cluster.local:9090"),
+    prometheusUrl: httpUrl.default(VIZ_DEFAULTS.prometheusUrl),
     /** In-cluster Grafana, host[:port] without scheme (chart value grafana.url). @default the kube-prometheus-stack Grafana */
     grafanaUrl: z
         .string()
         .regex(/^[^\s:/]+(:[0-9]+)?$/, "expected host[:port] without a scheme, such as \"grafana.monitoring.svc.cluster.local\"")
-        .default("kube-prometheus-stack-grafana.monitoring.svc.cluster.local"),
+        .default(VIZ_DEFAULTS.grafanaUrl),
     dashboard: z
         .strictObject({
             /** How the dashboard is exposed. @default "traefik" (k3s' bundled ingress controller) */
-            exposure: z.enum(["none", "nginx", "traefik"]).default("traefik"),
+            exposure: z.enum(["none", "nginx", "traefik"]).default(VIZ_DEFAULTS.dashboard.exposure),
             /** Public host name. @default "linkerd.picluster.ricsanfre.com" */
-            host: dns1123Subdomain.default("linkerd.picluster.ricsanfre.com"),
+            host: dns1123Subdomain.default(VIZ_DEFAULTS.dashboard.host),
             /** cert-manager ClusterIssuer for the dashboard's TLS certificate. @default "ca-issuer" */
-            clusterIssuer: dns1123Subdomain.default("ca-issuer"),
+            clusterIssuer: dns1123Subdomain.default(VIZ_DEFAULTS.dashboard.clusterIssuer),
             /** Secret holding the dashboard's TLS certificate. @default "linkerd-viz-tls" */
-            tlsSecretName: dns1123Subdomain.default("linkerd-viz-tls"),
+            tlsSecretName: dns1123Subdomain.default(VIZ_DEFAULTS.dashboard.tlsSecretName),
             /** Basic-auth user name (the password is the secret key `vizDashboardPassword`, generated if unset). @default "admin" */
-            username: z.string().regex(/^[^:\s]+$/, "expected a user name without ':' or spaces").default("admin"),
+            username: z.string().regex(/^[^:\s]+$/, "expected a user name without ':' or spaces").default(VIZ_DEFAULTS.dashboard.username),
             /**
              * Traefik only: accept any Host header (enforcedHostRegexp ".*"), disabling DNS-rebinding
              * protection. @default false (only the public host name is accepted)
              */
-            allowAnyHost: z.boolean().default(false),
+            allowAnyHost: z.boolean().default(VIZ_DEFAULTS.dashboard.allowAnyHost),
         })
         .prefault({}),
 });
@@ -181,19 +179,19 @@ const monitoringSchema = z.strictObject({
     /** @default true */
     enabled: z.boolean().default(true),
     /** Namespace of kube-prometheus-stack, where the PodMonitors and dashboards go. @default "monitoring" */
-    namespace: dns1123Label.default("monitoring"),
+    namespace: dns1123Label.default(MONITORING_DEFAULTS.namespace),
     /** Labels kube-prometheus-stack selects PodMonitors on. @default {app: "linkerd", release: "kube-prometheus-stack"} */
-    podMonitorLabels: labelMap.default({ app: "linkerd", release: "kube-prometheus-stack" }),
+    podMonitorLabels: labelMap.default({ ...MONITORING_DEFAULTS.podMonitorLabels }),
     dashboards: z
         .strictObject({
             /** @default true */
-            enabled: z.boolean().default(true),
+            enabled: z.boolean().default(MONITORING_DEFAULTS.dashboards.enabled),
             /** Label the Grafana sidecar loads ConfigMaps by. @default {grafana_dashboard: "1"} */
-            labels: labelMap.default({ grafana_dashboard: "1" }),
+            labels: labelMap.default({ ...MONITORING_DEFAULTS.dashboards.labels }),
             /** Where the dashboards are downloaded from (mirror it for air-gapped clusters). @default "https://grafana.com/api/dashboards" */
-            sourceBaseUrl: httpUrl.default("https://grafana.com/api/dashboards"),
+            sourceBaseUrl: httpUrl.default(MONITORING_DEFAULTS.dashboards.sourceBaseUrl),
             /** Grafana folder annotation for the sidecar. @default "Linkerd" */
-            folder: z.string().min(1).default("Linkerd"),
+            folder: z.string().min(1).default(MONITORING_DEFAULTS.dashboards.folder),
         })
         .prefault({}),
 });
@@ -203,14 +201,14 @@ const jaegerSchema = z.strictObject({
     /** @default true on releases that still have the extension (up to edge-25.9.4), false after */
     enabled: z.boolean().optional(),
     /** Namespace of the extension. @default "linkerd-jaeger" */
-    namespace: dns1123Label.default("linkerd-jaeger"),
+    namespace: dns1123Label.default(JAEGER_DEFAULTS.namespace),
     /** Tempo distributor's receiver, as service.namespace:port (the chart reads the namespace from it). @default "tempo-distributor.tracing:55678" */
     collectorSvcAddr: z
         .string()
         .regex(/^[a-z0-9-]+\.[a-z0-9-]+(\.[a-z0-9.-]+)?:[0-9]+$/, "expected service.namespace:port, such as \"tempo-distributor.tracing:55678\"")
-        .default("tempo-distributor.tracing:55678"),
+        .default(JAEGER_DEFAULTS.collectorSvcAddr),
     /** Service account of the collector (Tempo). @default "tempo" */
-    collectorSvcAccount: dns1123Subdomain.default("tempo"),
+    collectorSvcAccount: dns1123Subdomain.default(JAEGER_DEFAULTS.collectorSvcAccount),
 });
 
 const workloadRefSchema = z.strictObject({
@@ -222,7 +220,7 @@ const workloadRefSchema = z.strictObject({
 /** `picluster-linkerd:meshing` — which namespaces and workloads get the proxy. */
 const meshingSchema = z.strictObject({
     /** Namespaces meshed implicitly (annotation linkerd.io/inject: enabled). @default ["monitoring", "logging", "tracing"] */
-    namespaces: z.array(dns1123Label).default(["monitoring", "logging", "tracing"]),
+    namespaces: z.array(dns1123Label).default([...MESHING_DEFAULTS.namespaces]),
     /** Workloads meshed explicitly (pod template annotation). @default [] */
     workloads: z.array(workloadRefSchema).default([]),
 });
@@ -234,11 +232,11 @@ const ingressSchema = z.strictObject({
     traefik: z
         .strictObject({
             /** Traefik CRD group: "traefik.io" (Traefik v3) or "traefik.containo.us" (v2, chart <= 27). @default "traefik.io" */
-            apiGroup: z.enum(["traefik.io", "traefik.containo.us"]).default("traefik.io"),
+            apiGroup: z.enum(["traefik.io", "traefik.containo.us"]).default(INGRESS_DEFAULTS.traefik.apiGroup),
             /** Configure k3s' bundled Traefik through a HelmChartConfig. @default true */
-            manageK3sHelmChartConfig: z.boolean().default(true),
+            manageK3sHelmChartConfig: z.boolean().default(INGRESS_DEFAULTS.traefik.manageK3sHelmChartConfig),
             /** Namespace of the k3s Traefik HelmChart. @default "kube-system" */
-            namespace: dns1123Label.default("kube-system"),
+            namespace: dns1123Label.default(INGRESS_DEFAULTS.traefik.namespace),
             /**
              * More Traefik chart values for the managed HelmChartConfig. It owns the whole valuesContent
              * (k3s reads one HelmChartConfig per chart): move the values of an existing kube-system/traefik
@@ -251,7 +249,7 @@ const ingressSchema = z.strictObject({
     nginx: z
         .strictObject({
             /** IngressClass of ingress-nginx, used by the viz dashboard Ingress. @default "nginx" */
-            ingressClassName: dns1123Subdomain.default("nginx"),
+            ingressClassName: dns1123Subdomain.default(INGRESS_DEFAULTS.nginx.ingressClassName),
         })
         .prefault({}),
 });
@@ -261,14 +259,14 @@ const longhornSchema = z.strictObject({
     /** @default true */
     enabled: z.boolean().default(true),
     /** @default "longhorn-system" */
-    namespace: dns1123Label.default("longhorn-system"),
+    namespace: dns1123Label.default(LONGHORN_DEFAULTS.namespace),
     /** Seconds to wait for Longhorn to be fully deployed. @default 600 */
-    waitTimeoutSeconds: z.number().int().min(10).max(7200).default(600),
+    waitTimeoutSeconds: z.number().int().min(10).max(7200).default(LONGHORN_DEFAULTS.waitTimeoutSeconds),
     /** kubectl binary. @default "kubectl" (from PATH) */
-    kubectl: z.string().min(1).default("kubectl"),
+    kubectl: z.string().min(1).default(LONGHORN_DEFAULTS.kubectl),
 });
 
-/** The raw structured keys, each an object in the stack file. */
+/** The structured keys, each an object in the stack file. */
 export const configSchema = z.strictObject({
     kubernetes: kubernetesSchema.prefault({}),
     linkerd: linkerdSchema.prefault({}),
@@ -287,173 +285,8 @@ export const SECRET_KEYS = ["vizDashboardPassword"] as const;
 export type SecretKey = (typeof SECRET_KEYS)[number];
 export const STRUCTURED_KEYS = Object.keys(configSchema.shape) as (keyof typeof configSchema.shape)[];
 
+/** The structured keys after validation, defaults filled in. */
 export type ParsedConfig = z.infer<typeof configSchema>;
-
-export class ConfigError extends Error {
-    constructor(readonly problems: readonly { readonly key: string; readonly message: string }[]) {
-        super(
-            `Invalid configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}); nothing was deployed:\n` +
-                problems.map((p) => `  - ${p.key}: ${p.message}`).join("\n"),
-        );
-        this.name = "ConfigError";
-    }
-}
-
-/** `["linkerd", "channel"]` -> `picluster-linkerd:linkerd.channel`; array indices as `[2]`. */
-export function configKeyPath(path: readonly PropertyKey[]): string {
-    let out = `${PROJECT}:`;
-    path.forEach((segment, i) => {
-        if (typeof segment === "number") out += `[${segment}]`;
-        else out += (i === 0 ? "" : ".") + String(segment);
-    });
-    return out;
-}
-
-function describeIssue(issue: z.core.$ZodIssue): string {
-    if (issue.code === "invalid_value" && "values" in issue) {
-        return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(", ")}`;
-    }
-    if (issue.code === "invalid_type") {
-        return `expected ${issue.expected}`;
-    }
-    return issue.message;
-}
-
-/** The raw input: structured keys by name, plus the top-level key names present in the stack (to catch typos there). */
-export interface RawConfig {
-    readonly values: Readonly<Record<string, unknown>>;
-    readonly presentKeys?: readonly string[];
-}
-
-/** Validates the structured keys and the keys present; returns defaults filled in, or throws one ConfigError. */
-export function parseConfig(raw: RawConfig): ParsedConfig {
-    const problems: { key: string; message: string }[] = [];
-    const known = new Set<string>([...STRUCTURED_KEYS, ...SECRET_KEYS]);
-    for (const key of raw.presentKeys ?? []) {
-        if (!known.has(key)) {
-            problems.push({ key: `${PROJECT}:${key}`, message: `unknown configuration key (expected one of ${[...known].join(", ")})` });
-        }
-    }
-    const result = configSchema.safeParse(raw.values);
-    if (!result.success) {
-        for (const issue of result.error.issues) {
-            if (issue.code === "unrecognized_keys") {
-                // One problem per misspelt key, at its own full path.
-                for (const key of issue.keys) {
-                    problems.push({ key: configKeyPath([...issue.path, key]), message: "unknown key (check the spelling; README lists every key)" });
-                }
-            } else {
-                problems.push({ key: configKeyPath(issue.path), message: describeIssue(issue) });
-            }
-        }
-    }
-    if (problems.length > 0 || !result.success) throw new ConfigError(problems);
-    return result.data;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Resolution: the release, the chart source and every cross-key rule.
-// ---------------------------------------------------------------------------------------------
-
-
-/** The validated configuration passed down to the components. */
-export interface PiclusterConfig extends ParsedConfig {
-    readonly release: LinkerdRelease;
-    /** Where charts come from: a Helm repository URL, or a local directory. */
-    readonly chartSource: { readonly kind: "repository"; readonly url: string } | { readonly kind: "directory"; readonly path: string };
-    /** Whether linkerd-jaeger is deployed (the key's default depends on the release). */
-    readonly jaegerEnabled: boolean;
-    readonly secrets: {
-        /** Basic-auth password of the viz dashboard; generated when unset. */
-        readonly vizDashboardPassword?: pulumi.Output<string>;
-    };
-}
-
-/** Seconds in a Go duration ("48h", "1h30m"). */
-export function durationSeconds(duration: string): number {
-    const units: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001 };
-    let total = 0;
-    for (const [, amount, unit] of duration.matchAll(/([0-9.]+)(ms|h|m|s)/g)) total += Number(amount) * units[unit];
-    return total;
-}
-
-export interface RawStackConfig extends RawConfig {
-    /** Secret keys as plain strings (already decrypted by the engine); never logged. */
-    readonly secrets?: Readonly<Partial<Record<SecretKey, string>>>;
-}
-
-/** Parses, resolves the release and checks every rule that spans keys. Throws one ConfigError listing all problems. */
-export function loadConfig(raw: RawStackConfig): PiclusterConfig {
-    const parsed = parseConfig(raw);
-    const problems: { key: string; message: string }[] = [];
-    const at = (path: string, message: string) => problems.push({ key: `${PROJECT}:${path}`, message });
-
-    let release: LinkerdRelease | undefined;
-    try {
-        release = resolveRelease(parsed.linkerd.channel, parsed.linkerd.version);
-    } catch (e) {
-        if (!(e instanceof ReleaseError)) throw e;
-        at(`linkerd.${e.key}`, e.message);
-    }
-
-    const kube = parsed.kubernetes.version ? Number(parsed.kubernetes.version.split(".")[1]) : undefined;
-    if (release && kube !== undefined && kube < release.minKubernetesMinor) {
-        at("linkerd.version", `Linkerd ${release.version} needs Kubernetes >= 1.${release.minKubernetesMinor}, but kubernetes.version is ${parsed.kubernetes.version}`);
-    }
-    if (release && parsed.controlPlane.nativeSidecar === true) {
-        if (!release.nativeSidecar.supported) {
-            at("controlPlane.nativeSidecar", `native sidecars need Linkerd 2.15 or later (edge-24.2.4+); ${release.version} does not have them`);
-        } else if (kube !== undefined && kube < 29) {
-            at("controlPlane.nativeSidecar", `native sidecars need Kubernetes >= 1.29, but kubernetes.version is ${parsed.kubernetes.version}`);
-        }
-    }
-    if (release && parsed.controlPlane.enableShutdownEndpoint === false && !release.shutdownEndpoint.configurable) {
-        at("controlPlane.enableShutdownEndpoint", `the proxy shutdown endpoint is always on in Linkerd ${release.version}; it can be disabled from 2.16 (edge-24.8.2) on`);
-    }
-    if (release && parsed.jaeger.enabled === true && !release.charts.jaeger) {
-        at("jaeger.enabled", `Linkerd ${release.version} has no linkerd-jaeger extension (removed in edge-25.10.1; last in edge-25.9.4): use the control plane's proxy.tracing instead, or set jaeger.enabled to false`);
-    }
-
-    const issuer = parsed.identity.issuer;
-    if (durationSeconds(issuer.renewBefore) >= durationSeconds(issuer.duration)) {
-        at("identity.issuer.renewBefore", `expected less than identity.issuer.duration (${issuer.duration}), got ${issuer.renewBefore}`);
-    }
-    const anchor = parsed.identity.trustAnchor;
-    if (anchor.mode === "pem" && anchor.source === "inline" && !anchor.pem) {
-        at("identity.trustAnchor.pem", `required when identity.trustAnchor.source is "inline": expected a PEM certificate`);
-    }
-    if (anchor.pem && !(anchor.mode === "pem" && anchor.source === "inline")) {
-        at("identity.trustAnchor.pem", `only used with mode "pem" and source "inline" (mode is "${anchor.mode}", source "${anchor.source}"): remove it or set source to "inline"`);
-    }
-
-    if (parsed.linkerd.chartRepository && parsed.linkerd.chartDirectory) {
-        at("linkerd.chartDirectory", "set either linkerd.chartRepository or linkerd.chartDirectory, not both");
-    }
-
-    const password = raw.secrets?.vizDashboardPassword;
-    if (password !== undefined && password.length < 12) {
-        at("vizDashboardPassword", "expected at least 12 characters (the value is not shown)");
-    }
-
-    const seen = new Set<string>();
-    parsed.meshing.namespaces.forEach((ns, i) => {
-        if (seen.has(ns)) at(`meshing.namespaces[${i}]`, `"${ns}" is listed twice`);
-        seen.add(ns);
-        if (ns === "linkerd" || ns === "kube-system") at(`meshing.namespaces[${i}]`, `"${ns}" must never be meshed (the control plane and kube-system stay out of the mesh)`);
-    });
-
-    if (problems.length > 0 || !release) throw new ConfigError(problems);
-
-    return {
-        ...parsed,
-        release,
-        chartSource: parsed.linkerd.chartDirectory
-            ? { kind: "directory", path: parsed.linkerd.chartDirectory }
-            : { kind: "repository", url: parsed.linkerd.chartRepository ?? release.defaultRepository },
-        jaegerEnabled: parsed.jaeger.enabled ?? release.charts.jaeger !== undefined,
-        secrets: { vizDashboardPassword: password === undefined ? undefined : pulumi.secret(password) },
-    };
-}
 
 /** Every leaf key path of the structured configuration (`linkerd.channel`, ...), for docs and checks. */
 export function configKeyPaths(): string[] {

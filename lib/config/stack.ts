@@ -1,6 +1,8 @@
-/** Reads the stack's configuration once, as raw values for `loadConfig`. */
+/** Reads the stack's configuration once, as raw values for `loadConfig` (called by index.ts only). */
 import * as pulumi from "@pulumi/pulumi";
-import { PROJECT, RawStackConfig, SECRET_KEYS, STRUCTURED_KEYS, SecretKey } from "./config";
+import { PROJECT } from "./keys";
+import type { RawStackConfig } from "./resolve";
+import { SECRET_KEYS, STRUCTURED_KEYS, SecretKey } from "./schema";
 
 export function readStackConfig(): RawStackConfig {
     const config = new pulumi.Config(PROJECT);
@@ -15,8 +17,11 @@ export function readStackConfig(): RawStackConfig {
         const value = pulumi.runtime.getConfig(`${PROJECT}:${key}`);
         if (value !== undefined) secrets[key] = value;
     }
-    const presentKeys = Object.keys(pulumi.runtime.allConfig())
+    const all = pulumi.runtime.allConfig();
+    const presentKeys = Object.keys(all)
         .filter((k) => k.startsWith(`${PROJECT}:`))
         .map((k) => k.slice(PROJECT.length + 1));
-    return { values, secrets, presentKeys };
+    // The kubernetes provider's own keys, which users of the provider set out of habit.
+    const provider = { kubeconfig: all["kubernetes:kubeconfig"], context: all["kubernetes:context"] };
+    return { values, secrets, presentKeys, provider };
 }

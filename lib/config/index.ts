@@ -1,0 +1,15 @@
+/**
+ * The one configuration model of picluster-linkerd.
+ *
+ * - schema.ts: every key, its type and default (zod);
+ * - parse.ts: validation, every problem named by its full key path, none stopping the others;
+ * - resolve.ts: the release, the chart source and the rules that span keys, into `PiclusterConfig`;
+ * - stack.ts: reads the stack's values (index.ts calls it once; no component reads pulumi.Config).
+ */
+export { PROJECT, configKey, configKeyPath } from "./keys";
+export { ConfigError, parseConfig } from "./parse";
+export type { ConfigProblem, RawConfig } from "./parse";
+export { caCertificateProblem, durationSeconds, loadConfig } from "./resolve";
+export type { PiclusterConfig, RawStackConfig } from "./resolve";
+export { SECRET_KEYS, STRUCTURED_KEYS, configKeyPaths, configSchema } from "./schema";
+export type { ParsedConfig, SecretKey } from "./schema";

@@ -1,0 +1,19 @@
+/** How configuration keys are named: `picluster-linkerd:<section>.<key>`, arrays as `[i]`. */
+
+/** The Pulumi project, and the namespace of every configuration key. */
+export const PROJECT = "picluster-linkerd";
+
+/** `["linkerd", "channel"]` -> `picluster-linkerd:linkerd.channel`; array indices as `[2]`. */
+export function configKeyPath(path: readonly PropertyKey[]): string {
+    let out = `${PROJECT}:`;
+    path.forEach((segment, i) => {
+        if (typeof segment === "number") out += `[${segment}]`;
+        else out += (i === 0 ? "" : ".") + String(segment);
+    });
+    return out;
+}
+
+/** `"meshing.namespaces[0]"` -> `picluster-linkerd:meshing.namespaces[0]`. */
+export function configKey(path: string): string {
+    return `${PROJECT}:${path}`;
+}

@@ -1,0 +1,289 @@
+/**
+ * Resolution: from the validated keys to the one configuration model the program runs on. The
+ * release and the chart source are resolved, every rule that spans keys is checked, defaults that
+ * depend on other keys are decided, and what is worth a warning is collected. The result has no raw
+ * twins: a key whose default depends on the release holds the decided value.
+ */
+import { X509Certificate } from "crypto";
+import * as pulumi from "@pulumi/pulumi";
+import { ChartSource } from "../charts";
+import { ControlPlaneSettings } from "../builders/controlPlane";
+import { IdentityIssuer, TrustAnchor } from "../builders/identity";
+import { IngressController } from "../builders/ingress";
+import { JaegerSettings, unmeshedCollectorWarning } from "../builders/jaeger";
+import { missingContextMessage } from "../builders/longhorn";
+import { WorkloadRef, workloadKey } from "../builders/meshing";
+import { MonitoringSettings } from "../builders/monitoring";
+import { ALLOW_ANY_HOST_WARNING, VizDashboard } from "../builders/viz";
+import { KubeTarget, resolveKubeTarget } from "../kubeconfig";
+import { KUBE_SYSTEM_NAMESPACE, LINKERD_NAMESPACE } from "../k8s";
+import { LinkerdRelease, ReleaseError, resolveRelease } from "../release";
+import { configKey } from "./keys";
+import { ConfigError, ConfigProblem, RawConfig, isInvalid, parseConfig } from "./parse";
+import { ParsedConfig, SecretKey } from "./schema";
+
+/** The validated configuration the composition root maps onto the components. */
+export interface PiclusterConfig {
+    /** The cluster: kubeconfig path and context, pinned for the provider and every kubectl step. */
+    readonly kubernetes: KubeTarget & { readonly version?: string };
+    readonly linkerd: {
+        readonly release: LinkerdRelease;
+        readonly chartSource: ChartSource;
+        readonly clusterDomain: string;
+        readonly helmTimeoutSeconds: number;
+    };
+    readonly identity: {
+        readonly issuer: IdentityIssuer;
+        readonly trustAnchor: TrustAnchor;
+        readonly bundleReadyTimeoutSeconds: number;
+    };
+    readonly controlPlane: Pick<ControlPlaneSettings, "proxyResources" | "nativeSidecar" | "enableShutdownEndpoint" | "chartPodMonitors">;
+    readonly viz: {
+        readonly enabled: boolean;
+        readonly prometheusUrl: string;
+        readonly grafanaUrl: string;
+        /** `password`: the secret key vizDashboardPassword, as a Pulumi secret; generated when unset. */
+        readonly dashboard: VizDashboard & { readonly password?: pulumi.Output<string> };
+    };
+    readonly monitoring: MonitoringSettings & { readonly enabled: boolean };
+    /** `enabled` is decided: its default depends on whether the release still ships linkerd-jaeger. */
+    readonly jaeger: JaegerSettings & { readonly enabled: boolean };
+    readonly meshing: { readonly namespaces: readonly string[]; readonly workloads: readonly WorkloadRef[] };
+    readonly ingress: IngressController;
+    readonly longhorn: ParsedConfig["longhorn"];
+    /** Combinations that work but deserve attention, each naming its key; the program logs them. */
+    readonly warnings: readonly ConfigProblem[];
+}
+
+export interface RawStackConfig extends RawConfig {
+    /** Secret keys as plain strings (already decrypted by the engine); never logged. */
+    readonly secrets?: Readonly<Partial<Record<SecretKey, string>>>;
+    /** The kubernetes provider's own keys (`kubernetes:kubeconfig`, `kubernetes:context`), when set. */
+    readonly provider?: { readonly kubeconfig?: string; readonly context?: string };
+}
+
+/** Seconds in a Go duration ("48h", "1h30m"). */
+export function durationSeconds(duration: string): number {
+    const units: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001 };
+    let total = 0;
+    for (const [, amount, unit] of duration.matchAll(/([0-9.]+)(ms|h|m|s)/g)) total += Number(amount) * units[unit];
+    return total;
+}
+
+/**
+ * Charts that run Jobs (or hooks) in the namespace they are installed in: meshing that namespace
+ * implicitly makes those Jobs hang (guide: "Problems with Kubernetes Jobs and implicit annotation").
+ */
+const NAMESPACES_WITH_JOBS: Readonly<Record<string, string>> = {
+    velero: "the velero chart runs its upgrade-CRDs and cleanup Jobs there; mesh its Deployment and node agent with the `velero` values snippet instead",
+    "ingress-nginx":
+        "the ingress-nginx chart runs its admission-webhook Jobs there (the guide: never annotate its namespace); mesh the controller with the `ingressNginx` values snippet instead",
+};
+
+/** Namespaces the proxy injector never sees (every control-plane chart since 2.12 excludes them), or that must stay out. */
+const NEVER_MESHED: Readonly<Record<string, string>> = {
+    [LINKERD_NAMESPACE]: "the control plane stays out of the mesh",
+    [KUBE_SYSTEM_NAMESPACE]: "kube-system stays out of the mesh",
+};
+
+/** Validates, resolves and checks every rule that spans keys. Throws one ConfigError listing every problem. */
+export function loadConfig(raw: RawStackConfig, env: NodeJS.ProcessEnv = process.env): PiclusterConfig {
+    const parsed = parseConfig(raw);
+    const cfg = parsed.config;
+    const problems: ConfigProblem[] = [...parsed.problems];
+    const warnings: ConfigProblem[] = [];
+    const at = (path: string, message: string) => problems.push({ key: configKey(path), message });
+    const warn = (path: string, message: string) => warnings.push({ key: configKey(path), message });
+    /** A rule runs only when every key it reads is valid: no rule reasons from a default that replaced a bad value. */
+    const valid = (...paths: string[]) => paths.every((p) => !isInvalid(parsed.invalid, p));
+
+    let release: LinkerdRelease | undefined;
+    if (valid("linkerd.channel", "linkerd.version")) {
+        try {
+            release = resolveRelease(cfg.linkerd.channel, cfg.linkerd.version);
+        } catch (e) {
+            if (!(e instanceof ReleaseError)) throw e;
+            at(`linkerd.${e.key}`, e.message);
+        }
+    }
+
+    const kube = cfg.kubernetes.version ? Number(cfg.kubernetes.version.split(".")[1]) : undefined;
+    if (release && kube !== undefined && kube < release.minKubernetesMinor) {
+        at("linkerd.version", `Linkerd ${release.version} needs Kubernetes >= 1.${release.minKubernetesMinor}, but kubernetes.version is ${cfg.kubernetes.version}`);
+    }
+    if (release && cfg.controlPlane.nativeSidecar === true) {
+        if (!release.nativeSidecar.supported) {
+            at("controlPlane.nativeSidecar", `native sidecars need Linkerd 2.15 or later (edge-24.2.4+); ${release.version} does not have them`);
+        } else if (kube !== undefined && kube < 29) {
+            at("controlPlane.nativeSidecar", `native sidecars need Kubernetes >= 1.29, but kubernetes.version is ${cfg.kubernetes.version}`);
+        }
+    }
+    if (release && cfg.controlPlane.enableShutdownEndpoint === false && !release.shutdownEndpoint.configurable) {
+        at("controlPlane.enableShutdownEndpoint", `the proxy shutdown endpoint is always on in Linkerd ${release.version}; it can be disabled from 2.16 (edge-24.8.2) on`);
+    }
+    if (release && cfg.jaeger.enabled === true && !release.charts.jaeger) {
+        at(
+            "jaeger.enabled",
+            `Linkerd ${release.version} has no linkerd-jaeger extension (removed in edge-25.10.1; last in edge-25.9.4): use the control plane's proxy.tracing instead, or set jaeger.enabled to false`,
+        );
+    }
+    if (cfg.linkerd.chartRepository && cfg.linkerd.chartDirectory) {
+        at("linkerd.chartDirectory", "set either linkerd.chartRepository or linkerd.chartDirectory, not both");
+    }
+
+    const issuer = cfg.identity.issuer;
+    if (valid("identity.issuer.duration", "identity.issuer.renewBefore") && durationSeconds(issuer.renewBefore) >= durationSeconds(issuer.duration)) {
+        at("identity.issuer.renewBefore", `expected less than identity.issuer.duration (${issuer.duration}), got ${issuer.renewBefore}`);
+    }
+    const trustAnchor = resolveTrustAnchor(cfg.identity.trustAnchor, valid("identity.trustAnchor.pem"), at);
+
+    const password = raw.secrets?.vizDashboardPassword;
+    if (password !== undefined && password.length < 12) at("vizDashboardPassword", "expected at least 12 characters (the value is not shown)");
+
+    const ingress = resolveIngress(cfg.ingress);
+    const dashboard = cfg.viz.dashboard;
+    if (cfg.viz.enabled && valid("viz.dashboard.exposure", "ingress.controller") && dashboard.exposure !== "none" && dashboard.exposure !== ingress.controller) {
+        at(
+            "viz.dashboard.exposure",
+            `"${dashboard.exposure}" needs the ${dashboard.exposure === "traefik" ? "Traefik" : "NGINX"} ingress controller, but ingress.controller is "${ingress.controller}": ` +
+                (ingress.controller === "none"
+                    ? `set viz.dashboard.exposure to "none" (reach the dashboard with port-forward), or set ingress.controller`
+                    : `set viz.dashboard.exposure to "${ingress.controller}" (or "none")`),
+        );
+    }
+    if (cfg.viz.enabled && dashboard.allowAnyHost) warn("viz.dashboard.allowAnyHost", ALLOW_ANY_HOST_WARNING);
+
+    if (valid("meshing.namespaces")) {
+        const seen = new Set<string>();
+        cfg.meshing.namespaces.forEach((ns, i) => {
+            if (seen.has(ns)) at(`meshing.namespaces[${i}]`, `"${ns}" is listed twice`);
+            seen.add(ns);
+            if (NEVER_MESHED[ns]) at(`meshing.namespaces[${i}]`, `"${ns}" must never be meshed (${NEVER_MESHED[ns]})`);
+            if (NAMESPACES_WITH_JOBS[ns]) warn(`meshing.namespaces[${i}]`, `meshing namespace "${ns}" implicitly makes its Jobs hang: ${NAMESPACES_WITH_JOBS[ns]}`);
+        });
+    }
+    if (valid("meshing.workloads")) {
+        const seen = new Set<string>();
+        cfg.meshing.workloads.forEach((w, i) => {
+            if (seen.has(workloadKey(w))) at(`meshing.workloads[${i}]`, `${workloadKey(w)} is listed twice`);
+            seen.add(workloadKey(w));
+        });
+    }
+
+    const jaegerEnabled = cfg.jaeger.enabled ?? (release?.charts.jaeger !== undefined);
+    if (jaegerEnabled && valid("jaeger.collectorSvcAddr", "meshing.namespaces")) {
+        const warning = unmeshedCollectorWarning(cfg.jaeger, cfg.meshing.namespaces);
+        if (warning) warn("jaeger.collectorSvcAddr", warning);
+    }
+
+    const kubernetes = resolveKubernetes(cfg.kubernetes, raw.provider ?? {}, env, problems);
+    if (cfg.longhorn.enabled && kubernetes && !kubernetes.context) warn("kubernetes.context", missingContextMessage(kubernetes));
+
+    if (problems.length > 0 || !release || !trustAnchor || !kubernetes) throw new ConfigError(problems);
+
+    return {
+        kubernetes,
+        linkerd: {
+            release,
+            chartSource: cfg.linkerd.chartDirectory
+                ? { kind: "directory", path: cfg.linkerd.chartDirectory }
+                : { kind: "repository", url: cfg.linkerd.chartRepository ?? release.defaultRepository },
+            clusterDomain: cfg.linkerd.clusterDomain,
+            helmTimeoutSeconds: cfg.linkerd.helmTimeoutSeconds,
+        },
+        identity: { issuer: cfg.identity.issuer, trustAnchor, bundleReadyTimeoutSeconds: cfg.identity.trustAnchor.bundleReadyTimeoutSeconds },
+        controlPlane: cfg.controlPlane,
+        viz: {
+            enabled: cfg.viz.enabled,
+            prometheusUrl: cfg.viz.prometheusUrl,
+            grafanaUrl: cfg.viz.grafanaUrl,
+            dashboard: { ...dashboard, password: password === undefined ? undefined : pulumi.secret(password) },
+        },
+        monitoring: cfg.monitoring,
+        jaeger: {
+            enabled: jaegerEnabled,
+            namespace: cfg.jaeger.namespace,
+            collectorSvcAddr: cfg.jaeger.collectorSvcAddr,
+            collectorSvcAccount: cfg.jaeger.collectorSvcAccount,
+        },
+        meshing: cfg.meshing,
+        ingress,
+        longhorn: cfg.longhorn,
+        warnings,
+    };
+}
+
+type At = (path: string, message: string) => void;
+
+/** The trust anchor as one of its valid shapes, or undefined after reporting why not. */
+function resolveTrustAnchor(anchor: ParsedConfig["identity"]["trustAnchor"], pemValid: boolean, at: At): TrustAnchor | undefined {
+    if (anchor.mode === "bundle" || anchor.source !== "inline") {
+        if (anchor.pem !== undefined) {
+            at("identity.trustAnchor.pem", `only used with mode "pem" and source "inline" (mode is "${anchor.mode}", source "${anchor.source}"): remove it or set source to "inline"`);
+            return undefined;
+        }
+        if (anchor.mode === "bundle") return { mode: "bundle", secret: anchor.secret };
+        return anchor.source === "secret" ? { mode: "pem", source: "secret", secret: anchor.secret } : { mode: "pem", source: "issuerSecret" };
+    }
+    if (!pemValid) return undefined;
+    if (anchor.pem === undefined) {
+        at("identity.trustAnchor.pem", `required when identity.trustAnchor.source is "inline": expected a PEM certificate`);
+        return undefined;
+    }
+    const problem = caCertificateProblem(anchor.pem);
+    if (problem) {
+        at("identity.trustAnchor.pem", problem);
+        return undefined;
+    }
+    return { mode: "pem", source: "inline", pem: anchor.pem };
+}
+
+/** Why a PEM cannot be Linkerd's trust anchor, or undefined when it can. */
+export function caCertificateProblem(pem: string): string | undefined {
+    let cert: X509Certificate;
+    try {
+        cert = new X509Certificate(pem);
+    } catch (e) {
+        return `not a readable X.509 certificate (${(e as Error).message}): expected the root CA's PEM, as in ca.crt of cert-manager/root-secret`;
+    }
+    if (!cert.ca) return `the certificate "${cert.subject.replace(/\n/g, ", ")}" is not a CA (basicConstraints CA:TRUE): Linkerd's trust anchor must be the root CA`;
+    if (Date.parse(cert.validTo) < Date.now()) return `the certificate "${cert.subject.replace(/\n/g, ", ")}" expired on ${cert.validTo}`;
+    return undefined;
+}
+
+function resolveIngress(ingress: ParsedConfig["ingress"]): IngressController {
+    if (ingress.controller === "traefik") return { controller: "traefik", ...ingress.traefik };
+    if (ingress.controller === "nginx") return { controller: "nginx", ...ingress.nginx };
+    return { controller: "none" };
+}
+
+/**
+ * The kubeconfig path and context, from our keys or the kubernetes provider's own
+ * (`kubernetes:kubeconfig`, `kubernetes:context`); both set to different values is an error.
+ */
+function resolveKubernetes(
+    ours: ParsedConfig["kubernetes"],
+    provider: { readonly kubeconfig?: string; readonly context?: string },
+    env: NodeJS.ProcessEnv,
+    problems: ConfigProblem[],
+): (KubeTarget & { version?: string }) | undefined {
+    let ok = true;
+    for (const key of ["kubeconfig", "context"] as const) {
+        if (ours[key] !== undefined && provider[key] !== undefined && ours[key] !== provider[key]) {
+            problems.push({ key: configKey(`kubernetes.${key}`), message: `"${ours[key]}" differs from kubernetes:${key} "${provider[key]}" (the provider's own key): set one of them` });
+            ok = false;
+        }
+    }
+    const kubeconfig = ours.kubeconfig ?? provider.kubeconfig;
+    if (kubeconfig !== undefined && /\n/.test(kubeconfig)) {
+        problems.push({
+            key: ours.kubeconfig !== undefined ? configKey("kubernetes.kubeconfig") : "kubernetes:kubeconfig",
+            message: "expected the path of a kubeconfig file, not its content (the Longhorn kubectl steps need a file)",
+        });
+        ok = false;
+    }
+    if (!ok) return undefined;
+    const target = resolveKubeTarget({ kubeconfig, context: ours.context ?? provider.context }, env);
+    return { ...target, version: ours.version };
+}
+
