@@ -3,11 +3,11 @@
  * Not part of `npm test`: the unit config only matches *.test.ts.
  */
 module.exports = {
-  testEnvironment: "node",
-  roots: ["<rootDir>/test/e2e"],
-  testMatch: ["**/*.e2e.ts"],
-  transform: { "^.+\\.ts$": ["ts-jest", { diagnostics: false }] },
-  testTimeout: 15 * 60 * 1000,
-  maxWorkers: 1,
-  bail: false,
+    testEnvironment: "node",
+    roots: ["<rootDir>/test/e2e"],
+    testMatch: ["**/*.e2e.ts"],
+    transform: { "^.+\\.ts$": ["ts-jest", { diagnostics: false }] },
+    testTimeout: 15 * 60 * 1000,
+    maxWorkers: 1,
+    bail: false,
 };

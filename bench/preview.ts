@@ -8,8 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import { PROJECT } from "../lib/config";
 import { resolveRelease } from "../lib/release";
-import { Pulumi, kubectlPath, makeRootCA, prepareCluster, startCluster, toolchainDir } from "../test/e2e/support/env";
-import { writeStandInCharts } from "../test/e2e/support/standInCharts";
+import { Pulumi, kubectlPath, makeRootCA, prepareCluster, startCluster, toolchainDir, writeStandInCharts } from "../test/e2e/harness";
 import type { Figure } from "./run";
 
 const REPO = path.resolve(__dirname, "..");

@@ -14,7 +14,7 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { parseArgs } from "util";
+import { commandLine, CommandSpec } from "../cli/args";
 import { ALL_RULES, checkObject, contextFromObjects, emptyContext } from "../policy/rules";
 import { syntheticCluster } from "./syntheticCluster";
 import { realPreviewFigures } from "./preview";
@@ -74,8 +74,24 @@ function programEvaluation(runs: number): Figure[] {
     const rss = median(picluster.map((r) => r.maxRssKb)) / 1024;
     const baseRss = median(baseline.map((r) => r.maxRssKb)) / 1024;
     return [
-        { name: `program-eval wall (${picluster[0].resources} resources)`, value: round(ms, 0), unit: "ms", baseline: round(baseMs, 0), ratio: round(ms / baseMs), target: "ratio <= 1.5", pass: ms / baseMs <= 1.5 },
-        { name: "program-eval peak RSS", value: round(rss, 1), unit: "MiB", baseline: round(baseRss, 1), ratio: round(rss / baseRss), target: "ratio <= 1.5", pass: rss / baseRss <= 1.5 },
+        {
+            name: `program-eval wall (${picluster[0].resources} resources)`,
+            value: round(ms, 0),
+            unit: "ms",
+            baseline: round(baseMs, 0),
+            ratio: round(ms / baseMs),
+            target: "ratio <= 1.5",
+            pass: ms / baseMs <= 1.5,
+        },
+        {
+            name: "program-eval peak RSS",
+            value: round(rss, 1),
+            unit: "MiB",
+            baseline: round(baseRss, 1),
+            ratio: round(rss / baseRss),
+            target: "ratio <= 1.5",
+            pass: rss / baseRss <= 1.5,
+        },
     ];
 }
 
@@ -125,14 +141,32 @@ function policyThroughput(): Figure[] {
     });
     const growth = times.get(50000)!.rules / times.get(1000)!.rules;
     const baseGrowth = times.get(50000)!.baseline / times.get(1000)!.baseline;
-    figures.push({ name: "policy growth time(50k)/time(1k)", value: round(growth, 1), unit: "x", baseline: round(baseGrowth, 1), ratio: round(growth / baseGrowth), target: "<= 60", pass: growth <= 60 });
+    figures.push({
+        name: "policy growth time(50k)/time(1k)",
+        value: round(growth, 1),
+        unit: "x",
+        baseline: round(baseGrowth, 1),
+        ratio: round(growth / baseGrowth),
+        target: "<= 60",
+        pass: growth <= 60,
+    });
     return figures;
 }
 
 function testSuite(): Figure[] {
     const floor = timed(path.join(BIN, "jest"), ["test/smoke.test.ts"]).ms;
     const suite = timed("npm", ["test", "--silent"]).ms;
-    return [{ name: "npm test wall", value: round(suite / 1000, 1), unit: "s", baseline: round(floor / 1000, 1), ratio: round(suite / floor, 1), target: "< 60 s", pass: suite < 60000 }];
+    return [
+        {
+            name: "npm test wall",
+            value: round(suite / 1000, 1),
+            unit: "s",
+            baseline: round(floor / 1000, 1),
+            ratio: round(suite / floor, 1),
+            target: "< 60 s",
+            pass: suite < 60000,
+        },
+    ];
 }
 
 function table(figures: Figure[]): string {
@@ -150,13 +184,26 @@ function table(figures: Figure[]): string {
     return [line(header), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.map(line)].join("\n");
 }
 
+const BENCHES = ["program", "policy", "preview", "tests"] as const;
+
+export const BENCH_COMMAND: CommandSpec = {
+    usage: "npm run bench --",
+    summary:
+        "Measures each figure against a baseline measured the same way in the same run, prints a table and " +
+        "writes bench/results.json; with --only, the figures measured replace those of the same name and the others are kept.",
+    options: {
+        only: { type: "string", value: "<name,...>", choices: BENCHES, help: "Run only these benchmarks (default all)." },
+        runs: { type: "string", value: "<n>", default: "5", help: "Runs per measured figure; the median is reported (default 5)." },
+    },
+    exitCodes: { 1: "a benchmark could not run (e.g. npm test failed); bench/results.json is left as it was" },
+};
+
 async function main() {
-    const { values } = parseArgs({
-        options: {
-            only: { type: "string" },
-            runs: { type: "string", default: "5" },
-        },
-    });
+    const { values } = commandLine<{ only?: string; runs: string }>("bench", BENCH_COMMAND);
+    if (!/^[1-9][0-9]*$/.test(values.runs)) {
+        console.error(`bench: --runs must be a positive whole number, got "${values.runs}"`);
+        process.exit(2);
+    }
     const only = values.only?.split(",");
     const want = (name: string) => !only || only.includes(name);
     const figures: Figure[] = [];
@@ -170,12 +217,24 @@ async function main() {
     }
     if (want("tests")) figures.push(...testSuite());
 
-    const machine = `${require("os").cpus().length} cores, node ${process.version}, load ${require("os").loadavg().map((l: number) => l.toFixed(2)).join(" ")}`;
+    const machine = `${require("os").cpus().length} cores, node ${process.version}, load ${require("os")
+        .loadavg()
+        .map((l: number) => l.toFixed(2))
+        .join(" ")}`;
     console.log(table(figures));
     for (const s of skipped) console.log(s);
     console.log(machine);
     const out = path.join(REPO, "bench", "results.json");
-    fs.writeFileSync(out, JSON.stringify({ measuredAt: new Date().toISOString(), machine, skipped, figures }, null, 2) + "\n");
+    let kept: Figure[] = [];
+    if (only) {
+        try {
+            const previous = JSON.parse(fs.readFileSync(out, "utf8")) as { figures?: Figure[] };
+            kept = (previous.figures ?? []).filter((p) => !figures.some((f) => f.name === p.name));
+        } catch {
+            /* no previous results */
+        }
+    }
+    fs.writeFileSync(out, JSON.stringify({ measuredAt: new Date().toISOString(), machine, skipped, figures: [...kept, ...figures] }, null, 2) + "\n");
     console.log(`wrote ${path.relative(REPO, out)}`);
 }
 

@@ -32,13 +32,28 @@ export function syntheticCluster(workloads: number, namespaces = 200): Obj[] {
                 objects.push({ apiVersion: "batch/v1", kind: "Job", metadata, spec: { template } });
                 break;
             case 1:
-                objects.push({ apiVersion: "batch/v1", kind: "CronJob", metadata, spec: { schedule: "*/5 * * * *", jobTemplate: { spec: { template } } } });
+                objects.push({
+                    apiVersion: "batch/v1",
+                    kind: "CronJob",
+                    metadata,
+                    spec: { schedule: "*/5 * * * *", jobTemplate: { spec: { template } } },
+                });
                 break;
             case 2:
-                objects.push({ apiVersion: "apps/v1", kind: "Deployment", metadata, spec: { selector: { matchLabels: { app: `w-${i}` } }, template: { ...template, spec: { ...podSpec, restartPolicy: "Always" } } } });
+                objects.push({
+                    apiVersion: "apps/v1",
+                    kind: "Deployment",
+                    metadata,
+                    spec: { selector: { matchLabels: { app: `w-${i}` } }, template: { ...template, spec: { ...podSpec, restartPolicy: "Always" } } },
+                });
                 break;
             default:
-                objects.push({ apiVersion: "apps/v1", kind: "DaemonSet", metadata, spec: { selector: { matchLabels: { app: `w-${i}` } }, template: { ...template, spec: { ...podSpec, restartPolicy: "Always" } } } });
+                objects.push({
+                    apiVersion: "apps/v1",
+                    kind: "DaemonSet",
+                    metadata,
+                    spec: { selector: { matchLabels: { app: `w-${i}` } }, template: { ...template, spec: { ...podSpec, restartPolicy: "Always" } } },
+                });
         }
     }
     return objects;

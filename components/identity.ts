@@ -1,6 +1,13 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { IDENTITY_DEFAULTS, IdentityIssuer, TrustAnchor, identityIssuerCertificate, linkerdNamespace, trustRootsBundle } from "../lib/builders/identity";
+import {
+    IDENTITY_DEFAULTS,
+    IdentityIssuer,
+    TrustAnchor,
+    identityIssuerCertificate,
+    linkerdNamespace,
+    trustRootsBundle,
+} from "../lib/builders/identity";
 import { renamedFrom } from "../lib/resources";
 
 export interface LinkerdIdentityArgs {
@@ -41,14 +48,22 @@ export class LinkerdIdentity extends pulumi.ComponentResource {
         const anchor: TrustAnchor = args.trustAnchor ?? IDENTITY_DEFAULTS.trustAnchor;
         this.trustAnchorMode = anchor.mode;
 
-        this.namespace = new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: linkerdNamespace().metadata }, { parent: this, ...renamedFrom("linkerd-namespace") });
+        this.namespace = new k8s.core.v1.Namespace(
+            `${name}-namespace`,
+            { metadata: linkerdNamespace().metadata },
+            { parent: this, ...renamedFrom("linkerd-namespace") },
+        );
 
         const timeout = `${issuer.readyTimeoutSeconds}s`;
-        this.identityIssuerCertificate = new k8s.apiextensions.CustomResource(`${name}-issuer`, identityIssuerCertificate(issuer, this.clusterDomain), {
-            parent: this,
-            dependsOn: [this.namespace],
-            customTimeouts: { create: timeout, update: timeout },
-        });
+        this.identityIssuerCertificate = new k8s.apiextensions.CustomResource(
+            `${name}-issuer`,
+            identityIssuerCertificate(issuer, this.clusterDomain),
+            {
+                parent: this,
+                dependsOn: [this.namespace],
+                customTimeouts: { create: timeout, update: timeout },
+            },
+        );
         this.dependencies = [this.namespace, this.identityIssuerCertificate];
 
         if (anchor.mode === "bundle") {
@@ -77,7 +92,11 @@ export class LinkerdIdentity extends pulumi.ComponentResource {
 
         const ref =
             anchor.source === "issuerSecret"
-                ? { id: this.identityIssuerCertificate.metadata.apply((m) => `${m.namespace}/${m.name}`), key: "ca.crt", deps: [this.identityIssuerCertificate] }
+                ? {
+                      id: this.identityIssuerCertificate.metadata.apply((m) => `${m.namespace}/${m.name}`),
+                      key: "ca.crt",
+                      deps: [this.identityIssuerCertificate],
+                  }
                 : { id: pulumi.output(`${anchor.secret.namespace}/${anchor.secret.name}`), key: anchor.secret.key, deps: [] };
         const secret = k8s.core.v1.Secret.get(`${name}-trust-anchor-source`, ref.id, {
             parent: this,

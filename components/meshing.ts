@@ -1,6 +1,14 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { MESHING_DEFAULTS, MeshingValuesSnippets, WorkloadRef, meshingValuesSnippets, namespaceMeshPatch, workloadKey, workloadMeshPatch } from "../lib/builders/meshing";
+import {
+    MESHING_DEFAULTS,
+    MeshingValuesSnippets,
+    WorkloadRef,
+    meshingValuesSnippets,
+    namespaceMeshPatch,
+    workloadKey,
+    workloadMeshPatch,
+} from "../lib/builders/meshing";
 import { renamedFrom } from "../lib/resources";
 import type { LinkerdControlPlane } from "./controlPlane";
 
@@ -46,7 +54,10 @@ export class LinkerdMeshing extends pulumi.ComponentResource {
 
         const namespaces: Record<string, k8s.core.v1.NamespacePatch> = {};
         for (const ns of args.namespaces ?? MESHING_DEFAULTS.namespaces) {
-            namespaces[ns] = new k8s.core.v1.NamespacePatch(`${name}-namespace-${ns}`, namespaceMeshPatch(ns), { ...childOpts, ...renamedFrom(`mesh-namespace-${ns}`) });
+            namespaces[ns] = new k8s.core.v1.NamespacePatch(`${name}-namespace-${ns}`, namespaceMeshPatch(ns), {
+                ...childOpts,
+                ...renamedFrom(`mesh-namespace-${ns}`),
+            });
         }
         this.meshedNamespaces = namespaces;
 

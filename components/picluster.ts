@@ -82,11 +82,7 @@ export class PiclusterLinkerd extends pulumi.ComponentResource {
 
         for (const warning of cfg.warnings) pulumi.log.warn(`${warning.key}: ${warning.message}`, this);
 
-        this.identity = new LinkerdIdentity(
-            `${name}-identity`,
-            { clusterDomain: cfg.linkerd.clusterDomain, ...cfg.identity },
-            child(),
-        );
+        this.identity = new LinkerdIdentity(`${name}-identity`, { clusterDomain: cfg.linkerd.clusterDomain, ...cfg.identity }, child());
         this.controlPlane = new LinkerdControlPlane(
             `${name}-control-plane`,
             {
@@ -132,7 +128,11 @@ export class PiclusterLinkerd extends pulumi.ComponentResource {
         if (cfg.monitoring.enabled) {
             if (cfg.controlPlane.chartPodMonitors) pulumi.log.info(CHART_POD_MONITORS_NOTE, this);
             const { enabled: _, ...monitoring } = cfg.monitoring;
-            this.monitoring = new LinkerdMonitoring(`${name}-monitoring`, { ...monitoring, podMonitors: !cfg.controlPlane.chartPodMonitors }, child());
+            this.monitoring = new LinkerdMonitoring(
+                `${name}-monitoring`,
+                { ...monitoring, podMonitors: !cfg.controlPlane.chartPodMonitors },
+                child(),
+            );
         }
         if (cfg.jaeger.enabled) {
             const { enabled: _, ...jaeger } = cfg.jaeger;
@@ -156,7 +156,12 @@ export class PiclusterLinkerd extends pulumi.ComponentResource {
             kubectlCommand(target, `-n ${LINKERD_NAMESPACE} get configmap linkerd-config -o yaml`),
         ];
         if (cfg.identity.trustAnchor.mode === "bundle") {
-            verifyCommands.push(kubectlCommand(target, `-n ${LINKERD_NAMESPACE} get configmap ${TRUST_ROOTS_NAME} -o jsonpath="{.data.${TRUST_ROOTS_KEY.replace(".", "\\.")}}"`));
+            verifyCommands.push(
+                kubectlCommand(
+                    target,
+                    `-n ${LINKERD_NAMESPACE} get configmap ${TRUST_ROOTS_NAME} -o jsonpath="{.data.${TRUST_ROOTS_KEY.replace(".", "\\.")}}"`,
+                ),
+            );
         }
         const anchor = this.identity.trustAnchorPEM;
         const inConfig = this.controlPlane.linkerdConfigTrustAnchorPEM;
@@ -166,7 +171,8 @@ export class PiclusterLinkerd extends pulumi.ComponentResource {
             trustAnchorMode: cfg.identity.trustAnchor.mode,
             trustAnchorPEM: anchor,
             linkerdConfigTrustAnchorPEM: inConfig,
-            trustAnchorInLinkerdConfig: anchor && inConfig ? pulumi.all([anchor, inConfig]).apply(([a, b]) => b !== undefined && a.trim() === b.trim()) : undefined,
+            trustAnchorInLinkerdConfig:
+                anchor && inConfig ? pulumi.all([anchor, inConfig]).apply(([a, b]) => b !== undefined && a.trim() === b.trim()) : undefined,
             verifyCommands,
             meshingValuesSnippets: this.meshing.valuesSnippets,
             meshed: { namespaces: Object.keys(this.meshing.meshedNamespaces), workloads: Object.keys(this.meshing.meshedWorkloads) },

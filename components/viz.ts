@@ -78,7 +78,11 @@ export class LinkerdViz extends pulumi.ComponentResource {
                 namespace: VIZ_NAMESPACE,
                 chart: controlPlane.release.charts.viz,
                 chartSource: controlPlane.chartSource,
-                values: vizValues({ prometheusUrl: args.prometheusUrl ?? VIZ_DEFAULTS.prometheusUrl, grafanaUrl: args.grafanaUrl ?? VIZ_DEFAULTS.grafanaUrl, dashboard }),
+                values: vizValues({
+                    prometheusUrl: args.prometheusUrl ?? VIZ_DEFAULTS.prometheusUrl,
+                    grafanaUrl: args.grafanaUrl ?? VIZ_DEFAULTS.grafanaUrl,
+                    dashboard,
+                }),
                 timeoutSeconds: controlPlane.helmTimeoutSeconds,
             },
             { parent: this, dependsOn: [this.namespace, controlPlane.controlPlaneRelease] },
@@ -93,7 +97,9 @@ export class LinkerdViz extends pulumi.ComponentResource {
                 {
                     metadata: vizBasicAuthSecretMetadata(),
                     type: "Opaque",
-                    stringData: { [basicAuthSecretKey(dashboard)]: pulumi.secret(bcryptHash.apply((hash) => `${htpasswdLine(dashboard.username, hash)}\n`)) },
+                    stringData: {
+                        [basicAuthSecretKey(dashboard)]: pulumi.secret(bcryptHash.apply((hash) => `${htpasswdLine(dashboard.username, hash)}\n`)),
+                    },
                 },
                 { parent: this, dependsOn: [this.namespace] },
             );
@@ -112,18 +118,26 @@ export class LinkerdViz extends pulumi.ComponentResource {
                     parent: this,
                     dependsOn: [secret],
                 });
-                const l5d = new k8s.apiextensions.CustomResource(`${name}-l5d-header-middleware`, vizL5dDstOverride(apiGroup, controlPlane.clusterDomain).middleware, {
-                    parent: this,
-                    dependsOn: [this.namespace],
-                });
+                const l5d = new k8s.apiextensions.CustomResource(
+                    `${name}-l5d-header-middleware`,
+                    vizL5dDstOverride(apiGroup, controlPlane.clusterDomain).middleware,
+                    {
+                        parent: this,
+                        dependsOn: [this.namespace],
+                    },
+                );
                 const certificate = new k8s.apiextensions.CustomResource(`${name}-dashboard-certificate`, vizCertificate(dashboard), {
                     parent: this,
                     dependsOn: [this.namespace],
                 });
-                const route = new k8s.apiextensions.CustomResource(`${name}-ingressroute`, vizIngressRoute(dashboard, apiGroup, controlPlane.clusterDomain), {
-                    parent: this,
-                    dependsOn: [auth, l5d, certificate, this.release],
-                });
+                const route = new k8s.apiextensions.CustomResource(
+                    `${name}-ingressroute`,
+                    vizIngressRoute(dashboard, apiGroup, controlPlane.clusterDomain),
+                    {
+                        parent: this,
+                        dependsOn: [auth, l5d, certificate, this.release],
+                    },
+                );
                 this.exposure.push(auth, l5d, certificate, route);
             }
         }
@@ -132,7 +146,10 @@ export class LinkerdViz extends pulumi.ComponentResource {
     }
 
     /** The password (secret) and its bcrypt hash (secret). */
-    private credentials(name: string, configured: pulumi.Output<string> | undefined): { password: pulumi.Output<string>; bcryptHash: pulumi.Output<string> } {
+    private credentials(
+        name: string,
+        configured: pulumi.Output<string> | undefined,
+    ): { password: pulumi.Output<string>; bcryptHash: pulumi.Output<string> } {
         if (configured === undefined) {
             const generated = new random.RandomPassword(`${name}-dashboard-password`, { length: 24, special: false }, { parent: this });
             return { password: pulumi.secret(generated.result), bcryptHash: pulumi.secret(generated.bcryptHash) };

@@ -19,7 +19,10 @@ function expandHome(p: string): string {
 }
 
 /** The kubeconfig file (given, else $KUBECONFIG's first entry, else ~/.kube/config) and the context (given, else its current-context). */
-export function resolveKubeTarget(given: { readonly kubeconfig?: string; readonly context?: string }, env: NodeJS.ProcessEnv = process.env): KubeTarget {
+export function resolveKubeTarget(
+    given: { readonly kubeconfig?: string; readonly context?: string },
+    env: NodeJS.ProcessEnv = process.env,
+): KubeTarget {
     const fromEnv = env.KUBECONFIG?.split(path.delimiter).find((p) => p.length > 0);
     const kubeconfigPath = path.resolve(expandHome(given.kubeconfig ?? fromEnv ?? "~/.kube/config"));
     if (given.context) return { kubeconfigPath, context: given.context };

@@ -12,121 +12,120 @@ import { ReleaseOverrides } from "./rules/release";
 type JsonSchema = Record<string, unknown>;
 
 export const LINKERD_VERSION_PATTERN =
-  "^(v?2\\.\\d+(\\.\\d+)?|(stable|enterprise)-2\\.\\d+(\\.\\d+)?|edge-\\d{2}\\.\\d{1,2}\\.\\d+|20\\d{2}\\.\\d{1,2}\\.\\d+|1\\.\\d+\\.\\d+)$";
+    "^(v?2\\.\\d+(\\.\\d+)?|(stable|enterprise)-2\\.\\d+(\\.\\d+)?|edge-\\d{2}\\.\\d{1,2}\\.\\d+|20\\d{2}\\.\\d{1,2}\\.\\d+|1\\.\\d+\\.\\d+)$";
 
 const K8S_NAME = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
 
 export const MESH_PROPERTIES: Record<string, JsonSchema> = {
-  meshedNamespaces: {
-    type: "array",
-    items: { type: "string", pattern: K8S_NAME },
-    uniqueItems: true,
-    description:
-      "Namespaces annotated linkerd.io/inject: enabled outside this stack. Namespace/NamespacePatch resources in the stack are found automatically.",
-  },
-  defaultNamespace: {
-    type: "string",
-    pattern: K8S_NAME,
-    description: "Namespace of objects that do not set metadata.namespace (default: the provider's namespace, else \"default\").",
-  },
+    meshedNamespaces: {
+        type: "array",
+        items: { type: "string", pattern: K8S_NAME },
+        uniqueItems: true,
+        description:
+            "Namespaces annotated linkerd.io/inject: enabled outside this stack. Namespace/NamespacePatch resources in the stack are found automatically.",
+    },
+    defaultNamespace: {
+        type: "string",
+        pattern: K8S_NAME,
+        description: 'Namespace of objects that do not set metadata.namespace (default: the provider\'s namespace, else "default").',
+    },
 };
 
 export const RELEASE_PROPERTIES: Record<string, JsonSchema> = {
-  linkerdVersion: {
-    type: "string",
-    pattern: LINKERD_VERSION_PATTERN,
-    description:
-      "Linkerd release in use: \"2.14\", \"stable-2.14.10\", \"edge-24.8.2\" or a linkerd-control-plane chart version. Default: the version of a linkerd-control-plane Helm release in the stack, else stable-2.14.10 (the guide's).",
-  },
-  shutdownEndpointEnabled: {
-    type: "boolean",
-    description: "Control-plane value proxy.enableShutdownEndpoint (2.16+; off by default). Always on before 2.16.",
-  },
-  nativeSidecar: {
-    type: "boolean",
-    description: "Control-plane value proxy.nativeSidecar (2.15+; default false before 2.20, true from 2.20).",
-  },
+    linkerdVersion: {
+        type: "string",
+        pattern: LINKERD_VERSION_PATTERN,
+        description:
+            'Linkerd release in use: "2.14", "stable-2.14.10", "edge-24.8.2" or a linkerd-control-plane chart version. Default: the version of a linkerd-control-plane Helm release in the stack, else stable-2.14.10 (the guide\'s).',
+    },
+    shutdownEndpointEnabled: {
+        type: "boolean",
+        description: "Control-plane value proxy.enableShutdownEndpoint (2.16+; off by default). Always on before 2.16.",
+    },
+    nativeSidecar: {
+        type: "boolean",
+        description: "Control-plane value proxy.nativeSidecar (2.15+; default false before 2.20, true from 2.20).",
+    },
 };
 
 export const TRAEFIK_PROPERTIES: Record<string, JsonSchema> = {
-  traefikIngressMode: {
-    type: "boolean",
-    description: "Traefik is meshed in ingress mode (linkerd.io/inject: ingress), as the guide does. Default true.",
-  },
-  traefikIngressClasses: {
-    type: "array",
-    items: { type: "string" },
-    description: "Ingress classes served by Traefik. Default [\"traefik\"].",
-  },
-  traefikIsDefaultIngressClass: {
-    type: "boolean",
-    description: "Ingresses without a class go to Traefik (k3s default). Default true.",
-  },
-  dstOverrideMiddlewares: {
-    type: "array",
-    items: { type: "string" },
-    description:
-      "Middlewares defined outside the stack/input that set l5d-dst-override, as \"namespace/name\" or \"namespace-name@kubernetescrd\".",
-  },
+    traefikIngressMode: {
+        type: "boolean",
+        description: "Traefik is meshed in ingress mode (linkerd.io/inject: ingress), as the guide does. Default true.",
+    },
+    traefikIngressClasses: {
+        type: "array",
+        items: { type: "string" },
+        description: 'Ingress classes served by Traefik. Default ["traefik"].',
+    },
+    traefikIsDefaultIngressClass: {
+        type: "boolean",
+        description: "Ingresses without a class go to Traefik (k3s default). Default true.",
+    },
+    dstOverrideMiddlewares: {
+        type: "array",
+        items: { type: "string" },
+        description: 'Middlewares defined outside the stack/input that set l5d-dst-override, as "namespace/name" or "namespace-name@kubernetescrd".',
+    },
 };
 
 export function schema(...parts: Record<string, JsonSchema>[]): PolicyConfigSchema {
-  return { properties: Object.assign({}, ...parts) as PolicyConfigSchema["properties"] };
+    return { properties: Object.assign({}, ...parts) as PolicyConfigSchema["properties"] };
 }
 
 /** Parsed config of one policy (all fields optional; defaults applied by the helpers below). */
 export interface PolicyConfig {
-  meshedNamespaces?: string[];
-  defaultNamespace?: string;
-  linkerdVersion?: string;
-  shutdownEndpointEnabled?: boolean;
-  nativeSidecar?: boolean;
-  traefikIngressMode?: boolean;
-  traefikIngressClasses?: string[];
-  traefikIsDefaultIngressClass?: boolean;
-  dstOverrideMiddlewares?: string[];
+    meshedNamespaces?: string[];
+    defaultNamespace?: string;
+    linkerdVersion?: string;
+    shutdownEndpointEnabled?: boolean;
+    nativeSidecar?: boolean;
+    traefikIngressMode?: boolean;
+    traefikIngressClasses?: string[];
+    traefikIsDefaultIngressClass?: boolean;
+    dstOverrideMiddlewares?: string[];
 }
 
 function strings(v: unknown): string[] | undefined {
-  return Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : undefined;
+    return Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : undefined;
 }
 function bool(v: unknown): boolean | undefined {
-  return typeof v === "boolean" ? v : undefined;
+    return typeof v === "boolean" ? v : undefined;
 }
 function string(v: unknown): string | undefined {
-  return typeof v === "string" && v !== "" ? v : undefined;
+    return typeof v === "string" && v !== "" ? v : undefined;
 }
 
 /** Read the (already schema-validated) config object of a policy defensively. */
 export function readPolicyConfig(raw: unknown): PolicyConfig {
-  const r = (raw && typeof raw === "object" ? raw : {}) as Record<string, unknown>;
-  return {
-    meshedNamespaces: strings(r.meshedNamespaces),
-    defaultNamespace: string(r.defaultNamespace),
-    linkerdVersion: string(r.linkerdVersion),
-    shutdownEndpointEnabled: bool(r.shutdownEndpointEnabled),
-    nativeSidecar: bool(r.nativeSidecar),
-    traefikIngressMode: bool(r.traefikIngressMode),
-    traefikIngressClasses: strings(r.traefikIngressClasses),
-    traefikIsDefaultIngressClass: bool(r.traefikIsDefaultIngressClass),
-    dstOverrideMiddlewares: strings(r.dstOverrideMiddlewares),
-  };
+    const r = (raw && typeof raw === "object" ? raw : {}) as Record<string, unknown>;
+    return {
+        meshedNamespaces: strings(r.meshedNamespaces),
+        defaultNamespace: string(r.defaultNamespace),
+        linkerdVersion: string(r.linkerdVersion),
+        shutdownEndpointEnabled: bool(r.shutdownEndpointEnabled),
+        nativeSidecar: bool(r.nativeSidecar),
+        traefikIngressMode: bool(r.traefikIngressMode),
+        traefikIngressClasses: strings(r.traefikIngressClasses),
+        traefikIsDefaultIngressClass: bool(r.traefikIsDefaultIngressClass),
+        dstOverrideMiddlewares: strings(r.dstOverrideMiddlewares),
+    };
 }
 
 /** Release overrides: explicit config wins over what the stack shows, which wins over the defaults. */
 export function mergeReleaseOverrides(config: PolicyConfig, fromStack: ReleaseOverrides | undefined): ReleaseOverrides {
-  return {
-    linkerdVersion: config.linkerdVersion ?? fromStack?.linkerdVersion,
-    shutdownEndpointEnabled: config.shutdownEndpointEnabled ?? fromStack?.shutdownEndpointEnabled,
-    nativeSidecar: config.nativeSidecar ?? fromStack?.nativeSidecar,
-  };
+    return {
+        linkerdVersion: config.linkerdVersion ?? fromStack?.linkerdVersion,
+        shutdownEndpointEnabled: config.shutdownEndpointEnabled ?? fromStack?.shutdownEndpointEnabled,
+        nativeSidecar: config.nativeSidecar ?? fromStack?.nativeSidecar,
+    };
 }
 
 export function traefikSettings(config: PolicyConfig): TraefikSettings {
-  return {
-    ingressMode: config.traefikIngressMode ?? DEFAULT_TRAEFIK.ingressMode,
-    ingressClasses: config.traefikIngressClasses ?? DEFAULT_TRAEFIK.ingressClasses,
-    defaultClassIsTraefik: config.traefikIsDefaultIngressClass ?? DEFAULT_TRAEFIK.defaultClassIsTraefik,
-    externalDstOverrideMiddlewares: config.dstOverrideMiddlewares ?? [],
-  };
+    return {
+        ingressMode: config.traefikIngressMode ?? DEFAULT_TRAEFIK.ingressMode,
+        ingressClasses: config.traefikIngressClasses ?? DEFAULT_TRAEFIK.ingressClasses,
+        defaultClassIsTraefik: config.traefikIsDefaultIngressClass ?? DEFAULT_TRAEFIK.defaultClassIsTraefik,
+        externalDstOverrideMiddlewares: config.dstOverrideMiddlewares ?? [],
+    };
 }

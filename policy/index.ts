@@ -8,6 +8,6 @@ import { PolicyPack } from "@pulumi/policy";
 import { PACK_NAME, policies } from "./policies";
 
 new PolicyPack(PACK_NAME, {
-  description: "Linkerd guardrails for the picluster: Jobs that never finish, hostNetwork pods, Traefik open relays, ECK pods, the viz dashboard.",
-  policies,
+    description: "Linkerd guardrails for the picluster: Jobs that never finish, hostNetwork pods, Traefik open relays, ECK pods, the viz dashboard.",
+    policies,
 });

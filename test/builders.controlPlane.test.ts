@@ -5,7 +5,9 @@ import { loadChartKeys, unknownValueKeys } from "./support/chartKeys";
 
 const PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
 const stable = loadConfig({ values: {} });
-const edge = loadConfig({ values: { linkerd: { channel: "edge", version: "edge-26.8.3" }, controlPlane: { nativeSidecar: true, enableShutdownEndpoint: true } } });
+const edge = loadConfig({
+    values: { linkerd: { channel: "edge", version: "edge-26.8.3" }, controlPlane: { nativeSidecar: true, enableShutdownEndpoint: true } },
+});
 const bundleEdge = loadConfig({ values: { linkerd: { channel: "edge", version: "edge-26.8.3" }, identity: { trustAnchor: { mode: "bundle" } } } });
 
 /** The values the control-plane component builds from a configuration (mode "pem" needs the PEM). */
@@ -47,7 +49,11 @@ describe("control-plane values", () => {
         ["stable 2.14.10, pem", stable, "1.16.11"],
         ["edge-26.8.3, pem, native sidecar", edge, "2026.8.3"],
         ["edge-26.8.3, bundle", bundleEdge, "2026.8.3"],
-        ["stable, chart PodMonitors", loadConfig({ values: { controlPlane: { chartPodMonitors: true, proxyResources: { cpu: { limit: "1" } } } } }), "1.16.11"],
+        [
+            "stable, chart PodMonitors",
+            loadConfig({ values: { controlPlane: { chartPodMonitors: true, proxyResources: { cpu: { limit: "1" } } } } }),
+            "1.16.11",
+        ],
     ])("%s: every key exists in linkerd-control-plane %s", (_title, cfg, version) => {
         expect(cfg.linkerd.release.charts.controlPlane.version).toBe(version);
         const values = controlPlaneValues(cfg, PEM);

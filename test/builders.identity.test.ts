@@ -26,7 +26,10 @@ describe("identity builders", () => {
 
     test("issuer settings and cluster domain come from the configuration", () => {
         const cfg = loadConfig({
-            values: { linkerd: { clusterDomain: "pi.lan" }, identity: { issuer: { duration: "720h", renewBefore: "168h", issuerRef: { name: "lab-ca", kind: "Issuer" } } } },
+            values: {
+                linkerd: { clusterDomain: "pi.lan" },
+                identity: { issuer: { duration: "720h", renewBefore: "168h", issuerRef: { name: "lab-ca", kind: "Issuer" } } },
+            },
         });
         const cert = identityIssuerCertificate(cfg.identity.issuer, cfg.linkerd.clusterDomain) as any;
         expect(cert.spec).toMatchObject({

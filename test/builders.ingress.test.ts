@@ -24,7 +24,9 @@ describe("l5dDstOverrideMiddleware (guide: Meshing Traefik, steps 1-2)", () => {
             spec: { headers: { customRequestHeaders: { "l5d-dst-override": "my-service.my-namespace.svc.cluster.local:80" } } },
         });
         expect(m.middlewareRef).toBe("my-namespace-l5d-header-middleware@kubernetescrd");
-        expect(m.ingressAnnotations).toEqual({ "traefik.ingress.kubernetes.io/router.middlewares": "my-namespace-l5d-header-middleware@kubernetescrd" });
+        expect(m.ingressAnnotations).toEqual({
+            "traefik.ingress.kubernetes.io/router.middlewares": "my-namespace-l5d-header-middleware@kubernetescrd",
+        });
         expect(m.ingressRouteMiddleware).toEqual({ name: "l5d-header-middleware", namespace: "my-namespace" });
         expect(m.destination).toBe("my-service.my-namespace.svc.cluster.local:80");
     });
@@ -52,20 +54,38 @@ describe("l5dDstOverrideMiddleware (guide: Meshing Traefik, steps 1-2)", () => {
             apiVersion: "networking.k8s.io/v1",
             kind: "Ingress",
             metadata: { name: "web", namespace: "linkerd-viz", annotations: { ...m.ingressAnnotations } },
-            spec: { rules: [{ host: "x.example.com", http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "web", port: { number: 8084 } } } }] } }] },
+            spec: {
+                rules: [
+                    {
+                        host: "x.example.com",
+                        http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: "web", port: { number: 8084 } } } }] },
+                    },
+                ],
+            },
         };
         expect(validateObject(ingress)).toEqual([]);
         const route = {
             apiVersion: "traefik.io/v1alpha1",
             kind: "IngressRoute",
             metadata: { name: "web", namespace: "linkerd-viz" },
-            spec: { routes: [{ kind: "Rule", match: "Host(`x.example.com`)", services: [{ name: "web", port: 8084, namespace: "linkerd-viz" }], middlewares: [m.ingressRouteMiddleware] }] },
+            spec: {
+                routes: [
+                    {
+                        kind: "Rule",
+                        match: "Host(`x.example.com`)",
+                        services: [{ name: "web", port: 8084, namespace: "linkerd-viz" }],
+                        middlewares: [m.ingressRouteMiddleware],
+                    },
+                ],
+            },
         };
         expect(validateObject(route)).toEqual([]);
     });
 
     test("several middlewares in one annotation, in order", () => {
-        expect(traefikMiddlewaresAnnotationValue(["ns-auth@kubernetescrd", "ns-l5d-header-web@kubernetescrd"])).toBe("ns-auth@kubernetescrd,ns-l5d-header-web@kubernetescrd");
+        expect(traefikMiddlewaresAnnotationValue(["ns-auth@kubernetescrd", "ns-l5d-header-web@kubernetescrd"])).toBe(
+            "ns-auth@kubernetescrd,ns-l5d-header-web@kubernetescrd",
+        );
     });
 
     test.each([
@@ -82,7 +102,11 @@ describe("l5dDstOverrideMiddleware (guide: Meshing Traefik, steps 1-2)", () => {
 describe("traefikHelmChartConfig (guide: Traefik meshed in ingress mode through k3s)", () => {
     test("k3s HelmChartConfig with ingress-mode annotations and port 443 skipped", () => {
         const hcc = traefikHelmChartConfig("kube-system");
-        expect(hcc).toMatchObject({ apiVersion: "helm.cattle.io/v1", kind: "HelmChartConfig", metadata: { name: "traefik", namespace: "kube-system" } });
+        expect(hcc).toMatchObject({
+            apiVersion: "helm.cattle.io/v1",
+            kind: "HelmChartConfig",
+            metadata: { name: "traefik", namespace: "kube-system" },
+        });
         expect(parseYaml(hcc.spec.valuesContent)).toEqual({
             deployment: { podAnnotations: { "linkerd.io/inject": "ingress", "config.linkerd.io/skip-outbound-ports": "443" } },
         });
@@ -92,20 +116,27 @@ describe("traefikHelmChartConfig (guide: Traefik meshed in ingress mode through 
     });
 
     test("extra values are merged; the mesh annotations win", () => {
-        const hcc = traefikHelmChartConfig(
-            "kube-system",
-            { ports: { websecure: { tls: { enabled: true } } }, deployment: { replicas: 2, podAnnotations: { "linkerd.io/inject": "enabled", "x/y": "z" } } },
-        );
+        const hcc = traefikHelmChartConfig("kube-system", {
+            ports: { websecure: { tls: { enabled: true } } },
+            deployment: { replicas: 2, podAnnotations: { "linkerd.io/inject": "enabled", "x/y": "z" } },
+        });
         expect(parseYaml(hcc.spec.valuesContent)).toEqual({
             ports: { websecure: { tls: { enabled: true } } },
-            deployment: { replicas: 2, podAnnotations: { "linkerd.io/inject": "ingress", "config.linkerd.io/skip-outbound-ports": "443", "x/y": "z" } },
+            deployment: {
+                replicas: 2,
+                podAnnotations: { "linkerd.io/inject": "ingress", "config.linkerd.io/skip-outbound-ports": "443", "x/y": "z" },
+            },
         });
     });
 });
 
 describe("NGINX (guide: Meshing Ingress NGINX)", () => {
     test("service-upstream is added, existing annotations kept, input untouched", () => {
-        const ingress = { apiVersion: "networking.k8s.io/v1", kind: "Ingress", metadata: { name: "my-ingress", namespace: "my-namespace", annotations: { a: "b" } } };
+        const ingress = {
+            apiVersion: "networking.k8s.io/v1",
+            kind: "Ingress",
+            metadata: { name: "my-ingress", namespace: "my-namespace", annotations: { a: "b" } },
+        };
         const out = withNginxServiceUpstream(ingress);
         expect(out.metadata.annotations).toEqual({ a: "b", "nginx.ingress.kubernetes.io/service-upstream": "true" });
         expect(ingress.metadata.annotations).toEqual({ a: "b" });

@@ -24,7 +24,9 @@ describe("values snippets for charts installed elsewhere", () => {
     const s = meshingValuesSnippets();
 
     test("kube-prometheus-stack: admission webhook patch Jobs unmeshed", () => {
-        expect(s.kubePrometheusStack.values).toEqual({ prometheusOperator: { admissionWebhooks: { patch: { podAnnotations: { "linkerd.io/inject": "disabled" } } } } });
+        expect(s.kubePrometheusStack.values).toEqual({
+            prometheusOperator: { admissionWebhooks: { patch: { podAnnotations: { "linkerd.io/inject": "disabled" } } } },
+        });
     });
     test("ECK: automountServiceAccountToken for Elasticsearch and Kibana", () => {
         expect(s.eckElasticsearch.values).toEqual({ podTemplate: { spec: { automountServiceAccountToken: true } } });
@@ -47,7 +49,13 @@ describe("values snippets for charts installed elsewhere", () => {
             apiVersion: "apps/v1",
             kind: "Deployment",
             metadata: { name: "kibana", namespace: "logging" },
-            spec: { selector: { matchLabels: { a: "b" } }, template: { metadata: { labels: { a: "b" } }, spec: { ...(s.eckKibana.values as { podTemplate: { spec: object } }).podTemplate.spec, containers: [{ name: "k", image: "k" }] } } },
+            spec: {
+                selector: { matchLabels: { a: "b" } },
+                template: {
+                    metadata: { labels: { a: "b" } },
+                    spec: { ...(s.eckKibana.values as { podTemplate: { spec: object } }).podTemplate.spec, containers: [{ name: "k", image: "k" }] },
+                },
+            },
         };
         expect(validateObject(deployment)).toEqual([]);
     });

@@ -36,7 +36,10 @@ const GUIDE_POD_MONITORS = [
                 {
                     relabelings: [
                         {
-                            sourceLabels: ["__meta_kubernetes_pod_label_linkerd_io_control_plane_component", "__meta_kubernetes_pod_container_port_name"],
+                            sourceLabels: [
+                                "__meta_kubernetes_pod_label_linkerd_io_control_plane_component",
+                                "__meta_kubernetes_pod_container_port_name",
+                            ],
                             action: "keep",
                             regex: "linkerd-service-mirror;admin-http$",
                         },
@@ -91,9 +94,15 @@ describe("PodMonitors (guide viz step 5)", () => {
     });
 
     test("they pass the CRD schema, which rejects the guide's source_labels and a non-list podMetricsEndpoints", () => {
-        for (const pm of linkerdPodMonitors(cfg.monitoring)) expect({ name: pm.metadata.name, problems: validateObject(pm) }).toEqual({ name: pm.metadata.name, problems: [] });
+        for (const pm of linkerdPodMonitors(cfg.monitoring))
+            expect({ name: pm.metadata.name, problems: validateObject(pm) }).toEqual({ name: pm.metadata.name, problems: [] });
         const typo = JSON.parse(JSON.stringify(GUIDE_POD_MONITORS[1]));
-        typo.spec.podMetricsEndpoints[0].relabelings[2] = { source_labels: ["__address__"], action: "replace", targetLabel: "job", replacement: "linkerd-service-mirror" };
+        typo.spec.podMetricsEndpoints[0].relabelings[2] = {
+            source_labels: ["__address__"],
+            action: "replace",
+            targetLabel: "job",
+            replacement: "linkerd-service-mirror",
+        };
         expect(validateObject(typo)).not.toEqual([]);
         const notAList = JSON.parse(JSON.stringify(GUIDE_POD_MONITORS[2]));
         notAList.spec.podMetricsEndpoints = notAList.spec.podMetricsEndpoints[0];
@@ -134,7 +143,12 @@ describe("Grafana dashboards (guide viz step 6)", () => {
 
     test("one ConfigMap with a .url key per dashboard, which the sidecar downloads", () => {
         const cm = dashboardConfigMap(cfg.monitoring);
-        expect(cm.metadata).toEqual({ name: "linkerd-grafana-dashboards", namespace: "monitoring", labels: { grafana_dashboard: "1" }, annotations: { grafana_folder: "Linkerd" } });
+        expect(cm.metadata).toEqual({
+            name: "linkerd-grafana-dashboards",
+            namespace: "monitoring",
+            labels: { grafana_dashboard: "1" },
+            annotations: { grafana_folder: "Linkerd" },
+        });
         const data = cm.data as Record<string, string>;
         expect(Object.keys(data)).toHaveLength(17);
         expect(data["top-line.json.url"]).toBe("https://grafana.com/api/dashboards/15474/revisions/4/download");
@@ -146,7 +160,12 @@ describe("Grafana dashboards (guide viz step 6)", () => {
 
     test("labels, folder, namespace and source follow the configuration (a mirror keeps the API's path form)", () => {
         const c = loadConfig({
-            values: { monitoring: { namespace: "observability", dashboards: { labels: { dash: "yes" }, folder: "Mesh", sourceBaseUrl: "https://mirror.lan/dashboards/" } } },
+            values: {
+                monitoring: {
+                    namespace: "observability",
+                    dashboards: { labels: { dash: "yes" }, folder: "Mesh", sourceBaseUrl: "https://mirror.lan/dashboards/" },
+                },
+            },
         });
         const cm = dashboardConfigMap(c.monitoring);
         expect(cm.metadata).toMatchObject({ namespace: "observability", labels: { dash: "yes" }, annotations: { grafana_folder: "Mesh" } });

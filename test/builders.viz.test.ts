@@ -101,7 +101,9 @@ describe("dashboard host check (DNS rebinding protection)", () => {
         const cfg = cfgWith({ dashboard: { host: "mesh.example.org" } });
         expect(vizValues(cfg.viz)).toMatchObject({ dashboard: { enforcedHostRegexp: "^mesh\\.example\\.org$" } });
         expect(vizDashboardUrl(cfg.viz.dashboard)).toBe("https://mesh.example.org/");
-        expect((vizIngressRoute(cfg.viz.dashboard, apiGroupOf(cfg), cfg.linkerd.clusterDomain).spec as any).routes[0].match).toBe("Host(`mesh.example.org`)");
+        expect((vizIngressRoute(cfg.viz.dashboard, apiGroupOf(cfg), cfg.linkerd.clusterDomain).spec as any).routes[0].match).toBe(
+            "Host(`mesh.example.org`)",
+        );
     });
 });
 
@@ -120,7 +122,8 @@ describe("nginx exposure (guide viz step 4)", () => {
                     "nginx.ingress.kubernetes.io/auth-secret": "linkerd-viz/linkerd-viz-basic-auth",
                     "nginx.ingress.kubernetes.io/service-upstream": "true",
                     "nginx.ingress.kubernetes.io/upstream-vhost": "$service_name.$namespace.svc.cluster.local:8084",
-                    "nginx.ingress.kubernetes.io/configuration-snippet": 'proxy_set_header Origin "";\nproxy_hide_header l5d-remote-ip;\nproxy_hide_header l5d-server-id;\n',
+                    "nginx.ingress.kubernetes.io/configuration-snippet":
+                        'proxy_set_header Origin "";\nproxy_hide_header l5d-remote-ip;\nproxy_hide_header l5d-server-id;\n',
                     "cert-manager.io/cluster-issuer": "ca-issuer",
                     "cert-manager.io/common-name": "linkerd.picluster.ricsanfre.com",
                 },
@@ -140,7 +143,10 @@ describe("nginx exposure (guide viz step 4)", () => {
     });
 
     test("ingress class, issuer and TLS secret come from the configuration", () => {
-        const cfg = cfgWith({ dashboard: { exposure: "nginx", clusterIssuer: "letsencrypt", tlsSecretName: "viz-cert" } }, { ingress: { nginx: { ingressClassName: "public" } } });
+        const cfg = cfgWith(
+            { dashboard: { exposure: "nginx", clusterIssuer: "letsencrypt", tlsSecretName: "viz-cert" } },
+            { ingress: { nginx: { ingressClassName: "public" } } },
+        );
         const ingress = vizNginxIngress(cfg.viz.dashboard, ingressClassOf(cfg));
         expect(ingress.metadata.annotations!["cert-manager.io/cluster-issuer"]).toBe("letsencrypt");
         expect((ingress.spec as any).ingressClassName).toBe("public");

@@ -16,7 +16,10 @@ const SECRET = "kubernetes:core/v1:Secret";
 const MINE = new Set(["linkerd-viz", "linkerd-monitoring", "linkerd-jaeger"]);
 const PASSWORD = "correct-horse-battery-staple-42";
 
-const base = (extra: Record<string, unknown> = {}) => ({ kubernetes: { kubeconfig: "/tmp/picluster-test-kubeconfig", context: "picluster" }, ...extra });
+const base = (extra: Record<string, unknown> = {}) => ({
+    kubernetes: { kubeconfig: "/tmp/picluster-test-kubeconfig", context: "picluster" },
+    ...extra,
+});
 
 function objectsOf(result: RenderResult, parents = MINE) {
     return kubernetesObjects(result.resources).filter(({ resource }) => resource.parent !== null && parents.has(resource.parent));
@@ -25,7 +28,8 @@ function objectsOf(result: RenderResult, parents = MINE) {
 function expectValid(result: RenderResult) {
     const objects = objectsOf(result);
     expect(objects.length).toBeGreaterThan(0);
-    for (const { resource, object } of objects) expect({ name: resource.name, problems: validateObject(object) }).toEqual({ name: resource.name, problems: [] });
+    for (const { resource, object } of objects)
+        expect({ name: resource.name, problems: validateObject(object) }).toEqual({ name: resource.name, problems: [] });
 }
 
 describe("defaults: stable 2.14.10, Traefik, generated password", () => {
@@ -40,7 +44,13 @@ describe("defaults: stable 2.14.10, Traefik, generated password", () => {
         const viz = byName(r, RELEASE, "linkerd-viz");
         expect(viz.parent).toBe("linkerd-viz");
         expect(viz.dependsOn).toEqual(["linkerd-viz-namespace", "linkerd-control-plane"]);
-        expect(viz.inputs).toMatchObject({ name: "linkerd-viz", namespace: "linkerd-viz", chart: "linkerd-viz", version: "30.12.11", repositoryOpts: { repo: "https://helm.linkerd.io/stable" } });
+        expect(viz.inputs).toMatchObject({
+            name: "linkerd-viz",
+            namespace: "linkerd-viz",
+            chart: "linkerd-viz",
+            version: "30.12.11",
+            repositoryOpts: { repo: "https://helm.linkerd.io/stable" },
+        });
         expect(viz.inputs.values).not.toHaveProperty("installNamespace");
         expect((viz.inputs.values as any).dashboard).toEqual({ enforcedHostRegexp: "^linkerd\\.picluster\\.ricsanfre\\.com$" });
     });
@@ -53,7 +63,9 @@ describe("defaults: stable 2.14.10, Traefik, generated password", () => {
             "linkerd-viz-dashboard-certificate",
             "linkerd-viz",
         ]);
-        expect(byName(r, "kubernetes:traefik.io/v1alpha1:Middleware", "linkerd-viz-basic-auth-middleware").dependsOn).toEqual(["linkerd-viz-basic-auth"]);
+        expect(byName(r, "kubernetes:traefik.io/v1alpha1:Middleware", "linkerd-viz-basic-auth-middleware").dependsOn).toEqual([
+            "linkerd-viz-basic-auth",
+        ]);
         const secret = byName(r, SECRET, "linkerd-viz-basic-auth");
         expect(secret.inputs.stringData).toEqual({ users: "[secret]" });
         expect(r.some((x) => x.type === "kubernetes:networking.k8s.io/v1:Ingress")).toBe(false);
@@ -70,11 +82,12 @@ describe("defaults: stable 2.14.10, Traefik, generated password", () => {
 
     test("monitoring: three PodMonitors and the dashboards ConfigMap with 17 dashboards", () => {
         const mine = result.resources.filter((x) => x.parent === "linkerd-monitoring");
-        expect(mine.filter((x) => x.type === "kubernetes:monitoring.coreos.com/v1:PodMonitor").map((x) => (x.inputs.metadata as any).name).sort()).toEqual([
-            "linkerd-controller",
-            "linkerd-proxy",
-            "linkerd-service-mirror",
-        ]);
+        expect(
+            mine
+                .filter((x) => x.type === "kubernetes:monitoring.coreos.com/v1:PodMonitor")
+                .map((x) => (x.inputs.metadata as any).name)
+                .sort(),
+        ).toEqual(["linkerd-controller", "linkerd-proxy", "linkerd-service-mirror"]);
         const configMaps = mine.filter((x) => x.type === "kubernetes:core/v1:ConfigMap");
         expect(configMaps.map((x) => x.name)).toEqual(["linkerd-monitoring-dashboards"]);
         expect(Object.keys(configMaps[0].inputs.data as object)).toHaveLength(17);
@@ -85,7 +98,9 @@ describe("defaults: stable 2.14.10, Traefik, generated password", () => {
         const jaeger = byName(r, RELEASE, "linkerd-jaeger");
         expect(jaeger.parent).toBe("linkerd-jaeger");
         expect(jaeger.dependsOn).toEqual(["linkerd-jaeger-namespace", "linkerd-control-plane", "linkerd-meshing-namespace-tracing"]);
-        expect(byName(r, "kubernetes:core/v1:NamespacePatch", "linkerd-meshing-namespace-tracing").inputs).toMatchObject({ metadata: { name: "tracing" } });
+        expect(byName(r, "kubernetes:core/v1:NamespacePatch", "linkerd-meshing-namespace-tracing").inputs).toMatchObject({
+            metadata: { name: "tracing" },
+        });
         expect(jaeger.inputs).toMatchObject({ name: "linkerd-jaeger", namespace: "linkerd-jaeger", chart: "linkerd-jaeger", version: "30.12.11" });
         expect(jaeger.inputs.values).toEqual({
             collector: { enabled: false },
@@ -117,7 +132,8 @@ describe("a configured password", () => {
 
     test("appears nowhere in the render output, in any encoding", () => {
         const text = JSON.stringify(result);
-        for (const form of [PASSWORD, Buffer.from(PASSWORD).toString("base64"), Buffer.from(PASSWORD).toString("hex")]) expect(text).not.toContain(form);
+        for (const form of [PASSWORD, Buffer.from(PASSWORD).toString("base64"), Buffer.from(PASSWORD).toString("hex")])
+            expect(text).not.toContain(form);
         expect(text).not.toMatch(/\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}/); // no hash either
         expect(result.outputs.vizDashboardPassword).toBe("[secret]");
     });
@@ -126,14 +142,21 @@ describe("a configured password", () => {
 describe("nginx exposure", () => {
     let result: RenderResult;
     beforeAll(async () => {
-        result = await renderWith(base({ viz: { dashboard: { exposure: "nginx" } }, ingress: { controller: "nginx", nginx: { ingressClassName: "public" } } }));
+        result = await renderWith(
+            base({ viz: { dashboard: { exposure: "nginx" } }, ingress: { controller: "nginx", nginx: { ingressClassName: "public" } } }),
+        );
     });
 
     test("the guide's Ingress after the Secret and the release; no Traefik objects", () => {
         const ingress = byName(result.resources, "kubernetes:networking.k8s.io/v1:Ingress", "linkerd-viz-ingress");
         expect(ingress.dependsOn).toEqual(["linkerd-viz-basic-auth", "linkerd-viz"]);
         expect(ingress.inputs).toMatchObject({
-            metadata: { annotations: { "nginx.ingress.kubernetes.io/auth-secret": "linkerd-viz/linkerd-viz-basic-auth", "nginx.ingress.kubernetes.io/auth-type": "basic" } },
+            metadata: {
+                annotations: {
+                    "nginx.ingress.kubernetes.io/auth-secret": "linkerd-viz/linkerd-viz-basic-auth",
+                    "nginx.ingress.kubernetes.io/auth-type": "basic",
+                },
+            },
             spec: { ingressClassName: "public" },
         });
         expect(byName(result.resources, SECRET, "linkerd-viz-basic-auth").inputs.stringData).toEqual({ auth: "[secret]" });
@@ -160,7 +183,9 @@ describe("switches", () => {
 
     test("dashboards off keeps the PodMonitors; chartPodMonitors drops ours", async () => {
         const a = await renderWith(base({ monitoring: { dashboards: { enabled: false } } }));
-        expect(a.resources.filter((x) => x.parent === "linkerd-monitoring").map((x) => x.type)).toEqual(Array(3).fill("kubernetes:monitoring.coreos.com/v1:PodMonitor"));
+        expect(a.resources.filter((x) => x.parent === "linkerd-monitoring").map((x) => x.type)).toEqual(
+            Array(3).fill("kubernetes:monitoring.coreos.com/v1:PodMonitor"),
+        );
         const b = await renderWith(base({ controlPlane: { chartPodMonitors: true } }));
         expect(b.resources.filter((x) => x.parent === "linkerd-monitoring" && x.type.endsWith(":PodMonitor"))).toEqual([]);
         expect(b.resources.filter((x) => x.parent === "linkerd-monitoring").map((x) => x.name)).toEqual(["linkerd-monitoring-dashboards"]);
@@ -199,7 +224,9 @@ describe("edge releases", () => {
     });
 
     test("edge-25.9.4: the last jaeger, keys checked against its chart", async () => {
-        const result = await renderWith(base({ linkerd: { channel: "edge", version: "edge-25.9.4" }, jaeger: { collectorSvcAddr: "tempo-distributor.tracing:4317" } }));
+        const result = await renderWith(
+            base({ linkerd: { channel: "edge", version: "edge-25.9.4" }, jaeger: { collectorSvcAddr: "tempo-distributor.tracing:4317" } }),
+        );
         const jaeger = byName(result.resources, RELEASE, "linkerd-jaeger");
         expect(jaeger.inputs).toMatchObject({ version: "2025.9.4" });
         expect(unknownValueKeys(jaeger.inputs.values as object, loadChartKeys("linkerd-jaeger", "2025.9.4"))).toEqual([]);

@@ -24,7 +24,11 @@ describe("defaults (the guide's cluster)", () => {
     test("monitoring, logging and tracing are patched with linkerd.io/inject: enabled, after the control plane release", () => {
         byName(result.resources, RELEASE, "linkerd-control-plane");
         const patches = ofType(result, NS_PATCH);
-        expect(patches.map((p) => p.name)).toEqual(["linkerd-meshing-namespace-monitoring", "linkerd-meshing-namespace-logging", "linkerd-meshing-namespace-tracing"]);
+        expect(patches.map((p) => p.name)).toEqual([
+            "linkerd-meshing-namespace-monitoring",
+            "linkerd-meshing-namespace-logging",
+            "linkerd-meshing-namespace-tracing",
+        ]);
         for (const p of patches) {
             expect(p.parent).toBe("linkerd-meshing");
             expect(p.dependsOn).toEqual(["linkerd-control-plane"]);
@@ -41,8 +45,13 @@ describe("defaults (the guide's cluster)", () => {
         expect(validateObject(hcc.inputs)).toEqual([]);
         expect(hcc.inputs).toMatchObject({ metadata: { name: "traefik", namespace: "kube-system" } });
         const values = parseYaml((hcc.inputs.spec as { valuesContent: string }).valuesContent);
-        expect(values).toEqual({ deployment: { podAnnotations: { "linkerd.io/inject": "ingress", "config.linkerd.io/skip-outbound-ports": "443" } } });
-        expect(result.outputs.ingressMeshing).toMatchObject({ controller: "traefik", traefik: { apiGroup: "traefik.io", helmChartConfig: "kube-system/traefik" } });
+        expect(values).toEqual({
+            deployment: { podAnnotations: { "linkerd.io/inject": "ingress", "config.linkerd.io/skip-outbound-ports": "443" } },
+        });
+        expect(result.outputs.ingressMeshing).toMatchObject({
+            controller: "traefik",
+            traefik: { apiGroup: "traefik.io", helmChartConfig: "kube-system/traefik" },
+        });
     });
 
     test("Longhorn steps chained wait -> POD_IP -> annotate, all after the control plane release", () => {
@@ -72,14 +81,21 @@ describe("defaults (the guide's cluster)", () => {
         expect(steps[1].inputs.create).toContain("set env daemonset/longhorn-manager -c longhorn-manager POD_IP=0.0.0.0");
         expect(steps[2].inputs.create).toContain("patch daemonset longhorn-manager --type merge");
         expect(steps[2].inputs.create).toContain("patch deployment longhorn-ui --type merge");
-        expect(result.outputs.longhornMeshing).toEqual({ namespace: "longhorn-system", steps: STEPS, kubeconfig: KUBE.kubeconfig, context: KUBE.context });
+        expect(result.outputs.longhornMeshing).toEqual({
+            namespace: "longhorn-system",
+            steps: STEPS,
+            kubeconfig: KUBE.kubeconfig,
+            context: KUBE.context,
+        });
     });
 
     test("values snippets are stack outputs, as objects and YAML", () => {
         const snippets = result.outputs.meshingValuesSnippets as Record<string, { values: unknown; yaml: string }>;
         expect(Object.keys(snippets).sort()).toEqual(["eckElasticsearch", "eckKibana", "ingressNginx", "kubePrometheusStack", "velero"]);
         for (const s of Object.values(snippets)) expect(parseYaml(s.yaml)).toEqual(s.values);
-        expect(snippets.kubePrometheusStack.values).toEqual({ prometheusOperator: { admissionWebhooks: { patch: { podAnnotations: { "linkerd.io/inject": "disabled" } } } } });
+        expect(snippets.kubePrometheusStack.values).toEqual({
+            prometheusOperator: { admissionWebhooks: { patch: { podAnnotations: { "linkerd.io/inject": "disabled" } } } },
+        });
     });
 });
 
@@ -115,7 +131,10 @@ describe("explicit meshing of workloads", () => {
 
 describe("ingress variants", () => {
     test("traefik without manageK3sHelmChartConfig: no HelmChartConfig, values still reported", async () => {
-        const result = await renderWith({ kubernetes: KUBE, ingress: { traefik: { manageK3sHelmChartConfig: false, apiGroup: "traefik.containo.us" } } });
+        const result = await renderWith({
+            kubernetes: KUBE,
+            ingress: { traefik: { manageK3sHelmChartConfig: false, apiGroup: "traefik.containo.us" } },
+        });
         expect(ofType(result, HCC)).toEqual([]);
         const summary = result.outputs.ingressMeshing as { traefik: { helmChartConfig?: string; apiGroup: string; valuesContent: string } };
         expect(summary.traefik.helmChartConfig).toBeUndefined();
@@ -124,7 +143,10 @@ describe("ingress variants", () => {
     });
 
     test("traefik extraValues and another namespace", async () => {
-        const result = await renderWith({ kubernetes: KUBE, ingress: { traefik: { namespace: "traefik", extraValues: { logs: { access: { enabled: true } } } } } });
+        const result = await renderWith({
+            kubernetes: KUBE,
+            ingress: { traefik: { namespace: "traefik", extraValues: { logs: { access: { enabled: true } } } } },
+        });
         const hcc = byName(result.resources, HCC, "linkerd-ingress-traefik-helmchartconfig");
         expect(hcc.inputs).toMatchObject({ metadata: { namespace: "traefik" } });
         expect(parseYaml((hcc.inputs.spec as { valuesContent: string }).valuesContent)).toMatchObject({ logs: { access: { enabled: true } } });
@@ -136,7 +158,10 @@ describe("ingress variants", () => {
         expect(ofType(result, HCC)).toEqual([]);
         expect(result.outputs.ingressMeshing).toEqual({
             controller: "nginx",
-            nginx: { controllerValuesYaml: "controller:\n  podAnnotations:\n    linkerd.io/inject: enabled\n", ingressAnnotations: { "nginx.ingress.kubernetes.io/service-upstream": "true" } },
+            nginx: {
+                controllerValuesYaml: "controller:\n  podAnnotations:\n    linkerd.io/inject: enabled\n",
+                ingressAnnotations: { "nginx.ingress.kubernetes.io/service-upstream": "true" },
+            },
         });
     });
 
@@ -155,7 +180,10 @@ describe("Longhorn variants", () => {
     });
 
     test("namespace, timeout and kubectl binary from the config", async () => {
-        const result = await renderWith({ kubernetes: KUBE, longhorn: { namespace: "storage", waitTimeoutSeconds: 120, kubectl: "/opt/bin/kubectl" } });
+        const result = await renderWith({
+            kubernetes: KUBE,
+            longhorn: { namespace: "storage", waitTimeoutSeconds: 120, kubectl: "/opt/bin/kubectl" },
+        });
         const wait = byName(result.resources, COMMAND, STEPS[0]);
         expect(wait.inputs.create).toContain("KUBECTL='/opt/bin/kubectl'");
         expect(wait.inputs.create).toContain("-n 'storage' rollout status");

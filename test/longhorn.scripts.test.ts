@@ -82,12 +82,24 @@ describe("step (a): wait until Longhorn is completely deployed", () => {
 });
 
 describe("step (b): POD_IP=0.0.0.0 on longhorn-manager", () => {
-    const getPodIp = ["-n", NS, "get", "daemonset", "longhorn-manager", "-o", 'jsonpath={.spec.template.spec.containers[?(@.name=="longhorn-manager")].env[?(@.name=="POD_IP")].value}'];
+    const getPodIp = [
+        "-n",
+        NS,
+        "get",
+        "daemonset",
+        "longhorn-manager",
+        "-o",
+        'jsonpath={.spec.template.spec.containers[?(@.name=="longhorn-manager")].env[?(@.name=="POD_IP")].value}',
+    ];
 
     test("create sets it once (the guide's kubectl set env); a second run changes nothing", () => {
         const { create } = longhornPodIpScripts(target, NS);
         expect(run(create, fake.env).status).toBe(0);
-        expect(unpinnedCalls()).toEqual([READYZ, getPodIp, ["-n", NS, "set", "env", "daemonset/longhorn-manager", "-c", "longhorn-manager", "POD_IP=0.0.0.0"]]);
+        expect(unpinnedCalls()).toEqual([
+            READYZ,
+            getPodIp,
+            ["-n", NS, "set", "env", "daemonset/longhorn-manager", "-c", "longhorn-manager", "POD_IP=0.0.0.0"],
+        ]);
         expect(fake.state("pod-ip")).toBe("0.0.0.0");
 
         fake.clearLog();
@@ -127,7 +139,15 @@ describe("step (b): POD_IP=0.0.0.0 on longhorn-manager", () => {
 });
 
 describe("step (c): linkerd.io/inject on longhorn-manager and longhorn-ui", () => {
-    const getInject = (kind: string, name: string) => ["-n", NS, "get", kind, name, "-o", "jsonpath={.spec.template.metadata.annotations.linkerd\\.io/inject}"];
+    const getInject = (kind: string, name: string) => [
+        "-n",
+        NS,
+        "get",
+        kind,
+        name,
+        "-o",
+        "jsonpath={.spec.template.metadata.annotations.linkerd\\.io/inject}",
+    ];
 
     test("create: the guide's merge patches, manager then UI; a second run changes nothing", () => {
         const { create } = longhornAnnotateScripts(target, NS);
@@ -139,7 +159,9 @@ describe("step (c): linkerd.io/inject on longhorn-manager and longhorn-ui", () =
             getInject("deployment", "longhorn-ui"),
             ["-n", NS, "patch", "deployment", "longhorn-ui", "--type", "merge", "-p", INJECT_ENABLED_MERGE_PATCH],
         ]);
-        expect(JSON.parse(INJECT_ENABLED_MERGE_PATCH)).toEqual({ spec: { template: { metadata: { annotations: { "linkerd.io/inject": "enabled" } } } } });
+        expect(JSON.parse(INJECT_ENABLED_MERGE_PATCH)).toEqual({
+            spec: { template: { metadata: { annotations: { "linkerd.io/inject": "enabled" } } } },
+        });
 
         fake.clearLog();
         expect(run(create, fake.env).status).toBe(0);
@@ -177,7 +199,11 @@ describe("step (c): linkerd.io/inject on longhorn-manager and longhorn-ui", () =
 describe("failures with clear messages", () => {
     test("kubectl missing (explicit path)", () => {
         const missing = { ...target, kubectl: "/nonexistent/bin/kubectl" };
-        for (const s of [longhornWaitScripts(missing, { namespace: NS, timeoutSeconds: 10 }).create, longhornPodIpScripts(missing, NS).create, longhornAnnotateScripts(missing, NS).delete]) {
+        for (const s of [
+            longhornWaitScripts(missing, { namespace: NS, timeoutSeconds: 10 }).create,
+            longhornPodIpScripts(missing, NS).create,
+            longhornAnnotateScripts(missing, NS).delete,
+        ]) {
             const r = run(s, fake.env);
             expect(r.status).toBe(127);
             expect(r.stderr).toContain("kubectl not found: '/nonexistent/bin/kubectl'");
@@ -200,7 +226,11 @@ describe("failures with clear messages", () => {
 
     test("cluster unreachable: stops after the readyz check, naming the context and keys", () => {
         fake.setState("unreachable");
-        for (const s of [longhornWaitScripts(target, { namespace: NS, timeoutSeconds: 10 }).create, longhornPodIpScripts(target, NS).delete, longhornAnnotateScripts(target, NS).create]) {
+        for (const s of [
+            longhornWaitScripts(target, { namespace: NS, timeoutSeconds: 10 }).create,
+            longhornPodIpScripts(target, NS).delete,
+            longhornAnnotateScripts(target, NS).create,
+        ]) {
             fake.clearLog();
             const r = run(s, fake.env);
             expect(r.status).toBe(1);

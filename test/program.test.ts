@@ -33,7 +33,11 @@ describe("mode pem (guide steps 3-8)", () => {
         const r = result.resources;
         expect(byName(r, CERT, "linkerd-identity-issuer").dependsOn).toEqual(["linkerd-identity-namespace"]);
         expect(byName(r, RELEASE, "linkerd-control-plane-crds").dependsOn).toEqual(["linkerd-identity-namespace"]);
-        expect(byName(r, RELEASE, "linkerd-control-plane").dependsOn).toEqual(["linkerd-control-plane-crds", "linkerd-identity-namespace", "linkerd-identity-issuer"]);
+        expect(byName(r, RELEASE, "linkerd-control-plane").dependsOn).toEqual([
+            "linkerd-control-plane-crds",
+            "linkerd-identity-namespace",
+            "linkerd-identity-issuer",
+        ]);
         const names = r.map((x) => x.name);
         expect(names.indexOf("linkerd-identity-namespace")).toBeLessThan(names.indexOf("linkerd-identity-issuer"));
     });
@@ -56,7 +60,10 @@ describe("mode pem (guide steps 3-8)", () => {
             version: "1.8.0",
             repositoryOpts: { repo: "https://helm.linkerd.io/stable" },
         });
-        expect(byName(result.resources, RELEASE, "linkerd-control-plane").inputs).toMatchObject({ name: "linkerd-control-plane", version: "1.16.11" });
+        expect(byName(result.resources, RELEASE, "linkerd-control-plane").inputs).toMatchObject({
+            name: "linkerd-control-plane",
+            version: "1.16.11",
+        });
     });
 
     test("the provider is pinned to the configured kubeconfig and context", () => {
@@ -78,7 +85,8 @@ describe("mode pem (guide steps 3-8)", () => {
     test("every Kubernetes object passes its schema", () => {
         const objects = kubernetesObjects(result.resources);
         expect(objects.length).toBeGreaterThan(0);
-        for (const { resource, object } of objects) expect({ name: resource.name, problems: validateObject(object) }).toEqual({ name: resource.name, problems: [] });
+        for (const { resource, object } of objects)
+            expect({ name: resource.name, problems: validateObject(object) }).toEqual({ name: resource.name, problems: [] });
     });
 });
 
@@ -116,7 +124,9 @@ describe("other trust-anchor sources", () => {
     });
 
     test("an existing Secret is read by its configured name, with no dependency on the Certificate", async () => {
-        const result = await renderWith(identityOnly({ trustAnchor: { source: "secret", secret: { namespace: "cert-manager", name: "root-secret", key: "ca.crt" } } }));
+        const result = await renderWith(
+            identityOnly({ trustAnchor: { source: "secret", secret: { namespace: "cert-manager", name: "root-secret", key: "ca.crt" } } }),
+        );
         const read = byName(result.resources, "kubernetes:core/v1:Secret", "linkerd-identity-trust-anchor-source");
         expect(read.readId).toBe("cert-manager/root-secret");
         expect(read.dependsOn).toEqual([]);

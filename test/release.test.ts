@@ -42,7 +42,11 @@ describe("release model", () => {
     });
 
     test("native sidecars are on by default from 2.20, which needs Kubernetes 1.31", () => {
-        expect(resolveRelease("edge", "edge-26.8.3")).toMatchObject({ nativeSidecar: { defaultEnabled: true }, minKubernetesMinor: 31, proxyTracing: true });
+        expect(resolveRelease("edge", "edge-26.8.3")).toMatchObject({
+            nativeSidecar: { defaultEnabled: true },
+            minKubernetesMinor: 31,
+            proxyTracing: true,
+        });
         expect(resolveRelease("edge", "edge-26.5.1")).toMatchObject({ nativeSidecar: { defaultEnabled: false }, minKubernetesMinor: 22 });
     });
 });

@@ -7,7 +7,7 @@ import { parse as parseYaml } from "yaml";
 import { REPO } from "./support/render";
 
 function render(args: string[]) {
-    return spawnSync(path.join(REPO, "node_modules/.bin/ts-node"), ["--transpile-only", path.join(REPO, "scripts/render.ts"), ...args], {
+    return spawnSync(path.join(REPO, "node_modules/.bin/ts-node"), ["--transpile-only", path.join(REPO, "cli/render.ts"), ...args], {
         cwd: REPO,
         encoding: "utf8",
         env: { ...process.env, PATH: `${path.join(REPO, "node_modules/.bin")}${path.delimiter}${process.env.PATH}` },
@@ -36,9 +36,16 @@ describe("npm run render", () => {
         expect(run.status).toBe(0);
         expect(run.stdout).toMatch(/NAME\s+TYPE\s+PARENT\s+DEPENDS ON/);
         const resources = JSON.parse(fs.readFileSync(path.join(out, "resources.json"), "utf8"));
-        for (const r of resources) expect(Object.keys(r).filter((k) => k !== "readId").sort()).toEqual(["dependsOn", "inputs", "name", "parent", "type"]);
+        for (const r of resources)
+            expect(
+                Object.keys(r)
+                    .filter((k) => k !== "readId")
+                    .sort(),
+            ).toEqual(["dependsOn", "inputs", "name", "parent", "type"]);
         const controlPlane = resources.find((r: any) => r.type === "kubernetes:helm.sh/v3:Release" && r.name === "linkerd-control-plane");
-        expect(controlPlane.dependsOn).toEqual(expect.arrayContaining(["linkerd-control-plane-crds", "linkerd-identity-namespace", "linkerd-identity-issuer"]));
+        expect(controlPlane.dependsOn).toEqual(
+            expect.arrayContaining(["linkerd-control-plane-crds", "linkerd-identity-namespace", "linkerd-identity-issuer"]),
+        );
         const cert = parseYaml(fs.readFileSync(path.join(out, "manifests", "linkerd-identity-issuer.yaml"), "utf8"));
         expect(cert).toMatchObject({ kind: "Certificate", spec: { duration: "48h", renewBefore: "25h", isCA: true } });
         const values = parseYaml(fs.readFileSync(path.join(out, "values", "linkerd-control-plane.yaml"), "utf8"));

@@ -83,7 +83,8 @@ export interface L5dDstOverride {
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 function requireLabel(what: string, value: string): void {
-    if (!DNS_LABEL.test(value)) throw new Error(`${what} "${value}" is not a DNS-1123 label (lower-case letters, digits and '-', at most 63 characters)`);
+    if (!DNS_LABEL.test(value))
+        throw new Error(`${what} "${value}" is not a DNS-1123 label (lower-case letters, digits and '-', at most 63 characters)`);
 }
 
 /** `<ns>-<name>@kubernetescrd`: how a Traefik Ingress annotation names a Middleware CRD object. */
@@ -181,7 +182,10 @@ export function withNginxServiceUpstream<T extends { metadata?: { annotations?: 
 ): T & { metadata: NonNullable<T["metadata"]> & { annotations: Record<string, string> } } {
     return {
         ...ingress,
-        metadata: { ...(ingress.metadata ?? {}), annotations: { ...(ingress.metadata?.annotations ?? {}), [NGINX_SERVICE_UPSTREAM_ANNOTATION]: "true" } },
+        metadata: {
+            ...(ingress.metadata ?? {}),
+            annotations: { ...(ingress.metadata?.annotations ?? {}), [NGINX_SERVICE_UPSTREAM_ANNOTATION]: "true" },
+        },
     };
 }
 

@@ -62,7 +62,10 @@ export function jaegerValues(s: Pick<JaegerSettings, "collectorSvcAddr" | "colle
 }
 
 /** A warning when the collector's namespace is not meshed (the guide: Tempo must be meshed before the extension is installed). */
-export function unmeshedCollectorWarning(s: Pick<JaegerSettings, "collectorSvcAddr" | "collectorSvcAccount">, meshedNamespaces: readonly string[]): string | undefined {
+export function unmeshedCollectorWarning(
+    s: Pick<JaegerSettings, "collectorSvcAddr" | "collectorSvcAccount">,
+    meshedNamespaces: readonly string[],
+): string | undefined {
     const ns = collectorNamespace(s.collectorSvcAddr);
     if (meshedNamespaces.includes(ns)) return undefined;
     return (

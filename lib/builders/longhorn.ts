@@ -135,7 +135,12 @@ export const RESTORE_POD_IP_PATCH = JSON.stringify({
     spec: {
         template: {
             spec: {
-                containers: [{ name: LONGHORN_MANAGER, env: [{ name: POD_IP_ENV, value: null, valueFrom: { fieldRef: { apiVersion: "v1", fieldPath: "status.podIP" } } }] }],
+                containers: [
+                    {
+                        name: LONGHORN_MANAGER,
+                        env: [{ name: POD_IP_ENV, value: null, valueFrom: { fieldRef: { apiVersion: "v1", fieldPath: "status.podIP" } } }],
+                    },
+                ],
             },
         },
     },

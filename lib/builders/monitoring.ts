@@ -100,7 +100,12 @@ export function proxyRelabelings(): Relabeling[] {
     ];
 }
 
-function podMonitor(s: Pick<MonitoringSettings, "namespace" | "podMonitorLabels">, name: string, namespaceSelector: Record<string, unknown>, relabelings: Relabeling[]): KubeObject {
+function podMonitor(
+    s: Pick<MonitoringSettings, "namespace" | "podMonitorLabels">,
+    name: string,
+    namespaceSelector: Record<string, unknown>,
+    relabelings: Relabeling[],
+): KubeObject {
     return {
         apiVersion: "monitoring.coreos.com/v1",
         kind: "PodMonitor",

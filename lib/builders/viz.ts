@@ -86,7 +86,7 @@ export function hostRegexp(host: string): string {
 export const ANY_HOST_REGEXP = ".*";
 
 export const ALLOW_ANY_HOST_WARNING =
-    "the linkerd-viz dashboard accepts any Host header (enforcedHostRegexp \".*\"), " +
+    'the linkerd-viz dashboard accepts any Host header (enforcedHostRegexp ".*"), ' +
     "which disables its DNS-rebinding protection: a malicious web page can then reach the dashboard (and its tap API) " +
     "through a victim's browser. Prefer allowAnyHost false: the dashboard then accepts only viz.dashboard.host.";
 
@@ -108,7 +108,11 @@ export function enforcedHostRegexp(dashboard: VizDashboard): string | undefined 
  * linkerd-viz values (guide step 2): no Prometheus of its own, the external Prometheus and the
  * in-cluster Grafana. The guide's installNamespace is not passed: the key is gone since 2.12.
  */
-export function vizValues(s: { readonly prometheusUrl: string; readonly grafanaUrl: string; readonly dashboard: VizDashboard }): Record<string, unknown> {
+export function vizValues(s: {
+    readonly prometheusUrl: string;
+    readonly grafanaUrl: string;
+    readonly dashboard: VizDashboard;
+}): Record<string, unknown> {
     const values: Record<string, unknown> = {
         prometheus: { enabled: false },
         prometheusUrl: s.prometheusUrl,
@@ -216,7 +220,10 @@ export function vizIngressRoute(dashboard: VizDashboard, apiGroup: TraefikApiGro
                 {
                     kind: "Rule",
                     match: `Host(\`${host}\`)`,
-                    middlewares: [{ name: VIZ_BASIC_AUTH_MIDDLEWARE, namespace: VIZ_NAMESPACE }, vizL5dDstOverride(apiGroup, clusterDomain).ingressRouteMiddleware],
+                    middlewares: [
+                        { name: VIZ_BASIC_AUTH_MIDDLEWARE, namespace: VIZ_NAMESPACE },
+                        vizL5dDstOverride(apiGroup, clusterDomain).ingressRouteMiddleware,
+                    ],
                     services: [{ kind: "Service", name: VIZ_WEB_SERVICE, namespace: VIZ_NAMESPACE, port: VIZ_WEB_PORT }],
                 },
             ],

@@ -88,13 +88,11 @@ export function parseConfig(raw: RawConfig): ParseResult {
         const result = configSchema.safeParse(values);
         if (result.success) return { config: result.data, problems, invalid };
         for (const issue of result.error.issues) {
-            const paths =
-                issue.code === "unrecognized_keys"
-                    ? issue.keys.map((key) => [...issue.path, key])
-                    : [issue.path];
+            const paths = issue.code === "unrecognized_keys" ? issue.keys.map((key) => [...issue.path, key]) : [issue.path];
             for (const path of paths) {
                 const field = fieldPath(path);
-                const reported = issue.code === "unrecognized_keys" ? "unknown key (check the spelling; README lists every key)" : describeIssue(issue);
+                const reported =
+                    issue.code === "unrecognized_keys" ? "unknown key (check the spelling; README lists every key)" : describeIssue(issue);
                 const key = configKeyPath(path);
                 if (!problems.some((p) => p.key === key && p.message === reported)) problems.push({ key, message: reported });
                 invalid.add(field);

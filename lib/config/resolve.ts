@@ -109,7 +109,10 @@ export function loadConfig(raw: RawStackConfig, env: NodeJS.ProcessEnv = process
 
     const kube = cfg.kubernetes.version ? Number(cfg.kubernetes.version.split(".")[1]) : undefined;
     if (release && kube !== undefined && kube < release.minKubernetesMinor) {
-        at("linkerd.version", `Linkerd ${release.version} needs Kubernetes >= 1.${release.minKubernetesMinor}, but kubernetes.version is ${cfg.kubernetes.version}`);
+        at(
+            "linkerd.version",
+            `Linkerd ${release.version} needs Kubernetes >= 1.${release.minKubernetesMinor}, but kubernetes.version is ${cfg.kubernetes.version}`,
+        );
     }
     if (release && cfg.controlPlane.nativeSidecar === true) {
         if (!release.nativeSidecar.supported) {
@@ -119,7 +122,10 @@ export function loadConfig(raw: RawStackConfig, env: NodeJS.ProcessEnv = process
         }
     }
     if (release && cfg.controlPlane.enableShutdownEndpoint === false && !release.shutdownEndpoint.configurable) {
-        at("controlPlane.enableShutdownEndpoint", `the proxy shutdown endpoint is always on in Linkerd ${release.version}; it can be disabled from 2.16 (edge-24.8.2) on`);
+        at(
+            "controlPlane.enableShutdownEndpoint",
+            `the proxy shutdown endpoint is always on in Linkerd ${release.version}; it can be disabled from 2.16 (edge-24.8.2) on`,
+        );
     }
     if (release && cfg.jaeger.enabled === true && !release.charts.jaeger) {
         at(
@@ -142,7 +148,12 @@ export function loadConfig(raw: RawStackConfig, env: NodeJS.ProcessEnv = process
 
     const ingress = resolveIngress(cfg.ingress);
     const dashboard = cfg.viz.dashboard;
-    if (cfg.viz.enabled && valid("viz.dashboard.exposure", "ingress.controller") && dashboard.exposure !== "none" && dashboard.exposure !== ingress.controller) {
+    if (
+        cfg.viz.enabled &&
+        valid("viz.dashboard.exposure", "ingress.controller") &&
+        dashboard.exposure !== "none" &&
+        dashboard.exposure !== ingress.controller
+    ) {
         at(
             "viz.dashboard.exposure",
             `"${dashboard.exposure}" needs the ${dashboard.exposure === "traefik" ? "Traefik" : "NGINX"} ingress controller, but ingress.controller is "${ingress.controller}": ` +
@@ -159,7 +170,8 @@ export function loadConfig(raw: RawStackConfig, env: NodeJS.ProcessEnv = process
             if (seen.has(ns)) at(`meshing.namespaces[${i}]`, `"${ns}" is listed twice`);
             seen.add(ns);
             if (NEVER_MESHED[ns]) at(`meshing.namespaces[${i}]`, `"${ns}" must never be meshed (${NEVER_MESHED[ns]})`);
-            if (NAMESPACES_WITH_JOBS[ns]) warn(`meshing.namespaces[${i}]`, `meshing namespace "${ns}" implicitly makes its Jobs hang: ${NAMESPACES_WITH_JOBS[ns]}`);
+            if (NAMESPACES_WITH_JOBS[ns])
+                warn(`meshing.namespaces[${i}]`, `meshing namespace "${ns}" implicitly makes its Jobs hang: ${NAMESPACES_WITH_JOBS[ns]}`);
         });
     }
     if (valid("meshing.workloads")) {
@@ -170,7 +182,7 @@ export function loadConfig(raw: RawStackConfig, env: NodeJS.ProcessEnv = process
         });
     }
 
-    const jaegerEnabled = cfg.jaeger.enabled ?? (release?.charts.jaeger !== undefined);
+    const jaegerEnabled = cfg.jaeger.enabled ?? release?.charts.jaeger !== undefined;
     if (jaegerEnabled && valid("jaeger.collectorSvcAddr", "meshing.namespaces")) {
         const warning = unmeshedCollectorWarning(cfg.jaeger, cfg.meshing.namespaces);
         if (warning) warn("jaeger.collectorSvcAddr", warning);
@@ -219,7 +231,10 @@ type At = (path: string, message: string) => void;
 function resolveTrustAnchor(anchor: ParsedConfig["identity"]["trustAnchor"], pemValid: boolean, at: At): TrustAnchor | undefined {
     if (anchor.mode === "bundle" || anchor.source !== "inline") {
         if (anchor.pem !== undefined) {
-            at("identity.trustAnchor.pem", `only used with mode "pem" and source "inline" (mode is "${anchor.mode}", source "${anchor.source}"): remove it or set source to "inline"`);
+            at(
+                "identity.trustAnchor.pem",
+                `only used with mode "pem" and source "inline" (mode is "${anchor.mode}", source "${anchor.source}"): remove it or set source to "inline"`,
+            );
             return undefined;
         }
         if (anchor.mode === "bundle") return { mode: "bundle", secret: anchor.secret };
@@ -246,7 +261,8 @@ export function caCertificateProblem(pem: string): string | undefined {
     } catch (e) {
         return `not a readable X.509 certificate (${(e as Error).message}): expected the root CA's PEM, as in ca.crt of cert-manager/root-secret`;
     }
-    if (!cert.ca) return `the certificate "${cert.subject.replace(/\n/g, ", ")}" is not a CA (basicConstraints CA:TRUE): Linkerd's trust anchor must be the root CA`;
+    if (!cert.ca)
+        return `the certificate "${cert.subject.replace(/\n/g, ", ")}" is not a CA (basicConstraints CA:TRUE): Linkerd's trust anchor must be the root CA`;
     if (Date.parse(cert.validTo) < Date.now()) return `the certificate "${cert.subject.replace(/\n/g, ", ")}" expired on ${cert.validTo}`;
     return undefined;
 }
@@ -270,7 +286,10 @@ function resolveKubernetes(
     let ok = true;
     for (const key of ["kubeconfig", "context"] as const) {
         if (ours[key] !== undefined && provider[key] !== undefined && ours[key] !== provider[key]) {
-            problems.push({ key: configKey(`kubernetes.${key}`), message: `"${ours[key]}" differs from kubernetes:${key} "${provider[key]}" (the provider's own key): set one of them` });
+            problems.push({
+                key: configKey(`kubernetes.${key}`),
+                message: `"${ours[key]}" differs from kubernetes:${key} "${provider[key]}" (the provider's own key): set one of them`,
+            });
             ok = false;
         }
     }
@@ -286,4 +305,3 @@ function resolveKubernetes(
     const target = resolveKubeTarget({ kubeconfig, context: ours.context ?? provider.context }, env);
     return { ...target, version: ours.version };
 }
-

@@ -15,7 +15,7 @@ import { VIZ_DEFAULTS } from "../builders/viz";
 
 const kubernetesQuantity = z
     .string()
-    .regex(/^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$/, "expected a Kubernetes quantity such as \"100m\", \"1\" or \"64Mi\"");
+    .regex(/^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$/, 'expected a Kubernetes quantity such as "100m", "1" or "64Mi"');
 /** A DNS-1123 label: namespace and object names. */
 const dns1123Label = z
     .string()
@@ -23,16 +23,17 @@ const dns1123Label = z
 const dns1123Subdomain = z
     .string()
     .max(253)
-    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, "expected a DNS name such as \"linkerd.example.com\"");
+    .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, 'expected a DNS name such as "linkerd.example.com"');
 /** cert-manager durations use Go's time.ParseDuration syntax. */
-const goDuration = z
-    .string()
-    .regex(/^([0-9]+(\.[0-9]+)?(h|m|s|ms))+$/, "expected a Go duration such as \"48h\", \"25h\" or \"90m\"");
-const httpUrl = z.string().regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, "expected an http(s) URL such as \"https://helm.linkerd.io/stable\"");
+const goDuration = z.string().regex(/^([0-9]+(\.[0-9]+)?(h|m|s|ms))+$/, 'expected a Go duration such as "48h", "25h" or "90m"');
+const httpUrl = z.string().regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, 'expected an http(s) URL such as "https://helm.linkerd.io/stable"');
 export const labelMap = z.record(z.string().min(1), z.string());
 const pemCertificate = z
     .string()
-    .regex(/-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/, "expected a PEM certificate (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----)");
+    .regex(
+        /-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/,
+        "expected a PEM certificate (-----BEGIN CERTIFICATE----- ... -----END CERTIFICATE-----)",
+    );
 
 /** `picluster-linkerd:kubernetes` — which cluster to talk to. */
 const kubernetesSchema = z.strictObject({
@@ -41,7 +42,10 @@ const kubernetesSchema = z.strictObject({
     /** Context in that kubeconfig. Pinned for the provider and every kubectl step. @default the file's current-context */
     context: z.string().min(1).optional(),
     /** Kubernetes version of the cluster (major.minor), used to refuse releases the cluster cannot run. @default not checked */
-    version: z.string().regex(/^1\.[0-9]+$/, "expected a Kubernetes minor version such as \"1.29\"").optional(),
+    version: z
+        .string()
+        .regex(/^1\.[0-9]+$/, 'expected a Kubernetes minor version such as "1.29"')
+        .optional(),
 });
 
 /** `picluster-linkerd:linkerd` — which Linkerd release, and where its charts come from. */
@@ -151,7 +155,7 @@ const vizSchema = z.strictObject({
     /** In-cluster Grafana, host[:port] without scheme (chart value grafana.url). @default the kube-prometheus-stack Grafana */
     grafanaUrl: z
         .string()
-        .regex(/^[^\s:/]+(:[0-9]+)?$/, "expected host[:port] without a scheme, such as \"grafana.monitoring.svc.cluster.local\"")
+        .regex(/^[^\s:/]+(:[0-9]+)?$/, 'expected host[:port] without a scheme, such as "grafana.monitoring.svc.cluster.local"')
         .default(VIZ_DEFAULTS.grafanaUrl),
     dashboard: z
         .strictObject({
@@ -164,7 +168,10 @@ const vizSchema = z.strictObject({
             /** Secret holding the dashboard's TLS certificate. @default "linkerd-viz-tls" */
             tlsSecretName: dns1123Subdomain.default(VIZ_DEFAULTS.dashboard.tlsSecretName),
             /** Basic-auth user name (the password is the secret key `vizDashboardPassword`, generated if unset). @default "admin" */
-            username: z.string().regex(/^[^:\s]+$/, "expected a user name without ':' or spaces").default(VIZ_DEFAULTS.dashboard.username),
+            username: z
+                .string()
+                .regex(/^[^:\s]+$/, "expected a user name without ':' or spaces")
+                .default(VIZ_DEFAULTS.dashboard.username),
             /**
              * Traefik only: accept any Host header (enforcedHostRegexp ".*"), disabling DNS-rebinding
              * protection. @default false (only the public host name is accepted)
@@ -205,7 +212,7 @@ const jaegerSchema = z.strictObject({
     /** Tempo distributor's receiver, as service.namespace:port (the chart reads the namespace from it). @default "tempo-distributor.tracing:55678" */
     collectorSvcAddr: z
         .string()
-        .regex(/^[a-z0-9-]+\.[a-z0-9-]+(\.[a-z0-9.-]+)?:[0-9]+$/, "expected service.namespace:port, such as \"tempo-distributor.tracing:55678\"")
+        .regex(/^[a-z0-9-]+\.[a-z0-9-]+(\.[a-z0-9.-]+)?:[0-9]+$/, 'expected service.namespace:port, such as "tempo-distributor.tracing:55678"')
         .default(JAEGER_DEFAULTS.collectorSvcAddr),
     /** Service account of the collector (Tempo). @default "tempo" */
     collectorSvcAccount: dns1123Subdomain.default(JAEGER_DEFAULTS.collectorSvcAccount),

@@ -10,66 +10,66 @@ import { ReleaseOverrides } from "./release";
 import { VIZ_RULE, checkVizValues, isVizChart } from "./viz";
 
 export interface HelmReleaseProps {
-  chart?: unknown;
-  namespace?: unknown;
-  values?: unknown;
-  name?: unknown;
-  version?: unknown;
+    chart?: unknown;
+    namespace?: unknown;
+    values?: unknown;
+    name?: unknown;
+    version?: unknown;
 }
 
 export interface ReleaseFinding {
-  rule: string;
-  namespace: string;
-  message: string;
+    rule: string;
+    namespace: string;
+    message: string;
 }
 
 function chartIs(chart: unknown, name: string): boolean {
-  const c = str(chart);
-  return c !== undefined && new RegExp(`(^|/)${name}(-[\\d.]+\\.tgz)?/?$`).test(c.trim());
+    const c = str(chart);
+    return c !== undefined && new RegExp(`(^|/)${name}(-[\\d.]+\\.tgz)?/?$`).test(c.trim());
 }
 
 /** kube-prometheus-stack deploys admission-create/-patch Jobs unless told otherwise (guide: "Prometheus Stack"). */
 function kubePrometheusStackJobs(values: unknown): boolean {
-  const op = get(values, "prometheusOperator");
-  if (get(op, "enabled") === false) return false;
-  const aw = get(op, "admissionWebhooks");
-  if (get(aw, "enabled") === false || get(aw, "patch", "enabled") === false || get(aw, "certManager", "enabled") === true) return false;
-  return get(aw, "patch", "podAnnotations", INJECT_ANNOTATION) !== "disabled";
+    const op = get(values, "prometheusOperator");
+    if (get(op, "enabled") === false) return false;
+    const aw = get(op, "admissionWebhooks");
+    if (get(aw, "enabled") === false || get(aw, "patch", "enabled") === false || get(aw, "certManager", "enabled") === true) return false;
+    return get(aw, "patch", "podAnnotations", INJECT_ANNOTATION) !== "disabled";
 }
 
 export function checkHelmRelease(p: HelmReleaseProps, ctx: RuleContext, label: string): ReleaseFinding[] {
-  const ns = str(p.namespace) ?? ctx.defaultNamespace;
-  const out: ReleaseFinding[] = [];
-  if (chartIs(p.chart, "kube-prometheus-stack")) {
-    const nsInfo = ctx.namespaces.get(ns);
-    if (nsInfo?.meshed && kubePrometheusStackJobs(p.values)) {
-      out.push({
-        rule: JOB_RULE,
-        namespace: ns,
-        message:
-          `Helm release ${label} (kube-prometheus-stack) deploys the admission-create/-patch Jobs into namespace "${ns}", which is ` +
-          `meshed (${nsInfo.source}); their pods get the Linkerd proxy and never complete, which hangs the install ` +
-          `(guide: "Prometheus Stack"). Fix: add the values prometheusOperator.admissionWebhooks.patch.podAnnotations: ` +
-          `{"${INJECT_ANNOTATION}": "disabled"}.`,
-      });
+    const ns = str(p.namespace) ?? ctx.defaultNamespace;
+    const out: ReleaseFinding[] = [];
+    if (chartIs(p.chart, "kube-prometheus-stack")) {
+        const nsInfo = ctx.namespaces.get(ns);
+        if (nsInfo?.meshed && kubePrometheusStackJobs(p.values)) {
+            out.push({
+                rule: JOB_RULE,
+                namespace: ns,
+                message:
+                    `Helm release ${label} (kube-prometheus-stack) deploys the admission-create/-patch Jobs into namespace "${ns}", which is ` +
+                    `meshed (${nsInfo.source}); their pods get the Linkerd proxy and never complete, which hangs the install ` +
+                    `(guide: "Prometheus Stack"). Fix: add the values prometheusOperator.admissionWebhooks.patch.podAnnotations: ` +
+                    `{"${INJECT_ANNOTATION}": "disabled"}.`,
+            });
+        }
     }
-  }
-  if (isVizChart(p.chart)) {
-    for (const m of checkVizValues(p.values, `Helm release ${label} (linkerd-viz)`)) out.push({ rule: VIZ_RULE, namespace: ns, message: m });
-  }
-  return out;
+    if (isVizChart(p.chart)) {
+        for (const m of checkVizValues(p.values, `Helm release ${label} (linkerd-viz)`)) out.push({ rule: VIZ_RULE, namespace: ns, message: m });
+    }
+    return out;
 }
 
 /** Release facts from a linkerd-control-plane release in the same stack (chart version and proxy values). */
 export function releaseOverridesFromControlPlane(p: HelmReleaseProps): ReleaseOverrides | undefined {
-  if (!chartIs(p.chart, "linkerd-control-plane")) return undefined;
-  const o: ReleaseOverrides = {};
-  const v = str(p.version);
-  if (v) o.linkerdVersion = v;
-  const proxy = get(p.values, "proxy");
-  if (isObj(proxy)) {
-    if (typeof proxy.enableShutdownEndpoint === "boolean") o.shutdownEndpointEnabled = proxy.enableShutdownEndpoint;
-    if (typeof proxy.nativeSidecar === "boolean") o.nativeSidecar = proxy.nativeSidecar;
-  }
-  return o;
+    if (!chartIs(p.chart, "linkerd-control-plane")) return undefined;
+    const o: ReleaseOverrides = {};
+    const v = str(p.version);
+    if (v) o.linkerdVersion = v;
+    const proxy = get(p.values, "proxy");
+    if (isObj(proxy)) {
+        if (typeof proxy.enableShutdownEndpoint === "boolean") o.shutdownEndpointEnabled = proxy.enableShutdownEndpoint;
+        if (typeof proxy.nativeSidecar === "boolean") o.nativeSidecar = proxy.nativeSidecar;
+    }
+    return o;
 }

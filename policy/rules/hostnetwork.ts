@@ -13,20 +13,20 @@ import { Rule } from "./types";
 export const HOSTNETWORK_RULE = "linkerd-hostnetwork-not-meshed";
 
 export const hostNetworkRule: Rule = {
-  name: HOSTNETWORK_RULE,
-  description: "Pods with hostNetwork: true that ask for Linkerd injection: the injector skips them silently.",
-  defaultEnforcement: "mandatory",
-  check(o: Obj): string[] {
-    if (!isWorkloadKind(o.kind)) return [];
-    const t = podTemplate(o);
-    if (!t || get(t.spec, "hostNetwork") !== true) return [];
-    const v = annotation(t.metadata, INJECT_ANNOTATION);
-    if (!injectValueMeshes(v)) return [];
-    return [
-      `${o.kind} uses hostNetwork: true and asks for the Linkerd proxy (${INJECT_ANNOTATION}: ${v} at ${templateAnnotationPath(t)}), ` +
-        `but the proxy injector never injects hostNetwork pods (it skips them silently; guide: "Prometheus Stack", node-exporter). ` +
-        `Its traffic is not meshed. Fix: remove the annotation or set \`${INJECT_ANNOTATION}: disabled\` at ${templateAnnotationPath(t)}, ` +
-        `or drop hostNetwork if the workload must be meshed.`,
-    ];
-  },
+    name: HOSTNETWORK_RULE,
+    description: "Pods with hostNetwork: true that ask for Linkerd injection: the injector skips them silently.",
+    defaultEnforcement: "mandatory",
+    check(o: Obj): string[] {
+        if (!isWorkloadKind(o.kind)) return [];
+        const t = podTemplate(o);
+        if (!t || get(t.spec, "hostNetwork") !== true) return [];
+        const v = annotation(t.metadata, INJECT_ANNOTATION);
+        if (!injectValueMeshes(v)) return [];
+        return [
+            `${o.kind} uses hostNetwork: true and asks for the Linkerd proxy (${INJECT_ANNOTATION}: ${v} at ${templateAnnotationPath(t)}), ` +
+                `but the proxy injector never injects hostNetwork pods (it skips them silently; guide: "Prometheus Stack", node-exporter). ` +
+                `Its traffic is not meshed. Fix: remove the annotation or set \`${INJECT_ANNOTATION}: disabled\` at ${templateAnnotationPath(t)}, ` +
+                `or drop hostNetwork if the workload must be meshed.`,
+        ];
+    },
 };

@@ -1,6 +1,6 @@
 /**
  * The rules as plain functions over plain Kubernetes objects, shared by the CrossGuard pack (policy/index.ts)
- * and the manifest checker (scripts/policy-check.ts).
+ * and the manifest checker (cli/policy-check.ts).
  */
 import { RuleContext } from "./context";
 import { Obj, get, name, namespaceOf, str } from "./k8s";
@@ -24,38 +24,38 @@ export { checkHelmRelease, releaseOverridesFromControlPlane } from "./helm";
 export const ALL_RULES: Rule[] = [jobRule, hostNetworkRule, traefikRule, automountRule, vizRule, nginxRule];
 
 export function ruleByName(n: string): Rule | undefined {
-  return ALL_RULES.find((r) => r.name === n);
+    return ALL_RULES.find((r) => r.name === n);
 }
 
 /** Run the rules over one object. */
 export function checkObject(o: Obj, ctx: RuleContext, levels: Record<string, EnforcementLevel> = {}, rules: Rule[] = ALL_RULES): Finding[] {
-  const out: Finding[] = [];
-  for (const r of rules) {
-    const level = levels[r.name] ?? r.defaultEnforcement;
-    if (level === "disabled") continue;
-    for (const message of r.check(o, ctx)) {
-      out.push({
-        rule: r.name,
-        enforcement: level,
-        kind: str(o.kind) ?? "?",
-        namespace: namespaceOf(o, ctx.defaultNamespace),
-        name: name(o),
-        message,
-      });
+    const out: Finding[] = [];
+    for (const r of rules) {
+        const level = levels[r.name] ?? r.defaultEnforcement;
+        if (level === "disabled") continue;
+        for (const message of r.check(o, ctx)) {
+            out.push({
+                rule: r.name,
+                enforcement: level,
+                kind: str(o.kind) ?? "?",
+                namespace: namespaceOf(o, ctx.defaultNamespace),
+                name: name(o),
+                message,
+            });
+        }
     }
-  }
-  return out;
+    return out;
 }
 
 /** Expand `kind: List` (and *List) objects into their items. */
 export function flattenLists(objects: unknown[]): Obj[] {
-  const out: Obj[] = [];
-  for (const o of objects) {
-    if (o === null || typeof o !== "object" || Array.isArray(o)) continue;
-    const kind = str((o as Obj).kind);
-    const items = get(o, "items");
-    if (kind !== undefined && kind.endsWith("List") && Array.isArray(items)) out.push(...flattenLists(items));
-    else out.push(o as Obj);
-  }
-  return out;
+    const out: Obj[] = [];
+    for (const o of objects) {
+        if (o === null || typeof o !== "object" || Array.isArray(o)) continue;
+        const kind = str((o as Obj).kind);
+        const items = get(o, "items");
+        if (kind !== undefined && kind.endsWith("List") && Array.isArray(items)) out.push(...flattenLists(items));
+        else out.push(o as Obj);
+    }
+    return out;
 }

@@ -2,12 +2,12 @@ import { RuleContext, injectValueMeshes } from "./context";
 import { INJECT_ANNOTATION, PodTemplate, annotation, get, templateAnnotationPath } from "./k8s";
 
 export interface Injection {
-  /** The pod will get a linkerd-proxy container. */
-  injected: boolean;
-  /** The pod template asks for injection itself (annotation enabled/ingress). */
-  explicit: boolean;
-  /** Sentence explaining why, for messages. */
-  reason: string;
+    /** The pod will get a linkerd-proxy container. */
+    injected: boolean;
+    /** The pod template asks for injection itself (annotation enabled/ingress). */
+    explicit: boolean;
+    /** Sentence explaining why, for messages. */
+    reason: string;
 }
 
 /**
@@ -17,26 +17,30 @@ export interface Injection {
  * - otherwise the namespace annotation decides (namespaces with the webhook disabled are never injected).
  */
 export function injectionFor(t: PodTemplate, namespace: string, ctx: RuleContext): Injection {
-  const podValue = annotation(t.metadata, INJECT_ANNOTATION);
-  const where = templateAnnotationPath(t);
-  if (get(t.spec, "hostNetwork") === true) {
-    return { injected: false, explicit: injectValueMeshes(podValue), reason: "the pod uses hostNetwork, which the injector skips" };
-  }
-  if (podValue !== undefined) {
-    const on = injectValueMeshes(podValue);
+    const podValue = annotation(t.metadata, INJECT_ANNOTATION);
+    const where = templateAnnotationPath(t);
+    if (get(t.spec, "hostNetwork") === true) {
+        return { injected: false, explicit: injectValueMeshes(podValue), reason: "the pod uses hostNetwork, which the injector skips" };
+    }
+    if (podValue !== undefined) {
+        const on = injectValueMeshes(podValue);
+        return {
+            injected: on,
+            explicit: on,
+            reason: `the pod template sets ${INJECT_ANNOTATION}: ${podValue} (${where})`,
+        };
+    }
+    const ns = ctx.namespaces.get(namespace);
+    if (ns?.meshed) {
+        return {
+            injected: true,
+            explicit: false,
+            reason: `its namespace "${namespace}" is meshed (${INJECT_ANNOTATION}: ${ns.value ?? "enabled"}, from ${ns.source}) and the pod template does not opt out`,
+        };
+    }
     return {
-      injected: on,
-      explicit: on,
-      reason: `the pod template sets ${INJECT_ANNOTATION}: ${podValue} (${where})`,
+        injected: false,
+        explicit: false,
+        reason: ns ? `namespace "${namespace}" is not meshed (${ns.source})` : `namespace "${namespace}" is not known to be meshed`,
     };
-  }
-  const ns = ctx.namespaces.get(namespace);
-  if (ns?.meshed) {
-    return {
-      injected: true,
-      explicit: false,
-      reason: `its namespace "${namespace}" is meshed (${INJECT_ANNOTATION}: ${ns.value ?? "enabled"}, from ${ns.source}) and the pod template does not opt out`,
-    };
-  }
-  return { injected: false, explicit: false, reason: ns ? `namespace "${namespace}" is not meshed (${ns.source})` : `namespace "${namespace}" is not known to be meshed` };
 }

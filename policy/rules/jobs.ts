@@ -24,7 +24,7 @@ const AWAIT_VALUE_OPTS = new Set(["-p", "--port", "-b", "--backoff", "-t", "--ti
 const SHELLS = /(^|\/)(ba|da|a|z)?sh$/;
 
 function isAwaitBinary(s: string): boolean {
-  return s === "linkerd-await" || s.endsWith("/linkerd-await");
+    return s === "linkerd-await" || s.endsWith("/linkerd-await");
 }
 
 /**
@@ -32,96 +32,98 @@ function isAwaitBinary(s: string): boolean {
  * `--` or the wrapped command? Also understands `sh -c "[exec] linkerd-await --shutdown -- …"`.
  */
 export function awaitsWithShutdown(argv: string[]): boolean {
-  if (argv.length === 0) return false;
-  if (SHELLS.test(argv[0]) && argv.length >= 3 && argv[1] === "-c") {
-    const script = argv.slice(2).join(" ").trim().split(/\s+/);
-    if (script[0] === "exec") script.shift();
-    return awaitsWithShutdown(script);
-  }
-  if (!isAwaitBinary(argv[0])) return false;
-  for (let i = 1; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === "--") return false;
-    if (a === "--shutdown" || a === "-S") return true;
-    if (/^-[a-zA-Z]*S[a-zA-Z]*$/.test(a) && !a.startsWith("--")) return true; // combined short flags, e.g. -vS
-    if (AWAIT_VALUE_OPTS.has(a)) {
-      i++;
-      continue;
+    if (argv.length === 0) return false;
+    if (SHELLS.test(argv[0]) && argv.length >= 3 && argv[1] === "-c") {
+        const script = argv.slice(2).join(" ").trim().split(/\s+/);
+        if (script[0] === "exec") script.shift();
+        return awaitsWithShutdown(script);
     }
-    if (a.startsWith("-")) continue; // other flags, --opt=value
-    return false; // first non-option: the wrapped command starts here
-  }
-  return false;
+    if (!isAwaitBinary(argv[0])) return false;
+    for (let i = 1; i < argv.length; i++) {
+        const a = argv[i];
+        if (a === "--") return false;
+        if (a === "--shutdown" || a === "-S") return true;
+        if (/^-[a-zA-Z]*S[a-zA-Z]*$/.test(a) && !a.startsWith("--")) return true; // combined short flags, e.g. -vS
+        if (AWAIT_VALUE_OPTS.has(a)) {
+            i++;
+            continue;
+        }
+        if (a.startsWith("-")) continue; // other flags, --opt=value
+        return false; // first non-option: the wrapped command starts here
+    }
+    return false;
 }
 
 function argvOf(c: Obj): string[] | undefined {
-  const cmd = get(c, "command");
-  if (!Array.isArray(cmd) || cmd.length === 0) return undefined; // image ENTRYPOINT: cannot be wrapped
-  const args = get(c, "args");
-  return [...cmd, ...(Array.isArray(args) ? args : [])].map((x) => String(x));
+    const cmd = get(c, "command");
+    if (!Array.isArray(cmd) || cmd.length === 0) return undefined; // image ENTRYPOINT: cannot be wrapped
+    const args = get(c, "args");
+    return [...cmd, ...(Array.isArray(args) ? args : [])].map((x) => String(x));
 }
 
 function jobCheck(o: Obj, ctx: RuleContext): string[] {
-  if (o.kind !== "Job" && o.kind !== "CronJob") return [];
-  const t = podTemplate(o);
-  if (!t) return [];
-  const ns = namespaceOf(o, ctx.defaultNamespace);
-  const inj = injectionFor(t, ns, ctx);
-  if (!inj.injected) return [];
+    if (o.kind !== "Job" && o.kind !== "CronJob") return [];
+    const t = podTemplate(o);
+    if (!t) return [];
+    const ns = namespaceOf(o, ctx.defaultNamespace);
+    const inj = injectionFor(t, ns, ctx);
+    if (!inj.injected) return [];
 
-  const rel = ctx.release;
-  const where = templateAnnotationPath(t);
-  const accepted = nativeSidecarAnnotations(rel.version);
+    const rel = ctx.release;
+    const where = templateAnnotationPath(t);
+    const accepted = nativeSidecarAnnotations(rel.version);
 
-  // Native sidecar: per-pod annotation (a name this release knows), else the release default.
-  let nativeNote = "";
-  if (rel.nativeSidecarSupported) {
-    const explicit = accepted.map((a) => annotation(t.metadata, a)).find((v) => v !== undefined);
-    if (explicit === "enabled" || (explicit === undefined && rel.nativeSidecarDefault)) return [];
-    if (explicit !== undefined) nativeNote = ` The pod template turns native sidecars off (${explicit}).`;
-  }
-  const wrong = Object.values(NATIVE_SIDECAR_ANNOTATIONS).filter((a) => !accepted.includes(a) && annotation(t.metadata, a) !== undefined);
-  if (wrong.length) {
-    nativeNote += ` ${describeRelease(rel)} does not read ${wrong.join(", ")}` +
-      (accepted.length ? ` (use ${accepted[0]})` : " (native sidecars need Linkerd 2.15+)") + ".";
-  }
+    // Native sidecar: per-pod annotation (a name this release knows), else the release default.
+    let nativeNote = "";
+    if (rel.nativeSidecarSupported) {
+        const explicit = accepted.map((a) => annotation(t.metadata, a)).find((v) => v !== undefined);
+        if (explicit === "enabled" || (explicit === undefined && rel.nativeSidecarDefault)) return [];
+        if (explicit !== undefined) nativeNote = ` The pod template turns native sidecars off (${explicit}).`;
+    }
+    const wrong = Object.values(NATIVE_SIDECAR_ANNOTATIONS).filter((a) => !accepted.includes(a) && annotation(t.metadata, a) !== undefined);
+    if (wrong.length) {
+        nativeNote +=
+            ` ${describeRelease(rel)} does not read ${wrong.join(", ")}` +
+            (accepted.length ? ` (use ${accepted[0]})` : " (native sidecars need Linkerd 2.15+)") +
+            ".";
+    }
 
-  // linkerd-await --shutdown around every container.
-  const main = containers(t.spec).filter((x) => x.field === "containers");
-  const notWrapped = main.filter((x) => !awaitsWithShutdown(argvOf(x.c) ?? [])).map((x) => str(x.c.name) ?? "?");
-  const shutdownOn = rel.shutdownEndpointEnabled || annotation(t.metadata, SHUTDOWN_ANNOTATION) === "enabled";
-  if (main.length > 0 && notWrapped.length === 0) {
-    if (shutdownOn) return [];
+    // linkerd-await --shutdown around every container.
+    const main = containers(t.spec).filter((x) => x.field === "containers");
+    const notWrapped = main.filter((x) => !awaitsWithShutdown(argvOf(x.c) ?? [])).map((x) => str(x.c.name) ?? "?");
+    const shutdownOn = rel.shutdownEndpointEnabled || annotation(t.metadata, SHUTDOWN_ANNOTATION) === "enabled";
+    if (main.length > 0 && notWrapped.length === 0) {
+        if (shutdownOn) return [];
+        return [
+            `${o.kind} pods get the Linkerd proxy because ${inj.reason}. Its containers run \`linkerd-await --shutdown\`, but ` +
+                `the proxy's /shutdown endpoint is off by default since Linkerd 2.16 (${releaseNote(rel)}), so the proxy ` +
+                `never exits and the ${o.kind} never completes. Fix: add the annotation \`${SHUTDOWN_ANNOTATION}: enabled\` at ${where}, ` +
+                `or set the control-plane value proxy.enableShutdownEndpoint=true.${nativeNote}`,
+        ];
+    }
+
+    const alternatives: string[] = [];
+    alternatives.push(
+        `wrap the command of container(s) ${notWrapped.join(", ") || "(none)"} in \`linkerd-await --shutdown -- <command>\`` +
+            (shutdownOn ? "" : ` and add \`${SHUTDOWN_ANNOTATION}: enabled\` (the shutdown endpoint is off by default since 2.16)`),
+    );
+    if (rel.nativeSidecarSupported) {
+        alternatives.push(`run the proxy as a native sidecar with \`${accepted[0]}: enabled\` (Kubernetes >= 1.29)`);
+    }
+    const fix = inj.explicit
+        ? `set \`${INJECT_ANNOTATION}: disabled\` at ${where} instead of asking for injection`
+        : `add the annotation \`${INJECT_ANNOTATION}: disabled\` at ${where}`;
     return [
-      `${o.kind} pods get the Linkerd proxy because ${inj.reason}. Its containers run \`linkerd-await --shutdown\`, but ` +
-        `the proxy's /shutdown endpoint is off by default since Linkerd 2.16 (${releaseNote(rel)}), so the proxy ` +
-        `never exits and the ${o.kind} never completes. Fix: add the annotation \`${SHUTDOWN_ANNOTATION}: enabled\` at ${where}, ` +
-        `or set the control-plane value proxy.enableShutdownEndpoint=true.${nativeNote}`,
+        `${o.kind} pods get the Linkerd proxy because ${inj.reason}; the proxy keeps running after the job's containers exit, ` +
+            `so the ${o.kind} never completes (guide: "Problems with Kubernetes Jobs and implicit annotation"). ` +
+            `Fix: ${fix}; or ${alternatives.join("; or ")} (${releaseNote(rel)}).${nativeNote}`,
     ];
-  }
-
-  const alternatives: string[] = [];
-  alternatives.push(
-    `wrap the command of container(s) ${notWrapped.join(", ") || "(none)"} in \`linkerd-await --shutdown -- <command>\`` +
-      (shutdownOn ? "" : ` and add \`${SHUTDOWN_ANNOTATION}: enabled\` (the shutdown endpoint is off by default since 2.16)`),
-  );
-  if (rel.nativeSidecarSupported) {
-    alternatives.push(`run the proxy as a native sidecar with \`${accepted[0]}: enabled\` (Kubernetes >= 1.29)`);
-  }
-  const fix = inj.explicit
-    ? `set \`${INJECT_ANNOTATION}: disabled\` at ${where} instead of asking for injection`
-    : `add the annotation \`${INJECT_ANNOTATION}: disabled\` at ${where}`;
-  return [
-    `${o.kind} pods get the Linkerd proxy because ${inj.reason}; the proxy keeps running after the job's containers exit, ` +
-      `so the ${o.kind} never completes (guide: "Problems with Kubernetes Jobs and implicit annotation"). ` +
-      `Fix: ${fix}; or ${alternatives.join("; or ")} (${releaseNote(rel)}).${nativeNote}`,
-  ];
 }
 
 export const jobRule: Rule = {
-  name: JOB_RULE,
-  description:
-    "Jobs and CronJobs whose pods get the Linkerd proxy must opt out, call linkerd-await --shutdown, or use a native sidecar; otherwise they never complete.",
-  defaultEnforcement: "mandatory",
-  check: jobCheck,
+    name: JOB_RULE,
+    description:
+        "Jobs and CronJobs whose pods get the Linkerd proxy must opt out, call linkerd-await --shutdown, or use a native sidecar; otherwise they never complete.",
+    defaultEnforcement: "mandatory",
+    check: jobCheck,
 };

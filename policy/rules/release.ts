@@ -11,27 +11,33 @@
  */
 
 import { PROXY_ADMIN_SHUTDOWN_ANNOTATION } from "../../lib/k8s";
-import { NATIVE_SIDECAR_ANNOTATIONS, edgeMinor, linkerdFeatures, stableMinorOfControlPlaneChart, nativeSidecarAnnotations as annotationsOfMinor } from "../../lib/linkerdVersions";
+import {
+    NATIVE_SIDECAR_ANNOTATIONS,
+    edgeMinor,
+    linkerdFeatures,
+    stableMinorOfControlPlaneChart,
+    nativeSidecarAnnotations as annotationsOfMinor,
+} from "../../lib/linkerdVersions";
 
 export { NATIVE_SIDECAR_ANNOTATIONS };
 
 export interface LinkerdVersion {
-  major: number;
-  minor: number;
-  /** How it was written, for messages (e.g. "stable-2.14.10", "edge-24.8.2"). */
-  label: string;
+    major: number;
+    minor: number;
+    /** How it was written, for messages (e.g. "stable-2.14.10", "edge-24.8.2"). */
+    label: string;
 }
 
 export interface ReleaseFacts {
-  version: LinkerdVersion;
-  /** The proxy's /shutdown endpoint is enabled for every pod (release default). */
-  shutdownEndpointEnabled: boolean;
-  /** Native sidecars are supported at all (2.15+). */
-  nativeSidecarSupported: boolean;
-  /** The release runs every proxy as a native sidecar (proxy.nativeSidecar). */
-  nativeSidecarDefault: boolean;
-  /** Where these facts came from, for messages. */
-  source: string;
+    version: LinkerdVersion;
+    /** The proxy's /shutdown endpoint is enabled for every pod (release default). */
+    shutdownEndpointEnabled: boolean;
+    /** Native sidecars are supported at all (2.15+). */
+    nativeSidecarSupported: boolean;
+    /** The release runs every proxy as a native sidecar (proxy.nativeSidecar). */
+    nativeSidecarDefault: boolean;
+    /** Where these facts came from, for messages. */
+    source: string;
 }
 
 export const SHUTDOWN_ANNOTATION = PROXY_ADMIN_SHUTDOWN_ANNOTATION;
@@ -41,58 +47,60 @@ export const SHUTDOWN_ANNOTATION = PROXY_ADMIN_SHUTDOWN_ANNOTATION;
  * "enterprise-2.16.0". Returns undefined if it cannot be understood.
  */
 export function parseLinkerdVersion(input: string): LinkerdVersion | undefined {
-  const s = input.trim().replace(/^v/, "");
-  let m = /^(?:stable-|enterprise-)?2\.(\d+)(?:\.\d+)?$/.exec(s);
-  if (m) return { major: 2, minor: Number(m[1]), label: input.trim() };
-  m = /^edge-(\d{2})\.(\d{1,2})\.(\d+)$/.exec(s);
-  if (m) return { major: 2, minor: edgeMinor([Number(m[1]), Number(m[2]), Number(m[3])]), label: input.trim() };
-  m = /^(20\d{2})\.(\d{1,2})\.(\d+)$/.exec(s); // edge chart version YYYY.M.X
-  if (m) {
-    const yy = Number(m[1]) - 2000;
-    return { major: 2, minor: edgeMinor([yy, Number(m[2]), Number(m[3])]), label: `edge-${yy}.${m[2]}.${m[3]} (chart ${s})` };
-  }
-  m = /^1\.(\d+)\.(\d+)$/.exec(s); // stable linkerd-control-plane charts: 1.16.x = 2.14, 1.12.x = 2.13, 1.9.x = 2.12
-  if (m) {
-    const minor = stableMinorOfControlPlaneChart(Number(m[1]));
-    return { major: 2, minor, label: `2.${minor} (chart ${s})` };
-  }
-  return undefined;
+    const s = input.trim().replace(/^v/, "");
+    let m = /^(?:stable-|enterprise-)?2\.(\d+)(?:\.\d+)?$/.exec(s);
+    if (m) return { major: 2, minor: Number(m[1]), label: input.trim() };
+    m = /^edge-(\d{2})\.(\d{1,2})\.(\d+)$/.exec(s);
+    if (m) return { major: 2, minor: edgeMinor([Number(m[1]), Number(m[2]), Number(m[3])]), label: input.trim() };
+    m = /^(20\d{2})\.(\d{1,2})\.(\d+)$/.exec(s); // edge chart version YYYY.M.X
+    if (m) {
+        const yy = Number(m[1]) - 2000;
+        return { major: 2, minor: edgeMinor([yy, Number(m[2]), Number(m[3])]), label: `edge-${yy}.${m[2]}.${m[3]} (chart ${s})` };
+    }
+    m = /^1\.(\d+)\.(\d+)$/.exec(s); // stable linkerd-control-plane charts: 1.16.x = 2.14, 1.12.x = 2.13, 1.9.x = 2.12
+    if (m) {
+        const minor = stableMinorOfControlPlaneChart(Number(m[1]));
+        return { major: 2, minor, label: `2.${minor} (chart ${s})` };
+    }
+    return undefined;
 }
 
 export interface ReleaseOverrides {
-  linkerdVersion?: string;
-  shutdownEndpointEnabled?: boolean;
-  nativeSidecar?: boolean;
+    linkerdVersion?: string;
+    shutdownEndpointEnabled?: boolean;
+    nativeSidecar?: boolean;
 }
 
 /** What the guide installs: the last open-source stable release. */
 export const DEFAULT_LINKERD_VERSION = "stable-2.14.10";
 
 export function releaseFacts(o: ReleaseOverrides = {}, source = "pack config"): ReleaseFacts {
-  const raw = o.linkerdVersion ?? DEFAULT_LINKERD_VERSION;
-  const version = parseLinkerdVersion(raw);
-  if (!version) throw new Error(`unrecognised Linkerd version "${raw}" (use e.g. "2.14", "stable-2.14.10", "edge-24.8.2")`);
-  const features = linkerdFeatures(version.minor);
-  const nativeSidecarSupported = features.nativeSidecar.supported;
-  return {
-    version,
-    shutdownEndpointEnabled: features.shutdownEndpoint.configurable ? o.shutdownEndpointEnabled ?? features.shutdownEndpoint.defaultEnabled : true,
-    nativeSidecarSupported,
-    nativeSidecarDefault: nativeSidecarSupported && (o.nativeSidecar ?? features.nativeSidecar.defaultEnabled),
-    source: o.linkerdVersion === undefined ? `the guide's release, assumed because ${source} gives no version` : `from ${source}`,
-  };
+    const raw = o.linkerdVersion ?? DEFAULT_LINKERD_VERSION;
+    const version = parseLinkerdVersion(raw);
+    if (!version) throw new Error(`unrecognised Linkerd version "${raw}" (use e.g. "2.14", "stable-2.14.10", "edge-24.8.2")`);
+    const features = linkerdFeatures(version.minor);
+    const nativeSidecarSupported = features.nativeSidecar.supported;
+    return {
+        version,
+        shutdownEndpointEnabled: features.shutdownEndpoint.configurable
+            ? (o.shutdownEndpointEnabled ?? features.shutdownEndpoint.defaultEnabled)
+            : true,
+        nativeSidecarSupported,
+        nativeSidecarDefault: nativeSidecarSupported && (o.nativeSidecar ?? features.nativeSidecar.defaultEnabled),
+        source: o.linkerdVersion === undefined ? `the guide's release, assumed because ${source} gives no version` : `from ${source}`,
+    };
 }
 
 /** The native-sidecar pod annotations this release understands, newest first. */
 export function nativeSidecarAnnotations(v: LinkerdVersion): string[] {
-  return annotationsOfMinor(v.minor);
+    return annotationsOfMinor(v.minor);
 }
 
 export function describeRelease(r: ReleaseFacts): string {
-  return `Linkerd ${r.version.label}`;
+    return `Linkerd ${r.version.label}`;
 }
 
 /** "Linkerd 2.16 (from pack config)", for the end of messages. */
 export function releaseNote(r: ReleaseFacts): string {
-  return `Linkerd ${r.version.label}: ${r.source}`;
+    return `Linkerd ${r.version.label}: ${r.source}`;
 }

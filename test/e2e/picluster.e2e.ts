@@ -55,34 +55,40 @@ function jsonpath(args: string[], expr: string): string {
     return kubectl(cluster, [...args, "-o", `jsonpath=${expr}`]);
 }
 
-beforeAll(async () => {
-    const t0 = Date.now();
-    work = fs.mkdtempSync(path.join(os.tmpdir(), "picluster-e2e-"));
-    cluster = await startCluster(work);
-    rootCA = makeRootCA(path.join(work, "root-ca"));
-    prepareCluster(cluster, rootCA);
-    controllers = startStandInControllers(cluster, rootCA.dir, path.join(work, "stand-in-controllers.log"));
-    pulumi = new Pulumi(work);
-    configFile = path.join(work, `Pulumi.${stack}.yaml`);
-    await pulumi.initStack(repoRoot, stack, configFile);
-    await pulumi.setConfig(repoRoot, stack, configFile, `${PROJECT}:kubernetes.kubeconfig`, cluster.kubeconfig);
-    await pulumi.setConfig(repoRoot, stack, configFile, `${PROJECT}:kubernetes.context`, cluster.context);
-    if (!externalCluster) {
-        const charts = path.join(work, "charts");
-        writeStandInCharts(charts, resolveRelease("stable", "2.14.10"));
-        await pulumi.setConfig(repoRoot, stack, configFile, `${PROJECT}:linkerd.chartDirectory`, charts);
-    }
-    await pulumi.setConfig(repoRoot, stack, configFile, `${PROJECT}:longhorn.kubectl`, kubectlPath());
-    await pulumi.setConfig(repoRoot, stack, configFile, `${PROJECT}:vizDashboardPassword`, password, true);
-    timings.setup = (Date.now() - t0) / 1000;
-}, 5 * 60 * 1000);
+beforeAll(
+    async () => {
+        const t0 = Date.now();
+        work = fs.mkdtempSync(path.join(os.tmpdir(), "picluster-e2e-"));
+        cluster = await startCluster(work);
+        rootCA = makeRootCA(path.join(work, "root-ca"));
+        prepareCluster(cluster, rootCA);
+        controllers = startStandInControllers(cluster, rootCA.dir, path.join(work, "stand-in-controllers.log"));
+        pulumi = new Pulumi(work);
+        configFile = path.join(work, `Pulumi.${stack}.yaml`);
+        await pulumi.initStack(repoRoot, stack, configFile);
+        await pulumi.setConfig(repoRoot, stack, configFile, `${PROJECT}:kubernetes.kubeconfig`, cluster.kubeconfig);
+        await pulumi.setConfig(repoRoot, stack, configFile, `${PROJECT}:kubernetes.context`, cluster.context);
+        if (!externalCluster) {
+            const charts = path.join(work, "charts");
+            writeStandInCharts(charts, resolveRelease("stable", "2.14.10"));
+            await pulumi.setConfig(repoRoot, stack, configFile, `${PROJECT}:linkerd.chartDirectory`, charts);
+        }
+        await pulumi.setConfig(repoRoot, stack, configFile, `${PROJECT}:longhorn.kubectl`, kubectlPath());
+        await pulumi.setConfig(repoRoot, stack, configFile, `${PROJECT}:vizDashboardPassword`, password, true);
+        timings.setup = (Date.now() - t0) / 1000;
+    },
+    5 * 60 * 1000,
+);
 
-afterAll(async () => {
-    await controllers?.stop();
-    await cluster?.stop();
-    if (work && !process.env.PICLUSTER_E2E_KEEP) fs.rmSync(work, { recursive: true, force: true });
-    process.stderr.write(`[e2e] timings (s): ${JSON.stringify(timings)}\n`);
-}, 3 * 60 * 1000);
+afterAll(
+    async () => {
+        await controllers?.stop();
+        await cluster?.stop();
+        if (work && !process.env.PICLUSTER_E2E_KEEP) fs.rmSync(work, { recursive: true, force: true });
+        process.stderr.write(`[e2e] timings (s): ${JSON.stringify(timings)}\n`);
+    },
+    3 * 60 * 1000,
+);
 
 describe("picluster stack (trust anchor pem, everything enabled)", () => {
     test("pulumi preview --policy-pack policy succeeds and runs the pack", async () => {
@@ -169,19 +175,26 @@ describe("picluster stack (trust anchor pem, everything enabled)", () => {
         expect(kubectlJson(cluster, ["get", "podmonitors.monitoring.coreos.com", "-A"]).items.length).toBeGreaterThanOrEqual(2);
         expect(kubectlJson(cluster, ["get", "middlewares.traefik.io", "-A"]).items.length).toBeGreaterThanOrEqual(2);
         expect(kubectlJson(cluster, ["get", "ingressroutes.traefik.io", "-A"]).items.length).toBe(1);
-        expect(kubectl(cluster, ["-n", "kube-system", "get", "helmchartconfigs.helm.cattle.io", "traefik", "-o", "name"]).trim()).toContain("traefik");
+        expect(kubectl(cluster, ["-n", "kube-system", "get", "helmchartconfigs.helm.cattle.io", "traefik", "-o", "name"]).trim()).toContain(
+            "traefik",
+        );
 
-        const releases = kubectlJson(cluster, ["get", "secrets", "-A", "-l", "owner=helm"]).items.map((s: any) => s.metadata.labels.name).sort();
+        const releases = kubectlJson(cluster, ["get", "secrets", "-A", "-l", "owner=helm"])
+            .items.map((s: any) => s.metadata.labels.name)
+            .sort();
         expect(releases).toEqual(expect.arrayContaining(["linkerd-control-plane", "linkerd-crds", "linkerd-jaeger", "linkerd-viz"]));
 
-        const anchors = kubectl(cluster, ["-n", "linkerd", "get", "configmap", "linkerd-config", "-o", "go-template={{index .data \"values\"}}"]);
+        const anchors = kubectl(cluster, ["-n", "linkerd", "get", "configmap", "linkerd-config", "-o", 'go-template={{index .data "values"}}']);
         expect(anchors).toContain(rootCA.crt.trim().split("\n")[1]);
         const out = await pulumi.ok(repoRoot, ["stack", "output", "--json", "-s", stack]);
         expect(JSON.parse(out.stdout).trustAnchorInLinkerdConfig).toBe(true);
     });
 
     test("the Longhorn steps changed the stand-in Longhorn objects", () => {
-        const env = jsonpath(["-n", "longhorn-system", "get", "daemonset", "longhorn-manager"], '{.spec.template.spec.containers[?(@.name=="longhorn-manager")].env[?(@.name=="POD_IP")].value}');
+        const env = jsonpath(
+            ["-n", "longhorn-system", "get", "daemonset", "longhorn-manager"],
+            '{.spec.template.spec.containers[?(@.name=="longhorn-manager")].env[?(@.name=="POD_IP")].value}',
+        );
         expect(env).toBe("0.0.0.0");
         for (const kind of ["daemonset/longhorn-manager", "deployment/longhorn-ui"]) {
             expect(jsonpath(["-n", "longhorn-system", "get", kind], "{.spec.template.metadata.annotations.linkerd\\.io/inject}")).toBe("enabled");
@@ -197,7 +210,10 @@ describe("picluster stack (trust anchor pem, everything enabled)", () => {
         const res = await pulumi.ok(repoRoot, ["stack", "export", "--show-secrets=false", "-s", stack]);
         const state = res.stdout;
         expect(state).not.toContain(password);
-        const issuerKey = Buffer.from(kubectlJson(cluster, ["-n", "linkerd", "get", "secret", "linkerd-identity-issuer"]).data["tls.key"], "base64").toString();
+        const issuerKey = Buffer.from(
+            kubectlJson(cluster, ["-n", "linkerd", "get", "secret", "linkerd-identity-issuer"]).data["tls.key"],
+            "base64",
+        ).toString();
         for (const key of [issuerKey, rootCA.key]) {
             const body = key.split("\n").filter((l) => l && !l.startsWith("-----"));
             for (const line of body) expect(state).not.toContain(line);
@@ -258,12 +274,13 @@ describe("bundle stack (trust-manager Bundle, identity.externalCA, extensions of
         expect(bundles.length).toBe(1);
         const roots = kubectlJson(cluster, ["-n", "linkerd", "get", "configmap", bundles[0].metadata.name]).data;
         expect(Object.values(roots).join("")).toContain(rootCA.crt.trim().split("\n")[1]);
-        const values = kubectl(cluster, ["-n", "linkerd", "get", "configmap", "linkerd-config", "-o", "go-template={{index .data \"values\"}}"]);
+        const values = kubectl(cluster, ["-n", "linkerd", "get", "configmap", "linkerd-config", "-o", 'go-template={{index .data "values"}}']);
         expect(values).toMatch(/externalCA:\s*true/);
-        expect(kubectlJson(cluster, ["get", "secrets", "-A", "-l", "owner=helm"]).items.map((s: any) => s.metadata.labels.name).sort()).toEqual([
-            "linkerd-control-plane",
-            "linkerd-crds",
-        ]);
+        expect(
+            kubectlJson(cluster, ["get", "secrets", "-A", "-l", "owner=helm"])
+                .items.map((s: any) => s.metadata.labels.name)
+                .sort(),
+        ).toEqual(["linkerd-control-plane", "linkerd-crds"]);
 
         const down = await pulumi.ok(repoRoot, ["destroy", "--yes", ...stackArgs(name, file)]);
         timings.bundleDestroy = down.seconds;

@@ -23,8 +23,8 @@ export const E = analyzerPb.EnforcementLevel;
 export const PACK = "picluster-linkerd";
 
 export interface PackServer {
-  call<T = any>(method: string, request: unknown): Promise<T>;
-  stop(): void;
+    call<T = any>(method: string, request: unknown): Promise<T>;
+    stop(): void;
 }
 
 /** How long the pack may take to print its port: ts-node compiles it first, which a loaded 2-core machine makes slow. */
@@ -33,142 +33,148 @@ export const START_TIMEOUT_MS = Number(process.env.PICLUSTER_PACK_START_TIMEOUT_
 /** Every pack process started by this test file, killed when the file's process exits, whatever happened. */
 const started = new Set<ChildProcess>();
 process.once("exit", () => {
-  for (const child of started) child.kill("SIGKILL");
+    for (const child of started) child.kill("SIGKILL");
 });
 
 function kill(child: ChildProcess): void {
-  started.delete(child);
-  if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    started.delete(child);
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
 }
 
 export async function startPack(): Promise<PackServer> {
-  let stderr = "";
-  const node = path.join(ROOT, "node_modules", ".bin", "node");
-  const runPolicyPack = path.join(PULUMI_DIR, "cmd", "run-policy-pack");
-  const child: ChildProcess = spawn(node, [runPolicyPack, "127.0.0.1:1", PACK_DIR], { cwd: PACK_DIR, env: { ...process.env }, stdio: ["ignore", "pipe", "pipe"] });
-  started.add(child);
-  child.stderr!.on("data", (d) => (stderr += d.toString()));
-  let port: string;
-  try {
-    port = await new Promise<string>((resolve, reject) => {
-      let out = "";
-      const timer = setTimeout(() => reject(new Error(`policy pack did not print a port in ${START_TIMEOUT_MS / 1000}s; stderr:\n${stderr}`)), START_TIMEOUT_MS);
-      child.stdout!.on("data", (d) => {
-        out += d.toString();
-        const nl = out.indexOf("\n");
-        if (nl >= 0) {
-          clearTimeout(timer);
-          resolve(out.slice(0, nl).trim());
-        }
-      });
-      child.once("error", (e) => {
-        clearTimeout(timer);
-        reject(e);
-      });
-      child.once("exit", (code, signal) => {
-        clearTimeout(timer);
-        reject(new Error(`policy pack exited (${code ?? signal}) before printing a port:\n${stderr}`));
-      });
+    let stderr = "";
+    const node = path.join(ROOT, "node_modules", ".bin", "node");
+    const runPolicyPack = path.join(PULUMI_DIR, "cmd", "run-policy-pack");
+    const child: ChildProcess = spawn(node, [runPolicyPack, "127.0.0.1:1", PACK_DIR], {
+        cwd: PACK_DIR,
+        env: { ...process.env },
+        stdio: ["ignore", "pipe", "pipe"],
     });
-    if (!/^\d+$/.test(port)) throw new Error(`policy pack printed "${port}" instead of a port`);
-  } catch (e) {
-    kill(child);
-    throw e;
-  }
-  const client = new analyzerGrpc.AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-  return {
-    call: (method, request) =>
-      new Promise((resolve, reject) => client[method](request, (err: Error | null, res: any) => (err ? reject(err) : resolve(res)))),
-    stop: () => {
-      client.close();
-      kill(child);
-    },
-  };
+    started.add(child);
+    child.stderr!.on("data", (d) => (stderr += d.toString()));
+    let port: string;
+    try {
+        port = await new Promise<string>((resolve, reject) => {
+            let out = "";
+            const timer = setTimeout(
+                () => reject(new Error(`policy pack did not print a port in ${START_TIMEOUT_MS / 1000}s; stderr:\n${stderr}`)),
+                START_TIMEOUT_MS,
+            );
+            child.stdout!.on("data", (d) => {
+                out += d.toString();
+                const nl = out.indexOf("\n");
+                if (nl >= 0) {
+                    clearTimeout(timer);
+                    resolve(out.slice(0, nl).trim());
+                }
+            });
+            child.once("error", (e) => {
+                clearTimeout(timer);
+                reject(e);
+            });
+            child.once("exit", (code, signal) => {
+                clearTimeout(timer);
+                reject(new Error(`policy pack exited (${code ?? signal}) before printing a port:\n${stderr}`));
+            });
+        });
+        if (!/^\d+$/.test(port)) throw new Error(`policy pack printed "${port}" instead of a port`);
+    } catch (e) {
+        kill(child);
+        throw e;
+    }
+    const client = new analyzerGrpc.AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+    return {
+        call: (method, request) =>
+            new Promise((resolve, reject) => client[method](request, (err: Error | null, res: any) => (err ? reject(err) : resolve(res)))),
+        stop: () => {
+            client.close();
+            kill(child);
+        },
+    };
 }
 
 // --- engine-side request builders ------------------------------------------------------------------------------
 
 export interface Res {
-  type: string;
-  name: string;
-  props: Record<string, unknown>;
-  provider?: Record<string, unknown>;
+    type: string;
+    name: string;
+    props: Record<string, unknown>;
+    provider?: Record<string, unknown>;
 }
 
 export function urn(r: Res): string {
-  return `urn:pulumi:picluster::picluster-linkerd::${r.type}::${r.name}`;
+    return `urn:pulumi:picluster::picluster-linkerd::${r.type}::${r.name}`;
 }
 
 function options() {
-  const o = new analyzerPb.AnalyzerResourceOptions();
-  o.setCustomtimeouts(new analyzerPb.AnalyzerResourceOptions.CustomTimeouts());
-  return o;
+    const o = new analyzerPb.AnalyzerResourceOptions();
+    o.setCustomtimeouts(new analyzerPb.AnalyzerResourceOptions.CustomTimeouts());
+    return o;
 }
 
 function provider(props: Record<string, unknown> = {}) {
-  const p = new analyzerPb.AnalyzerProviderResource();
-  p.setType("pulumi:providers:kubernetes");
-  p.setName("k3s");
-  p.setUrn("urn:pulumi:picluster::picluster-linkerd::pulumi:providers:kubernetes::k3s");
-  p.setProperties(Struct.fromJavaScript(props));
-  return p;
+    const p = new analyzerPb.AnalyzerProviderResource();
+    p.setType("pulumi:providers:kubernetes");
+    p.setName("k3s");
+    p.setUrn("urn:pulumi:picluster::picluster-linkerd::pulumi:providers:kubernetes::k3s");
+    p.setProperties(Struct.fromJavaScript(props));
+    return p;
 }
 
 export function analyzeRequest(r: Res) {
-  const a = new analyzerPb.AnalyzeRequest();
-  a.setType(r.type);
-  a.setName(r.name);
-  a.setUrn(urn(r));
-  a.setProperties(Struct.fromJavaScript(r.props));
-  a.setOptions(options());
-  a.setProvider(provider(r.provider));
-  return a;
+    const a = new analyzerPb.AnalyzeRequest();
+    a.setType(r.type);
+    a.setName(r.name);
+    a.setUrn(urn(r));
+    a.setProperties(Struct.fromJavaScript(r.props));
+    a.setOptions(options());
+    a.setProvider(provider(r.provider));
+    return a;
 }
 
 export function stackRequest(resources: Res[]) {
-  const s = new analyzerPb.AnalyzeStackRequest();
-  s.setResourcesList(
-    resources.map((r) => {
-      const a = new analyzerPb.AnalyzerResource();
-      a.setType(r.type);
-      a.setName(r.name);
-      a.setUrn(urn(r));
-      a.setProperties(Struct.fromJavaScript(r.props));
-      a.setOptions(options());
-      a.setProvider(provider(r.provider));
-      return a;
-    }),
-  );
-  return s;
+    const s = new analyzerPb.AnalyzeStackRequest();
+    s.setResourcesList(
+        resources.map((r) => {
+            const a = new analyzerPb.AnalyzerResource();
+            a.setType(r.type);
+            a.setName(r.name);
+            a.setUrn(urn(r));
+            a.setProperties(Struct.fromJavaScript(r.props));
+            a.setOptions(options());
+            a.setProvider(provider(r.provider));
+            return a;
+        }),
+    );
+    return s;
 }
 
 export async function configure(pack: PackServer, config: Record<string, { level: number; props?: Record<string, unknown> }>) {
-  const req = new analyzerPb.ConfigureAnalyzerRequest();
-  const m = req.getPolicyconfigMap();
-  for (const [k, v] of Object.entries(config)) {
-    const pc = new analyzerPb.PolicyConfig();
-    pc.setEnforcementlevel(v.level);
-    pc.setProperties(Struct.fromJavaScript(v.props ?? {}));
-    m.set(k, pc);
-  }
-  await pack.call("configure", req);
+    const req = new analyzerPb.ConfigureAnalyzerRequest();
+    const m = req.getPolicyconfigMap();
+    for (const [k, v] of Object.entries(config)) {
+        const pc = new analyzerPb.PolicyConfig();
+        pc.setEnforcementlevel(v.level);
+        pc.setProperties(Struct.fromJavaScript(v.props ?? {}));
+        m.set(k, pc);
+    }
+    await pack.call("configure", req);
 }
 
 export interface Diag {
-  policy: string;
-  pack: string;
-  level: number;
-  urn: string;
-  message: string;
+    policy: string;
+    pack: string;
+    level: number;
+    urn: string;
+    message: string;
 }
 
 export function diags(res: any): Diag[] {
-  return res.getDiagnosticsList().map((d: any) => ({
-    policy: d.getPolicyname(),
-    pack: d.getPolicypackname(),
-    level: d.getEnforcementlevel(),
-    urn: d.getUrn(),
-    message: d.getMessage(),
-  }));
+    return res.getDiagnosticsList().map((d: any) => ({
+        policy: d.getPolicyname(),
+        pack: d.getPolicypackname(),
+        level: d.getEnforcementlevel(),
+        urn: d.getUrn(),
+        message: d.getMessage(),
+    }));
 }
-

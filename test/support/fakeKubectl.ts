@@ -87,7 +87,11 @@ export function fakeKubectl(): FakeKubectl {
         env: { ...process.env, PATH: `${dir}${path.delimiter}${process.env.PATH ?? ""}`, FAKE_KUBECTL_DIR: dir },
         calls: () =>
             fs.existsSync(log)
-                ? fs.readFileSync(log, "utf8").split("\n").filter((l) => l.length > 0).map((l) => l.split("\x1f"))
+                ? fs
+                      .readFileSync(log, "utf8")
+                      .split("\n")
+                      .filter((l) => l.length > 0)
+                      .map((l) => l.split("\x1f"))
                 : [],
         clearLog: () => fs.rmSync(log, { force: true }),
         setState: (name, value = "") => fs.writeFileSync(path.join(dir, "state", name), value),

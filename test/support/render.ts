@@ -13,7 +13,12 @@ export async function renderWith(
     const config: Record<string, string> = {};
     for (const [key, value] of Object.entries(values)) config[`${PROJECT}:${key}`] = JSON.stringify(value);
     for (const [key, value] of Object.entries(secrets)) config[`${PROJECT}:${key}`] = value;
-    return renderProgram(path.join(REPO, "index.ts"), { config, secretKeys: Object.keys(secrets).map((k) => `${PROJECT}:${k}`) }, "picluster", registered);
+    return renderProgram(
+        path.join(REPO, "index.ts"),
+        { config, secretKeys: Object.keys(secrets).map((k) => `${PROJECT}:${k}`) },
+        "picluster",
+        registered,
+    );
 }
 
 export function byName(resources: readonly RenderedResource[], type: string, name: string): RenderedResource {

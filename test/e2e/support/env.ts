@@ -1,5 +1,5 @@
 /**
- * The e2e harness: toolchain check, local cluster (scripts/cluster.ts CLI), the cluster the guide
+ * The e2e harness: toolchain check, local cluster (test/e2e/toolchain/cluster.ts CLI), the cluster the guide
  * has before Linkerd (namespaces, cert-manager root CA, stand-in Longhorn), the stand-in
  * cert-manager/trust-manager controllers and a `pulumi` runner on a local file backend.
  *
@@ -13,10 +13,9 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 
-export const repoRoot = path.resolve(__dirname, "..", "..", "..");
-export const toolchainDir =
-    process.env.PICLUSTER_TOOLCHAIN_DIR || path.join(os.homedir(), ".cache", "picluster-linkerd", "toolchain");
-export const binDir = path.join(toolchainDir, "bin");
+import { clusterScript, repoRoot, toolchainBinDir, toolchainDir } from "../toolchain/paths";
+export { repoRoot, toolchainDir };
+export const binDir = toolchainBinDir;
 export const externalCluster = !!process.env.PICLUSTER_E2E_EXTERNAL_CLUSTER;
 
 const REQUIRED = ["pulumi", "pulumi-language-nodejs", "pulumi-resource-kubernetes", "pulumi-resource-command", "pulumi-resource-random", "kubectl"];
@@ -46,7 +45,11 @@ export interface RunResult {
 }
 
 /** Async spawn (the event loop stays free), output collected. */
-export function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+export function run(
+    cmd: string,
+    args: string[],
+    opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {},
+): Promise<RunResult> {
     const started = Date.now();
     return new Promise((resolve, reject) => {
         const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ["pipe", "pipe", "pipe"], detached: true });
@@ -96,7 +99,7 @@ export async function startCluster(workDir: string): Promise<Cluster> {
     const stateFile = path.join(workDir, "cluster-state.json");
     const env = { ...process.env, PICLUSTER_CLUSTER_STATE: stateFile, PICLUSTER_TOOLCHAIN_DIR: toolchainDir };
     const tsNode = path.join(repoRoot, "node_modules", ".bin", "ts-node");
-    const up = await run(tsNode, ["--transpile-only", path.join(repoRoot, "scripts", "cluster.ts"), "up"], { cwd: repoRoot, env, timeoutMs: 180_000 });
+    const up = await run(tsNode, ["--transpile-only", clusterScript, "up"], { cwd: repoRoot, env, timeoutMs: 180_000 });
     if (up.code !== 0) throw new Error(`cluster up failed:\n${up.stderr}`);
     const kubeconfig = up.stdout.trim().split("\n").pop()!;
     const context = sh(kubectlPath(), ["--kubeconfig", kubeconfig, "config", "current-context"]).trim();
@@ -104,7 +107,7 @@ export async function startCluster(workDir: string): Promise<Cluster> {
         kubeconfig,
         context,
         stop: async () => {
-            const down = await run(tsNode, ["--transpile-only", path.join(repoRoot, "scripts", "cluster.ts"), "down"], { cwd: repoRoot, env, timeoutMs: 120_000 });
+            const down = await run(tsNode, ["--transpile-only", clusterScript, "down"], { cwd: repoRoot, env, timeoutMs: 120_000 });
             if (down.code !== 0) throw new Error(`cluster down failed:\n${down.stderr}`);
         },
     };
@@ -119,7 +122,11 @@ export function kubectlJson<T = any>(cluster: Cluster, args: string[]): T {
 }
 
 export function apply(cluster: Cluster, objects: object[]): void {
-    kubectl(cluster, ["apply", "--server-side", "--field-manager=e2e-setup", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }));
+    kubectl(
+        cluster,
+        ["apply", "--server-side", "--field-manager=e2e-setup", "-f", "-"],
+        JSON.stringify({ apiVersion: "v1", kind: "List", items: objects }),
+    );
 }
 
 export const PREEXISTING_NAMESPACES = ["monitoring", "logging", "tracing", "cert-manager", "longhorn-system"];
@@ -129,18 +136,47 @@ export function makeRootCA(dir: string): { dir: string; crt: string; key: string
     fs.mkdirSync(dir, { recursive: true });
     sh("openssl", ["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "ca.sec1"], { cwd: dir });
     sh("openssl", ["pkcs8", "-topk8", "-nocrypt", "-in", "ca.sec1", "-out", "ca.key"], { cwd: dir });
-    sh("openssl", ["req", "-x509", "-new", "-key", "ca.key", "-subj", "/CN=picluster-e2e-root-ca", "-days", "30", "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign", "-out", "ca.crt"], { cwd: dir });
+    sh(
+        "openssl",
+        [
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            "ca.key",
+            "-subj",
+            "/CN=picluster-e2e-root-ca",
+            "-days",
+            "30",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+            "-out",
+            "ca.crt",
+        ],
+        { cwd: dir },
+    );
     return { dir, crt: fs.readFileSync(path.join(dir, "ca.crt"), "utf8"), key: fs.readFileSync(path.join(dir, "ca.key"), "utf8") };
 }
 
 /** What the guide's cluster has before Linkerd: namespaces, root-secret + ca-issuer, Longhorn (stand-in objects). */
 export function prepareCluster(cluster: Cluster, ca: { crt: string; key: string }): void {
     const b64 = (s: string) => Buffer.from(s).toString("base64");
-    apply(cluster, PREEXISTING_NAMESPACES.map((name) => ({ apiVersion: "v1", kind: "Namespace", metadata: { name } })));
+    apply(
+        cluster,
+        PREEXISTING_NAMESPACES.map((name) => ({ apiVersion: "v1", kind: "Namespace", metadata: { name } })),
+    );
     const labels = { app: "longhorn-manager" };
     const uiLabels = { app: "longhorn-ui" };
     apply(cluster, [
-        { apiVersion: "v1", kind: "Secret", type: "kubernetes.io/tls", metadata: { name: "root-secret", namespace: "cert-manager" }, data: { "tls.crt": b64(ca.crt), "tls.key": b64(ca.key), "ca.crt": b64(ca.crt) } },
+        {
+            apiVersion: "v1",
+            kind: "Secret",
+            type: "kubernetes.io/tls",
+            metadata: { name: "root-secret", namespace: "cert-manager" },
+            data: { "tls.crt": b64(ca.crt), "tls.key": b64(ca.key), "ca.crt": b64(ca.crt) },
+        },
         { apiVersion: "cert-manager.io/v1", kind: "ClusterIssuer", metadata: { name: "ca-issuer" }, spec: { ca: { secretName: "root-secret" } } },
         {
             apiVersion: "apps/v1",
@@ -168,9 +204,18 @@ export function prepareCluster(cluster: Cluster, ca: { crt: string; key: string 
             kind: "Deployment",
             // replicas 0: with no kubelet a pod never becomes available; 0 replicas roll out at once.
             metadata: { name: "longhorn-ui", namespace: "longhorn-system" },
-            spec: { replicas: 0, selector: { matchLabels: uiLabels }, template: { metadata: { labels: uiLabels }, spec: { containers: [{ name: "longhorn-ui", image: "registry.k8s.io/pause:3.10" }] } } },
+            spec: {
+                replicas: 0,
+                selector: { matchLabels: uiLabels },
+                template: { metadata: { labels: uiLabels }, spec: { containers: [{ name: "longhorn-ui", image: "registry.k8s.io/pause:3.10" }] } },
+            },
         },
-        { apiVersion: "storage.k8s.io/v1", kind: "CSIDriver", metadata: { name: "driver.longhorn.io" }, spec: { attachRequired: true, podInfoOnMount: true } },
+        {
+            apiVersion: "storage.k8s.io/v1",
+            kind: "CSIDriver",
+            metadata: { name: "driver.longhorn.io" },
+            spec: { attachRequired: true, podInfoOnMount: true },
+        },
     ]);
     // With no nodes both count as rolled out (the controllers set observedGeneration).
     kubectl(cluster, ["-n", "longhorn-system", "rollout", "status", "daemonset/longhorn-manager", "--timeout=60s"]);
@@ -229,8 +274,14 @@ export class Pulumi {
     }
 
     async run(cwd: string, args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
-        const res = await run(path.join(binDir, "pulumi"), [...args, "--non-interactive"], { cwd, env: this.env, input: opts.input, timeoutMs: opts.timeoutMs ?? 600_000 });
-        if (process.env.PICLUSTER_E2E_VERBOSE) process.stderr.write(`[e2e] pulumi ${args.join(" ")} (${res.seconds}s, exit ${res.code})\n${res.stdout}\n${res.stderr}\n`);
+        const res = await run(path.join(binDir, "pulumi"), [...args, "--non-interactive"], {
+            cwd,
+            env: this.env,
+            input: opts.input,
+            timeoutMs: opts.timeoutMs ?? 600_000,
+        });
+        if (process.env.PICLUSTER_E2E_VERBOSE)
+            process.stderr.write(`[e2e] pulumi ${args.join(" ")} (${res.seconds}s, exit ${res.code})\n${res.stdout}\n${res.stderr}\n`);
         return res;
     }
 

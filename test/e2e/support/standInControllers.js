@@ -43,7 +43,9 @@ function durationDays(d) {
 
 function conditionTrue(obj, type) {
     const conds = (obj.status && obj.status.conditions) || [];
-    return conds.some((c) => c.type === type && c.status === "True" && (c.observedGeneration === undefined || c.observedGeneration === obj.metadata.generation));
+    return conds.some(
+        (c) => c.type === type && c.status === "True" && (c.observedGeneration === undefined || c.observedGeneration === obj.metadata.generation),
+    );
 }
 
 function setCondition(kind, obj, type, reason, message) {
@@ -86,14 +88,34 @@ function issue(cert) {
     execFileSync("openssl", ["req", "-new", "-key", "tls.key", "-subj", `/CN=${cn}`, "-out", "tls.csr"], { cwd: dir, stdio: "ignore" });
     execFileSync(
         "openssl",
-        ["x509", "-req", "-in", "tls.csr", "-CA", path.join(caDir, "ca.crt"), "-CAkey", path.join(caDir, "ca.key"), "-CAcreateserial", "-days", String(durationDays(spec.duration)), "-extfile", "ext.cnf", "-out", "tls.crt"],
+        [
+            "x509",
+            "-req",
+            "-in",
+            "tls.csr",
+            "-CA",
+            path.join(caDir, "ca.crt"),
+            "-CAkey",
+            path.join(caDir, "ca.key"),
+            "-CAcreateserial",
+            "-days",
+            String(durationDays(spec.duration)),
+            "-extfile",
+            "ext.cnf",
+            "-out",
+            "tls.crt",
+        ],
         { cwd: dir, stdio: "ignore" },
     );
     const secret = {
         apiVersion: "v1",
         kind: "Secret",
         type: "kubernetes.io/tls",
-        metadata: { name: secretName, namespace: ns, annotations: { "cert-manager.io/certificate-name": cert.metadata.name, "cert-manager.io/common-name": cn } },
+        metadata: {
+            name: secretName,
+            namespace: ns,
+            annotations: { "cert-manager.io/certificate-name": cert.metadata.name, "cert-manager.io/common-name": cn },
+        },
         data: {
             "tls.crt": Buffer.from(fs.readFileSync(path.join(dir, "tls.crt"))).toString("base64"),
             "tls.key": Buffer.from(fs.readFileSync(path.join(dir, "tls.key"))).toString("base64"),
@@ -123,11 +145,18 @@ function sync(bundle, trustNamespace) {
     const key = spec.target && spec.target.configMap && spec.target.configMap.key;
     if (!key) return;
     const selector = (spec.target.namespaceSelector && spec.target.namespaceSelector.matchLabels) || {};
-    const labelArg = Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(",");
+    const labelArg = Object.entries(selector)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(",");
     const nss = JSON.parse(kubectl(["get", "namespaces", ...(labelArg ? ["-l", labelArg] : []), "-o", "json"])).items.map((n) => n.metadata.name);
     const data = parts.join("\n") + "\n";
     for (const ns of nss) {
-        const cm = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: bundle.metadata.name, namespace: ns, labels: { "trust.cert-manager.io/bundle": bundle.metadata.name } }, data: { [key]: data } };
+        const cm = {
+            apiVersion: "v1",
+            kind: "ConfigMap",
+            metadata: { name: bundle.metadata.name, namespace: ns, labels: { "trust.cert-manager.io/bundle": bundle.metadata.name } },
+            data: { [key]: data },
+        };
         kubectl(["apply", "--server-side", "--force-conflicts", "--field-manager=stand-in-trust-manager", "-f", "-"], JSON.stringify(cm));
     }
     if (!conditionTrue(bundle, "Synced")) {

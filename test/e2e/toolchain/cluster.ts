@@ -20,9 +20,8 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 
-const repoRoot = path.resolve(__dirname, "..");
-const toolchainDir =
-    process.env.PICLUSTER_TOOLCHAIN_DIR || path.join(os.homedir(), ".cache", "picluster-linkerd", "toolchain");
+import { commandLine, CommandSpec, helpText } from "../../../cli/args";
+import { repoRoot, toolchainDir } from "./paths";
 export const stateFile = process.env.PICLUSTER_CLUSTER_STATE || path.join(os.tmpdir(), "picluster-linkerd-cluster.json");
 const defaultCrdsDir = path.resolve(repoRoot, "..", "shared", "reference", "crds");
 const ownCrdsDir = path.join(repoRoot, "test", "e2e", "crds");
@@ -82,7 +81,23 @@ function makeCerts(dir: string): void {
         ecKey(name);
         ossl("req", "-new", "-key", `${name}.key`, "-subj", subj, "-out", `${name}.csr`);
         fs.writeFileSync(path.join(dir, `${name}.ext`), ext);
-        ossl("x509", "-req", "-in", `${name}.csr`, "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial", "-days", "30", "-extfile", `${name}.ext`, "-out", `${name}.crt`);
+        ossl(
+            "x509",
+            "-req",
+            "-in",
+            `${name}.csr`,
+            "-CA",
+            "ca.crt",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "30",
+            "-extfile",
+            `${name}.ext`,
+            "-out",
+            `${name}.crt`,
+        );
     };
     sign(
         "apiserver",
@@ -90,7 +105,11 @@ function makeCerts(dir: string): void {
         "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n" +
             "subjectAltName=IP:127.0.0.1,IP:10.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\n",
     );
-    sign("admin", "/O=system:masters/CN=picluster-admin", "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n");
+    sign(
+        "admin",
+        "/O=system:masters/CN=picluster-admin",
+        "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n",
+    );
     ossl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "sa.key");
     ossl("pkey", "-in", "sa.key", "-pubout", "-out", "sa.pub");
 }
@@ -199,14 +218,15 @@ function crdFiles(dir: string): string[] {
     return out;
 }
 
-async function up(args: string[]): Promise<void> {
+async function up(opts: { crds?: string; "no-crds"?: boolean }): Promise<void> {
     const existing = readState();
     if (existing && Object.values(existing.pids).some(alive)) {
-        throw new Error(`a cluster is already running (state ${stateFile}, kubeconfig ${existing.kubeconfig}); run \`npm run cluster -- down\` first`);
+        throw new Error(
+            `a cluster is already running (state ${stateFile}, kubeconfig ${existing.kubeconfig}); run \`npm run cluster -- down\` first`,
+        );
     }
-    const crdsIdx = args.indexOf("--crds");
-    const crdsDir = crdsIdx >= 0 ? path.resolve(args[crdsIdx + 1]) : process.env.PICLUSTER_CRDS_DIR || defaultCrdsDir;
-    const withCrds = !args.includes("--no-crds");
+    const crdsDir = opts.crds ? path.resolve(opts.crds) : process.env.PICLUSTER_CRDS_DIR || defaultCrdsDir;
+    const withCrds = !opts["no-crds"];
     const etcd = bin("etcd");
     const apiserver = bin("kube-apiserver");
     const kcm = bin("kube-controller-manager");
@@ -325,15 +345,15 @@ async function stop(state: ClusterState, keep: boolean): Promise<void> {
     if (!keep) fs.rmSync(state.dir, { recursive: true, force: true });
 }
 
-async function down(args: string[]): Promise<void> {
+async function down(opts: { keep?: boolean }): Promise<void> {
     const state = readState();
     if (!state) {
         log(`no cluster state at ${stateFile}: nothing to stop`);
         return;
     }
-    await stop(state, args.includes("--keep"));
+    await stop(state, !!opts.keep);
     fs.rmSync(stateFile, { force: true });
-    log(args.includes("--keep") ? `stopped; files kept in ${state.dir}` : `stopped and removed ${state.dir}`);
+    log(opts.keep ? `stopped; files kept in ${state.dir}` : `stopped and removed ${state.dir}`);
 }
 
 async function status(): Promise<void> {
@@ -357,15 +377,51 @@ async function status(): Promise<void> {
     if (ready !== "ready") process.exitCode = 1;
 }
 
+const CLUSTER_EXIT_CODES = { 1: "the cluster could not be started or stopped, or (status) the API server is not ready" };
+const CLUSTER_COMMANDS: Record<string, CommandSpec> = {
+    up: {
+        usage: "npm run cluster -- up",
+        summary: "Starts the local control plane, applies the CRDs and prints the kubeconfig path.",
+        options: {
+            crds: {
+                type: "string",
+                value: "<dir>",
+                help: "Apply every *.yaml under this directory (default $PICLUSTER_CRDS_DIR or ../shared/reference/crds).",
+            },
+            "no-crds": { type: "boolean", help: "Apply only the project's own test/e2e/crds." },
+        },
+        exitCodes: CLUSTER_EXIT_CODES,
+    },
+    status: {
+        usage: "npm run cluster -- status",
+        summary: "Prints the state and whether the API server is ready.",
+        options: {},
+        exitCodes: CLUSTER_EXIT_CODES,
+    },
+    down: {
+        usage: "npm run cluster -- down",
+        summary: "Stops every process of the cluster and removes its directory.",
+        options: { keep: { type: "boolean", help: "Keep the cluster directory (logs, etcd data)." } },
+        exitCodes: CLUSTER_EXIT_CODES,
+    },
+};
+const CLUSTER_USAGE = "usage: npm run cluster -- up|status|down [options]   (npm run cluster -- <command> --help for each)";
+
 async function main(): Promise<void> {
     const [cmd, ...rest] = process.argv.slice(2);
-    if (cmd === "up") await up(rest);
-    else if (cmd === "down") await down(rest);
-    else if (cmd === "status") await status();
-    else {
-        process.stderr.write("usage: npm run cluster -- up [--crds <dir>] [--no-crds] | status | down [--keep]\n");
-        process.exitCode = 2;
+    if (cmd === "--help" || cmd === "-h") {
+        process.stdout.write(`${CLUSTER_USAGE}\n\n${Object.values(CLUSTER_COMMANDS).map(helpText).join("\n\n")}\n`);
+        return;
     }
+    const spec = CLUSTER_COMMANDS[cmd ?? ""];
+    if (!spec) {
+        process.stderr.write(`cluster: ${cmd ? `unknown command "${cmd}"` : "no command given"}\n${CLUSTER_USAGE}\n`);
+        process.exit(2);
+    }
+    const { values } = commandLine(`cluster ${cmd}`, spec, rest);
+    if (cmd === "up") await up(values as { crds?: string; "no-crds"?: boolean });
+    else if (cmd === "down") await down(values as { keep?: boolean });
+    else await status();
 }
 
 if (require.main === module) {

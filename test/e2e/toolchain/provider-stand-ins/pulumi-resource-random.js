@@ -13,7 +13,7 @@
 // Any input change replaces the resource (as in the real provider: every input is ForceNew).
 // Randomness: crypto.randomInt / crypto.randomBytes; bcrypt: bcryptjs, cost 10 (Go's DefaultCost).
 //
-// scripts/toolchain.ts installs it as `pulumi-resource-random` in the toolchain bin dir when the
+// test/e2e/toolchain/toolchain.ts installs it as `pulumi-resource-random` in the toolchain bin dir when the
 // real provider cannot be built. Runs under Node >= 22 from this repository's node_modules.
 "use strict";
 

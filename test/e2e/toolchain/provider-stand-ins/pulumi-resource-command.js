@@ -20,7 +20,7 @@
 //   - stdout/stderr are trimmed of one trailing newline and are secret when any input is secret.
 // Not implemented (unused here): assetPaths/archivePaths, command:remote:*, the `run` invoke.
 //
-// scripts/toolchain.ts installs it as `pulumi-resource-command` in the toolchain bin dir when the
+// test/e2e/toolchain/toolchain.ts installs it as `pulumi-resource-command` in the toolchain bin dir when the
 // real provider cannot be built. Runs under Node >= 22 from this repository's node_modules.
 "use strict";
 
@@ -29,7 +29,20 @@ const provider = require("@pulumi/pulumi/provider");
 const { unwrap, secret, containsSecret, changedKeys, typeOf, wantedVersion, exitWithParent } = require("./common");
 
 const COMMAND = "command:local:Command";
-const INPUTS = ["create", "update", "delete", "interpreter", "environment", "dir", "stdin", "triggers", "addPreviousOutputInEnv", "logging", "assetPaths", "archivePaths"];
+const INPUTS = [
+    "create",
+    "update",
+    "delete",
+    "interpreter",
+    "environment",
+    "dir",
+    "stdin",
+    "triggers",
+    "addPreviousOutputInEnv",
+    "logging",
+    "assetPaths",
+    "archivePaths",
+];
 
 function runScript(kind, script, inputs, previous) {
     const p = unwrap(inputs);
@@ -58,7 +71,11 @@ function runScript(kind, script, inputs, previous) {
             }
             const status = signal ? `signal ${signal}` : `exit status ${code}`;
             const output = trim(stderr) || trim(stdout);
-            reject(new Error(`${kind} command failed (${status}): running ${JSON.stringify(script.length > 200 ? script.slice(0, 200) + "…" : script)}${output ? `:\n${output}` : ""}`));
+            reject(
+                new Error(
+                    `${kind} command failed (${status}): running ${JSON.stringify(script.length > 200 ? script.slice(0, 200) + "…" : script)}${output ? `:\n${output}` : ""}`,
+                ),
+            );
         });
         child.stdin.on("error", () => undefined);
         child.stdin.end(typeof p.stdin === "string" ? p.stdin : "");
@@ -82,7 +99,8 @@ const commandProvider = {
         }
         const failures = [];
         const p = unwrap(news);
-        if (p.interpreter !== undefined && !Array.isArray(p.interpreter)) failures.push({ property: "interpreter", reason: "interpreter must be a list of strings" });
+        if (p.interpreter !== undefined && !Array.isArray(p.interpreter))
+            failures.push({ property: "interpreter", reason: "interpreter must be a list of strings" });
         if (p.assetPaths !== undefined || p.archivePaths !== undefined) {
             failures.push({ property: "assetPaths", reason: "assetPaths/archivePaths are not supported by the command stand-in" });
         }

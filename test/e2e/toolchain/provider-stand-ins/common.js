@@ -85,4 +85,18 @@ function exitWithParent() {
     }, 2000).unref();
 }
 
-module.exports = { SIG, SECRET_SIG, UNKNOWN, isSecret, unwrap, secret, containsSecret, containsUnknown, canon, changedKeys, typeOf, wantedVersion, exitWithParent };
+module.exports = {
+    SIG,
+    SECRET_SIG,
+    UNKNOWN,
+    isSecret,
+    unwrap,
+    secret,
+    containsSecret,
+    containsUnknown,
+    canon,
+    changedKeys,
+    typeOf,
+    wantedVersion,
+    exitWithParent,
+};

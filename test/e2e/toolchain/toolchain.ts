@@ -25,10 +25,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 
-const repoRoot = path.resolve(__dirname, "..");
-export const toolchainDir =
-    process.env.PICLUSTER_TOOLCHAIN_DIR || path.join(os.homedir(), ".cache", "picluster-linkerd", "toolchain");
-const binDir = path.join(toolchainDir, "bin");
+import { commandLine, CommandSpec } from "../../../cli/args";
+import { repoRoot, toolchainBinDir, toolchainDir } from "./paths";
+export { toolchainDir };
+const binDir = toolchainBinDir;
 const workRoot = path.join(toolchainDir, "work");
 
 /** Versions the proxy is known to serve, tried after the exact version derived from npm. */
@@ -184,10 +184,7 @@ function buildWrapper(spec: WrapperSpec): void {
         fs.writeFileSync(path.join(spec.dir, "main.go"), spec.mainGo);
     } else {
         const imports = spec.packages.map((p) => `\t_ "${p}"`).join("\n");
-        fs.writeFileSync(
-            path.join(spec.dir, "tools.go"),
-            `//go:build tools\n\npackage tools\n\nimport (\n${imports}\n)\n`,
-        );
+        fs.writeFileSync(path.join(spec.dir, "tools.go"), `//go:build tools\n\npackage tools\n\nimport (\n${imports}\n)\n`);
     }
     runLoud("go", ["mod", "tidy"], spec.dir);
     fs.mkdirSync(spec.outDir, { recursive: true });
@@ -213,7 +210,11 @@ const semverOf = (v: string): string => v.replace(/^v/, "");
 
 /** Compares the numeric major.minor.patch of two versions. */
 function compareVersions(a: string, b: string): number {
-    const nums = (v: string): number[] => semverOf(v).split(/[.-]/).slice(0, 3).map((x) => parseInt(x, 10) || 0);
+    const nums = (v: string): number[] =>
+        semverOf(v)
+            .split(/[.-]/)
+            .slice(0, 3)
+            .map((x) => parseInt(x, 10) || 0);
     const [x, y] = [nums(a), nums(b)];
     for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return x[i] - y[i];
     return 0;
@@ -236,8 +237,7 @@ function etcdComponent(): Component {
                 module: "picluster.local/toolchain/etcd",
                 requires: { "go.etcd.io/etcd/server/v3": v },
                 packages: [],
-                mainGo:
-                    'package main\n\nimport (\n\t"os"\n\n\t"go.etcd.io/etcd/server/v3/etcdmain"\n)\n\nfunc main() { etcdmain.Main(os.Args) }\n',
+                mainGo: 'package main\n\nimport (\n\t"os"\n\n\t"go.etcd.io/etcd/server/v3/etcdmain"\n)\n\nfunc main() { etcdmain.Main(os.Args) }\n',
                 ldflags: "-s -w",
                 outDir,
             });
@@ -265,8 +265,7 @@ function kubernetesComponent(): Component {
             const stagingVersion = `v0.${minor}.${patch}`;
             const replaces: Record<string, string> = {};
             for (const m of staging) replaces[m] = `${m} ${stagingVersion}`;
-            const x = (pkg: string, kv: Record<string, string>): string[] =>
-                Object.entries(kv).map(([k, val]) => `-X ${pkg}.${k}=${val}`);
+            const x = (pkg: string, kv: Record<string, string>): string[] => Object.entries(kv).map(([k, val]) => `-X ${pkg}.${k}=${val}`);
             const stamp = { gitVersion: v, gitMajor: "1", gitMinor: minor, gitTreeState: "clean" };
             buildWrapper({
                 dir: workDir,
@@ -361,7 +360,13 @@ function providerComponent(opts: {
             // exist outside it: swap them for the published module, or drop them.
             const relReplaces = gomod
                 .split("\n")
-                .map((l) => l.replace(/^\s*replace\s+/, "").trim().split("=>").map((x) => x.trim()))
+                .map((l) =>
+                    l
+                        .replace(/^\s*replace\s+/, "")
+                        .trim()
+                        .split("=>")
+                        .map((x) => x.trim()),
+                )
                 .filter((parts) => parts.length === 2 && /^\.\.?\//.test(parts[1]))
                 .map((parts) => parts[0].split(/\s+/)[0]);
             for (const m of relReplaces) {
@@ -398,7 +403,17 @@ function providerComponent(opts: {
             fs.mkdirSync(outDir, { recursive: true });
             runLoud(
                 "go",
-                ["build", "-p", "2", "-trimpath", "-ldflags", `-s -w -X ${opts.versionPkg}.Version=${semver}`, "-o", outDir + path.sep, `./cmd/${bin}`],
+                [
+                    "build",
+                    "-p",
+                    "2",
+                    "-trimpath",
+                    "-ldflags",
+                    `-s -w -X ${opts.versionPkg}.Version=${semver}`,
+                    "-o",
+                    outDir + path.sep,
+                    `./cmd/${bin}`,
+                ],
                 src,
             );
         },
@@ -522,7 +537,8 @@ function provide(c: Component, rebuild: boolean): Result {
             break;
         }
     }
-    if (!version) return { name: c.name, wanted: c.wanted, source: "unavailable", bins: {}, note: "no candidate version is served by the Go module proxy" };
+    if (!version)
+        return { name: c.name, wanted: c.wanted, source: "unavailable", bins: {}, note: "no candidate version is served by the Go module proxy" };
     if (version !== c.wanted) log(`${c.name}: ${c.wanted} is not available, building ${version} instead`);
     const finalDir = path.join(toolchainDir, `${c.name}-${version}`);
     const tmpOut = `${finalDir}.tmp-${process.pid}`;
@@ -536,7 +552,10 @@ function provide(c: Component, rebuild: boolean): Result {
         return { name: c.name, wanted: c.wanted, source: "unavailable", bins: {}, note: String((err as Error).message).split("\n")[0] };
     }
     const seconds = Math.round((Date.now() - start) / 1000);
-    fs.writeFileSync(path.join(tmpOut, ".complete.json"), JSON.stringify({ version, wanted: c.wanted, seconds, builtAt: new Date().toISOString() }, null, 2));
+    fs.writeFileSync(
+        path.join(tmpOut, ".complete.json"),
+        JSON.stringify({ version, wanted: c.wanted, seconds, builtAt: new Date().toISOString() }, null, 2),
+    );
     fs.rmSync(finalDir, { recursive: true, force: true });
     fs.renameSync(tmpOut, finalDir);
     fs.rmSync(workDir, { recursive: true, force: true });
@@ -546,8 +565,8 @@ function provide(c: Component, rebuild: boolean): Result {
 
 /**
  * When a real plugin cannot be built, install our Node stand-in for it: a `#!/bin/sh` wrapper
- * running the script with Node 22 from node_modules/.bin (scripts/language-host,
- * scripts/provider-stand-ins), reported as source "stand-in".
+ * running the script with Node 22 from node_modules/.bin (test/e2e/toolchain/language-host,
+ * test/e2e/toolchain/provider-stand-ins), reported as source "stand-in".
  */
 const STAND_INS: Record<string, { bin: string; script: string[]; npm: string }> = {
     "language-nodejs": { bin: "pulumi-language-nodejs", script: ["language-host", "pulumi-language-nodejs.js"], npm: "@pulumi/pulumi" },
@@ -562,7 +581,7 @@ function standIn(name: string, wanted: string): Result {
     const wrapper = path.join(dir, spec.bin);
     // The cache is shared by every checkout: the wrapper runs the checkout named by
     // PICLUSTER_REPO_ROOT (set by the e2e and bench harness), else the one that installed it.
-    const relScript = path.join("scripts", ...spec.script);
+    const relScript = path.join("test", "e2e", "toolchain", ...spec.script);
     fs.writeFileSync(
         wrapper,
         [
@@ -581,16 +600,34 @@ function standIn(name: string, wanted: string): Result {
         version: `stand-in (${spec.npm} ${semverOf(wanted)})`,
         source: "stand-in",
         bins: { [spec.bin]: wrapper },
-        note: `scripts/${spec.script.join("/")}`,
+        note: relScript,
     };
 }
 
+const COMPONENT_NAMES = ["etcd", "kubernetes", "pulumi", "language-nodejs", "provider-kubernetes", "provider-command", "provider-random"];
+
+export const TOOLCHAIN_COMMAND: CommandSpec = {
+    usage: "npm run toolchain --",
+    summary:
+        "Provides the binaries the real-engine tests need (from PATH, the cache or built from Go modules) into " +
+        `${toolchainDir} ($PICLUSTER_TOOLCHAIN_DIR). A cold build takes tens of minutes; cached runs take seconds.`,
+    options: {
+        only: { type: "string", value: "<name,...>", choices: COMPONENT_NAMES, help: "Only these components (default all)." },
+        rebuild: { type: "boolean", help: "Ignore the cache for the selected components." },
+        strict: { type: "boolean", help: "Exit 1 if any component could be neither built nor replaced by a stand-in." },
+    },
+    exitCodes: {
+        1: "(--strict) a component is unavailable",
+        2: "bad usage, or Go is not installed: nothing was built",
+        3: "another toolchain run holds the lock on the toolchain directory",
+    },
+};
+
 function main(): void {
-    const args = process.argv.slice(2);
-    const onlyIdx = args.indexOf("--only");
-    const only = onlyIdx >= 0 ? new Set(args[onlyIdx + 1].split(",")) : null;
-    const rebuild = args.includes("--rebuild");
-    const strict = args.includes("--strict");
+    const { values } = commandLine<{ only?: string; rebuild?: boolean; strict?: boolean }>("toolchain", TOOLCHAIN_COMMAND);
+    const only = values.only ? new Set(values.only.split(",").map((s) => s.trim())) : null;
+    const rebuild = !!values.rebuild;
+    const strict = !!values.strict;
     const started = Date.now();
 
     log(`${checkGo()}; toolchain dir ${toolchainDir}`);
@@ -628,7 +665,10 @@ function main(): void {
             fs.rmSync(link, { force: true });
             fs.symlinkSync(p, link);
         }
-        const where = r.source === "unavailable" ? `UNAVAILABLE: ${r.note}` : `${r.source}${r.seconds !== undefined && r.source === "built" ? ` in ${r.seconds}s` : ""}`;
+        const where =
+            r.source === "unavailable"
+                ? `UNAVAILABLE: ${r.note}`
+                : `${r.source}${r.seconds !== undefined && r.source === "built" ? ` in ${r.seconds}s` : ""}`;
         log(`${c.name} ${r.version ?? c.wanted}${r.version && r.version !== c.wanted ? ` (wanted ${c.wanted})` : ""}: ${where}`);
     }
 

@@ -8,7 +8,7 @@
 // with @pulumi/pulumi's own `cmd/run` entry point, so this file implements the parts `pulumi
 // preview/up/destroy` use, on top of the gRPC stubs that @pulumi/pulumi already ships.
 //
-// scripts/toolchain.ts installs it as `pulumi-language-nodejs` in the toolchain bin dir when the
+// test/e2e/toolchain/toolchain.ts installs it as `pulumi-language-nodejs` in the toolchain bin dir when the
 // real host cannot be built. It is resolved from this repository's node_modules and must run under
 // Node >= 22 (the toolchain wrapper uses node_modules/.bin/node).
 "use strict";
@@ -149,7 +149,10 @@ function runPlugin(call) {
         }
     }
     if (!entryPath) {
-        send("setStderr", Buffer.from(`pulumi-language-nodejs: cannot find ${entry} from ${pluginDir}: install @pulumi/pulumi there or in a parent directory\n`));
+        send(
+            "setStderr",
+            Buffer.from(`pulumi-language-nodejs: cannot find ${entry} from ${pluginDir}: install @pulumi/pulumi there or in a parent directory\n`),
+        );
         send("setExitcode", 1);
         call.end();
         return;
@@ -198,8 +201,7 @@ const impl = {
     getRequiredPlugins: (_call, callback) => callback(null, new langproto.GetRequiredPluginsResponse()),
     getRequiredPackages: (_call, callback) => callback(null, new langproto.GetRequiredPackagesResponse()),
     getProgramDependencies: (_call, callback) => callback(null, new langproto.GetProgramDependenciesResponse()),
-    about: (_call, callback) =>
-        callback(null, new langproto.AboutResponse().setExecutable(process.execPath).setVersion(process.version)),
+    about: (_call, callback) => callback(null, new langproto.AboutResponse().setExecutable(process.execPath).setVersion(process.version)),
     run,
     installDependencies: (call) => call.end(),
     runtimeOptionsPrompts: (_call, callback) => callback(null, new langproto.RuntimeOptionsResponse()),

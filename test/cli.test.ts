@@ -1,0 +1,98 @@
+/**
+ * Every user and developer command: `--help` prints options and exit codes and exits 0 without doing
+ * any work; an unknown flag or value is refused with exit 2 before anything is read, built or written.
+ */
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { helpText, parseCommand, UsageError } from "../cli/args";
+import { REPO } from "./support/render";
+
+const TS_NODE = path.join(REPO, "node_modules/.bin/ts-node");
+
+function run(script: string, args: string[], env: Record<string, string> = {}) {
+    return spawnSync(TS_NODE, ["--transpile-only", path.join(REPO, script), ...args], {
+        cwd: REPO,
+        encoding: "utf8",
+        env: { ...process.env, PATH: `${path.join(REPO, "node_modules/.bin")}${path.delimiter}${process.env.PATH}`, ...env },
+        timeout: 60_000,
+    });
+}
+
+const COMMANDS: [string, string, string[]][] = [
+    ["render", "cli/render.ts", ["--out", "--stack", "--quiet"]],
+    ["policy:check", "cli/policy-check.ts", ["--meshed-namespace", "--linkerd-version", "--config"]],
+    ["bench", "bench/run.ts", ["--only", "--runs"]],
+    ["toolchain", "test/e2e/toolchain/toolchain.ts", ["--only", "--rebuild", "--strict"]],
+    ["cluster", "test/e2e/toolchain/cluster.ts", ["up", "--crds", "--keep", "status"]],
+    ["fixtures", "test/fixtures/derive.ts", ["--linkerd-dir", "--crds-dir"]],
+];
+
+describe("command lines", () => {
+    let sandbox: string;
+    beforeAll(() => {
+        sandbox = fs.mkdtempSync(path.join(os.tmpdir(), "picluster-cli-"));
+    });
+    afterAll(() => fs.rmSync(sandbox, { recursive: true, force: true }));
+
+    test.each(COMMANDS)("%s --help lists its options and exit codes, exits 0 and does nothing", (_name, script, options) => {
+        // An empty toolchain dir: if --help started a build, the dir would gain a lock or manifest.
+        const toolchainDir = path.join(sandbox, `toolchain-${_name.replace(/\W/g, "")}`);
+        fs.mkdirSync(toolchainDir);
+        const res = run(script, ["--help"], { PICLUSTER_TOOLCHAIN_DIR: toolchainDir });
+        expect(res.stderr).toBe("");
+        expect(res.status).toBe(0);
+        for (const o of options) expect(res.stdout).toContain(o);
+        expect(res.stdout).toMatch(/Exit codes:\n\s+0 /);
+        expect(fs.readdirSync(toolchainDir)).toEqual([]);
+    });
+
+    test.each(COMMANDS)("%s refuses an unknown flag with exit 2, naming it", (_name, script) => {
+        const args = script.endsWith("cluster.ts") ? ["status", "--nosuch"] : ["--nosuch"];
+        const toolchainDir = path.join(sandbox, `refuse-${_name.replace(/\W/g, "")}`);
+        fs.mkdirSync(toolchainDir);
+        const res = run(script, args, { PICLUSTER_TOOLCHAIN_DIR: toolchainDir });
+        expect(res.status).toBe(2);
+        expect(res.stderr).toMatch(/--nosuch/);
+        expect(fs.readdirSync(toolchainDir)).toEqual([]);
+    });
+
+    test("bench --only with an unknown benchmark leaves bench/results.json untouched", () => {
+        const results = path.join(REPO, "bench", "results.json");
+        const before = fs.readFileSync(results, "utf8");
+        const res = run("bench/run.ts", ["--only", "program,nosuch"]);
+        expect(res.status).toBe(2);
+        expect(res.stderr).toMatch(/--only: unknown value\(s\) "nosuch"; expected one of program, policy, preview, tests/);
+        expect(fs.readFileSync(results, "utf8")).toBe(before);
+    });
+
+    test("cluster without a known command exits 2 with the usage", () => {
+        const res = run("test/e2e/toolchain/cluster.ts", ["start"]);
+        expect(res.status).toBe(2);
+        expect(res.stderr).toMatch(/unknown command "start"[\s\S]*up\|status\|down/);
+    });
+});
+
+describe("parseCommand", () => {
+    const spec = {
+        usage: "npm run demo --",
+        summary: "demo",
+        options: {
+            mode: { type: "string" as const, choices: ["a", "b"], help: "mode" },
+            flag: { type: "boolean" as const, help: "flag" },
+        },
+        exitCodes: { 1: "failed" },
+    };
+    test("accepts known options and values", () => {
+        expect(parseCommand(spec, ["--mode", "a", "--flag"])).toEqual({ kind: "run", values: { mode: "a", flag: true }, positionals: [] });
+    });
+    test("refuses a value outside choices, a missing value and a stray argument", () => {
+        expect(() => parseCommand(spec, ["--mode", "c"])).toThrow(new UsageError('--mode: unknown value(s) "c"; expected one of a, b'));
+        expect(() => parseCommand(spec, ["--mode"])).toThrow(/--mode/);
+        expect(() => parseCommand(spec, ["stray"])).toThrow(/stray/);
+    });
+    test("help lists 0, 2 and the command's own exit codes", () => {
+        expect(helpText(spec)).toMatch(/Exit codes:\n {2}0 {4}success\n {2}1 {4}failed\n {2}2 {4}bad usage/);
+    });
+});
