@@ -50,6 +50,7 @@ export async function realPreviewFigures(runs: number): Promise<{ figures: Figur
         await set(picluster, `${PROJECT}:kubernetes.kubeconfig`, cluster.kubeconfig);
         await set(picluster, `${PROJECT}:kubernetes.context`, cluster.context);
         await set(picluster, `${PROJECT}:linkerd.chartDirectory`, charts);
+        await set(picluster, `${PROJECT}:ingress.traefik.chartDirectory`, charts);
         await set(picluster, `${PROJECT}:longhorn.kubectl`, kubectlPath());
         await set(floor, "kubernetes:kubeconfig", cluster.kubeconfig);
         await set(floor, "kubernetes:context", cluster.context);

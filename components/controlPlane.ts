@@ -1,7 +1,14 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
-import { CONTROL_PLANE_DEFAULTS, ProxyResources, controlPlaneValues, crdsValues } from "../lib/builders/controlPlane";
+import {
+    CONTROL_PLANE_DEFAULTS,
+    GatewayApiCrdsOwner,
+    ProxyResources,
+    ProxyTracingSettings,
+    controlPlaneValues,
+    crdsValues,
+} from "../lib/builders/controlPlane";
 import { ChartSource } from "../lib/charts";
 import { LINKERD_NAMESPACE } from "../lib/k8s";
 import type { LinkerdRelease } from "../lib/release";
@@ -25,6 +32,13 @@ export interface LinkerdControlPlaneArgs {
     readonly enableShutdownEndpoint?: boolean;
     /** Let the chart render its own PodMonitors (podMonitor.enabled). @default false */
     readonly chartPodMonitors?: boolean;
+    /**
+     * Who provides the Gateway API CRDs on releases whose linkerd-crds no longer installs them by default
+     * (edge-25.9.4+): "linkerd-crds" sets installGatewayAPI, "cluster" leaves them to their owner. @default "linkerd-crds"
+     */
+    readonly gatewayApiCrds?: GatewayApiCrdsOwner;
+    /** Native proxy tracing (2.19+): where the proxies send spans. @default off */
+    readonly proxyTracing?: ProxyTracingSettings;
 }
 
 /**
@@ -53,7 +67,7 @@ export class LinkerdControlPlane extends pulumi.ComponentResource {
 
         this.crdsRelease = linkerdHelmRelease(
             `${name}-crds`,
-            { ...chart, releaseName: "linkerd-crds", chart: this.release.charts.crds, values: crdsValues() },
+            { ...chart, releaseName: "linkerd-crds", chart: this.release.charts.crds, values: crdsValues(this.release, args.gatewayApiCrds) },
             { parent: this, dependsOn: [identity.namespace], ...renamedFrom("linkerd-crds") },
         );
 
@@ -66,6 +80,7 @@ export class LinkerdControlPlane extends pulumi.ComponentResource {
             nativeSidecar: args.nativeSidecar,
             enableShutdownEndpoint: args.enableShutdownEndpoint,
             chartPodMonitors: args.chartPodMonitors ?? CONTROL_PLANE_DEFAULTS.chartPodMonitors,
+            proxyTracing: args.proxyTracing,
         });
         this.controlPlaneRelease = linkerdHelmRelease(
             name,

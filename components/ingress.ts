@@ -7,17 +7,22 @@ import {
     L5dDstOverride,
     NGINX_SERVICE_UPSTREAM_ANNOTATION,
     ServiceTarget,
+    TRAEFIK_RELEASE_NAME,
     l5dDstOverrideMiddleware,
     nginxControllerMeshValues,
-    traefikHelmChartConfig,
+    traefikNamespace,
+    traefikValues,
 } from "../lib/builders/ingress";
-import { renamedFrom } from "../lib/resources";
+import { linkerdHelmRelease } from "../lib/resources";
 import type { LinkerdControlPlane } from "./controlPlane";
 
 export interface IngressMeshingArgs {
-    /** The control plane: the controller is meshed after it (the injector must be up when Traefik restarts); its cluster domain is used. */
+    /** The control plane: the controller is installed after it (the injector must be up to mesh its pods); its cluster domain is used. */
     readonly controlPlane: LinkerdControlPlane;
-    /** Which ingress controller to mesh, and how. @default k3s' bundled Traefik (traefik.io, HelmChartConfig in kube-system) */
+    /**
+     * Which ingress controller to mesh, and how.
+     * @default Traefik installed by the program in namespace "traefik" (chart 40.2.0, traefik.io)
+     */
     readonly controller?: IngressController;
 }
 
@@ -26,10 +31,11 @@ export interface IngressMeshingSummary {
     readonly controller: IngressController["controller"];
     readonly traefik?: {
         readonly apiGroup: string;
-        /** `<namespace>/traefik` when the HelmChartConfig is managed, else undefined (mesh Traefik yourself with `valuesContent`). */
-        readonly helmChartConfig?: string;
-        /** The Traefik chart values that mesh it in ingress mode. */
-        readonly valuesContent: string;
+        readonly namespace: string;
+        /** `<namespace>/traefik` when the program installs Traefik, else undefined (install it yourself with `valuesYaml`). */
+        readonly helmRelease?: string;
+        /** The Traefik chart values that mesh it in ingress mode (with the extra values). */
+        readonly valuesYaml: string;
     };
     readonly nginx?: {
         /** ingress-nginx chart values that mesh the controller (the chart is installed elsewhere). */
@@ -42,45 +48,69 @@ export interface IngressMeshingSummary {
 /**
  * Guide, "Configure Ingress Controller".
  *
- * Traefik (k3s' bundled chart): a HelmChartConfig kube-system/traefik whose valuesContent meshes the
- * Deployment in ingress mode and skips outbound 443 (Traefik talks to the API server). k3s keeps one
- * HelmChartConfig per chart and valuesContent is one string, so a patch could not merge with a user's
- * own valuesContent either: this component owns the whole object. With server-side apply (the
- * provider's default) an existing HelmChartConfig named traefik is adopted and its valuesContent
- * replaced — move any values kept there into `extraValues` first. `pulumi destroy` deletes it and
- * k3s redeploys Traefik with its defaults (unmeshed).
+ * Traefik: installed by the program from its Helm chart in its own namespace (default "traefik"), with
+ * the guide's mesh annotations on its pods (ingress mode, outbound 443 skipped). Not k3s' bundled
+ * Traefik: it runs in kube-system, which every Linkerd control-plane chart excludes from the proxy
+ * injector (proxyInjector.namespaceSelector), so the guide's HelmChartConfig annotation is silently
+ * ignored there (lib/injector.ts). k3s' own Traefik must be disabled (`disable: [traefik]`).
  *
  * NGINX: the controller's chart is installed elsewhere; the values that mesh it (never its namespace)
  * and the per-Ingress annotation are outputs.
  */
 export class IngressMeshing extends pulumi.ComponentResource {
     readonly controller: IngressController;
-    /** Set when the controller is Traefik and its k3s HelmChartConfig is managed. */
-    readonly traefikHelmChartConfig?: k8s.apiextensions.CustomResource;
+    /** Set when the program installs Traefik. */
+    readonly traefikNamespace?: k8s.core.v1.Namespace;
+    readonly traefikRelease?: k8s.helm.v3.Release;
     readonly summary: IngressMeshingSummary;
     private readonly clusterDomain: string;
 
     constructor(name: string, args: IngressMeshingArgs, opts?: pulumi.ComponentResourceOptions) {
         super("picluster:linkerd:IngressMeshing", name, {}, opts);
-        this.clusterDomain = args.controlPlane.clusterDomain;
-        const controller = args.controller ?? { controller: "traefik", ...INGRESS_DEFAULTS.traefik };
+        const { controlPlane } = args;
+        this.clusterDomain = controlPlane.clusterDomain;
+        const controller: IngressController = args.controller ?? {
+            controller: "traefik",
+            apiGroup: INGRESS_DEFAULTS.traefik.apiGroup,
+            install: INGRESS_DEFAULTS.traefik.install,
+            namespace: INGRESS_DEFAULTS.traefik.namespace,
+            chartSource: { kind: "repository", url: INGRESS_DEFAULTS.traefik.chartRepository },
+            chart: { name: TRAEFIK_RELEASE_NAME, version: INGRESS_DEFAULTS.traefik.chartVersion },
+            extraValues: INGRESS_DEFAULTS.traefik.extraValues,
+        };
         this.controller = controller;
 
         if (controller.controller === "traefik") {
-            const hcc = traefikHelmChartConfig(controller.namespace, controller.extraValues);
-            if (controller.manageK3sHelmChartConfig) {
-                this.traefikHelmChartConfig = new k8s.apiextensions.CustomResource(`${name}-traefik-helmchartconfig`, hcc, {
-                    parent: this,
-                    dependsOn: [args.controlPlane.controlPlaneRelease],
-                    ...renamedFrom("traefik-helmchartconfig"),
-                });
+            const values = traefikValues(controller.extraValues);
+            if (controller.install) {
+                this.traefikNamespace = new k8s.core.v1.Namespace(
+                    `${name}-traefik-namespace`,
+                    { metadata: traefikNamespace(controller.namespace).metadata },
+                    {
+                        parent: this,
+                    },
+                );
+                // After the control plane: the proxy injector must be up when Traefik's pods are created.
+                this.traefikRelease = linkerdHelmRelease(
+                    `${name}-traefik`,
+                    {
+                        releaseName: TRAEFIK_RELEASE_NAME,
+                        namespace: controller.namespace,
+                        chart: controller.chart,
+                        chartSource: controller.chartSource,
+                        values,
+                        timeoutSeconds: controlPlane.helmTimeoutSeconds,
+                    },
+                    { parent: this, dependsOn: [controlPlane.controlPlaneRelease, this.traefikNamespace] },
+                );
             }
             this.summary = {
                 controller: "traefik",
                 traefik: {
                     apiGroup: controller.apiGroup,
-                    helmChartConfig: controller.manageK3sHelmChartConfig ? `${hcc.metadata.namespace}/${hcc.metadata.name}` : undefined,
-                    valuesContent: hcc.spec.valuesContent,
+                    namespace: controller.namespace,
+                    helmRelease: controller.install ? `${controller.namespace}/${TRAEFIK_RELEASE_NAME}` : undefined,
+                    valuesYaml: stringifyYaml(values),
                 },
             };
         } else if (controller.controller === "nginx") {

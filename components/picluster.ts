@@ -90,6 +90,7 @@ export class PiclusterLinkerd extends pulumi.ComponentResource {
                 release: cfg.linkerd.release,
                 chartSource: cfg.linkerd.chartSource,
                 helmTimeoutSeconds: cfg.linkerd.helmTimeoutSeconds,
+                gatewayApiCrds: cfg.linkerd.gatewayApiCrds,
                 ...cfg.controlPlane,
             },
             child(),

@@ -26,6 +26,12 @@ export const EDGE_THRESHOLDS = {
     oldest: [24, 2, 4],
     /** The last release that ships linkerd-jaeger (removed in edge-25.10.1). */
     lastWithJaeger: [25, 9, 4],
+    /**
+     * From this release linkerd-crds no longer installs the Gateway API CRDs by default (values
+     * `installGatewayAPI: false`), while the control plane still needs HTTPRoute and GRPCRoute v1
+     * (`linkerd check` fails without them from edge-26.7.1).
+     */
+    gatewayApiCrdsNotInstalled: [25, 9, 4],
 } as const satisfies Record<string, EdgeVersion>;
 
 /** Minors (of the stable line, or the line an edge release belongs to) where behaviour changed. */

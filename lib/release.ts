@@ -34,6 +34,11 @@ export interface LinkerdRelease extends LinkerdFeatures {
         readonly jaeger?: ChartRef;
     };
     readonly defaultRepository: string;
+    /**
+     * Whether linkerd-crds installs the Gateway API CRDs (HTTPRoute, GRPCRoute) with its default
+     * values; from edge-25.9.4 it does only with `installGatewayAPI: true`.
+     */
+    readonly gatewayApiCrdsByDefault: boolean;
 }
 
 export const STABLE_REPOSITORY = "https://helm.linkerd.io/stable";
@@ -82,6 +87,7 @@ export function resolveRelease(channel: Channel, version: string | undefined): L
                 jaeger: { name: "linkerd-jaeger", version: charts.jaeger },
             },
             defaultRepository: STABLE_REPOSITORY,
+            gatewayApiCrdsByDefault: true,
             ...linkerdFeatures(Number(v.split(".")[1])),
         };
     }
@@ -115,6 +121,7 @@ export function resolveRelease(channel: Channel, version: string | undefined): L
             jaeger: compareVersions(parts, EDGE_THRESHOLDS.lastWithJaeger) <= 0 ? { name: "linkerd-jaeger", version: chartVersion } : undefined,
         },
         defaultRepository: EDGE_REPOSITORY,
+        gatewayApiCrdsByDefault: compareVersions(parts, EDGE_THRESHOLDS.gatewayApiCrdsNotInstalled) < 0,
         ...linkerdFeatures(minor),
     };
 }

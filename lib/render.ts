@@ -9,6 +9,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { stackFileProblems } from "./config/stackFile";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { PROJECT } from "./config";
 
@@ -49,6 +50,8 @@ export function readStackConfigFiles(projectDir: string, stack: string, stackFil
         throw new Error(`stack file ${stackFile} not found (stack "${stack}"): create it or pass another --stack`);
     }
     const stackDoc = (parseYaml(fs.readFileSync(stackFile, "utf8")) ?? {}) as { config?: Record<string, unknown> };
+    const shapeProblems = stackFileProblems(stackDoc, stackFile, project.name);
+    if (shapeProblems.length > 0) throw new Error(`invalid stack file, nothing was rendered:\n  - ${shapeProblems.join("\n  - ")}`);
     const qualify = (key: string) => (key.includes(":") ? key : `${project.name}:${key}`);
     const config: Record<string, string> = {};
     const secretKeys: string[] = [];

@@ -1,3 +1,4 @@
+import { resolveRelease } from "../lib/release";
 import { PiclusterConfig, loadConfig } from "../lib/config";
 import { controlPlaneValues as buildValues, crdsValues } from "../lib/builders/controlPlane";
 import { chartLocation } from "../lib/charts";
@@ -65,9 +66,21 @@ describe("control-plane values", () => {
         expect(unknownValueKeys(withGuideKey, loadChartKeys("linkerd-control-plane", "1.16.11"))).toEqual(["installNamespace"]);
     });
 
-    test("linkerd-crds values are empty and valid for both releases", () => {
-        expect(unknownValueKeys(crdsValues(), loadChartKeys("linkerd-crds", "1.8.0"))).toEqual([]);
-        expect(unknownValueKeys(crdsValues(), loadChartKeys("linkerd-crds", "2026.8.3"))).toEqual([]);
+    test("linkerd-crds values: empty where the chart installs the Gateway API CRDs itself (2.14)", () => {
+        expect(crdsValues(stable.linkerd.release)).toEqual({});
+        expect(crdsValues(stable.linkerd.release, "cluster")).toEqual({});
+        expect(unknownValueKeys(crdsValues(stable.linkerd.release), loadChartKeys("linkerd-crds", "1.8.0"))).toEqual([]);
+    });
+
+    test("linkerd-crds values on edge-26.8.3: installGatewayAPI when they are ours to install, nothing when the cluster has them", () => {
+        const edgeRelease = resolveRelease("edge", "edge-26.8.3");
+        expect(edgeRelease.gatewayApiCrdsByDefault).toBe(false);
+        expect(crdsValues(edgeRelease, "linkerd-crds")).toEqual({ installGatewayAPI: true });
+        expect(crdsValues(edgeRelease, "cluster")).toEqual({});
+        expect(unknownValueKeys(crdsValues(edgeRelease, "linkerd-crds"), loadChartKeys("linkerd-crds", "2026.8.3"))).toEqual([]);
+        // edge-25.9.3 still installed them by default; edge-25.9.4 is the first that does not.
+        expect(resolveRelease("edge", "edge-25.9.3").gatewayApiCrdsByDefault).toBe(true);
+        expect(resolveRelease("edge", "edge-25.9.4").gatewayApiCrdsByDefault).toBe(false);
     });
 });
 

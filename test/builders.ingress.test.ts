@@ -1,8 +1,9 @@
-import { parse as parseYaml } from "yaml";
+import { stringify as stringifyYaml } from "yaml";
 import {
     l5dDstOverrideMiddleware,
     nginxControllerMeshValues,
-    traefikHelmChartConfig,
+    traefikNamespace,
+    traefikValues,
     traefikMiddlewaresAnnotationValue,
     withNginxServiceUpstream,
 } from "../lib/builders/ingress";
@@ -99,34 +100,34 @@ describe("l5dDstOverrideMiddleware (guide: Meshing Traefik, steps 1-2)", () => {
     });
 });
 
-describe("traefikHelmChartConfig (guide: Traefik meshed in ingress mode through k3s)", () => {
-    test("k3s HelmChartConfig with ingress-mode annotations and port 443 skipped", () => {
-        const hcc = traefikHelmChartConfig("kube-system");
-        expect(hcc).toMatchObject({
-            apiVersion: "helm.cattle.io/v1",
-            kind: "HelmChartConfig",
-            metadata: { name: "traefik", namespace: "kube-system" },
-        });
-        expect(parseYaml(hcc.spec.valuesContent)).toEqual({
+describe("traefikValues (guide: Traefik meshed in ingress mode through its Helm values)", () => {
+    test("ingress-mode annotations and port 443 skipped on Traefik's pods", () => {
+        const values = traefikValues();
+        expect(values).toEqual({
             deployment: { podAnnotations: { "linkerd.io/inject": "ingress", "config.linkerd.io/skip-outbound-ports": "443" } },
         });
         // The port is a string: pod annotations are strings.
-        expect(hcc.spec.valuesContent).toContain(`config.linkerd.io/skip-outbound-ports: "443"`);
-        expect(validateObject(hcc)).toEqual([]);
+        expect(stringifyYaml(values)).toContain(`config.linkerd.io/skip-outbound-ports: "443"`);
     });
 
-    test("extra values are merged; the mesh annotations win", () => {
-        const hcc = traefikHelmChartConfig("kube-system", {
+    test("extra values are kept and the mesh annotations win on conflict", () => {
+        const values = traefikValues({
             ports: { websecure: { tls: { enabled: true } } },
             deployment: { replicas: 2, podAnnotations: { "linkerd.io/inject": "enabled", "x/y": "z" } },
         });
-        expect(parseYaml(hcc.spec.valuesContent)).toEqual({
+        expect(values).toEqual({
             ports: { websecure: { tls: { enabled: true } } },
             deployment: {
                 replicas: 2,
                 podAnnotations: { "linkerd.io/inject": "ingress", "config.linkerd.io/skip-outbound-ports": "443", "x/y": "z" },
             },
         });
+    });
+
+    test("Traefik's namespace is not annotated for injection (only its pods are meshed, in ingress mode)", () => {
+        const ns = traefikNamespace("traefik");
+        expect(ns).toEqual({ apiVersion: "v1", kind: "Namespace", metadata: { name: "traefik" } });
+        expect(validateObject(ns)).toEqual([]);
     });
 });
 

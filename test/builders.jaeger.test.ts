@@ -55,9 +55,52 @@ describe("config validation of jaeger.enabled against the release", () => {
         return [];
     };
 
-    test.each(["edge-25.10.1", "edge-25.10.7", "edge-26.8.3"])("refused on %s (no extension)", (version) => {
-        expect(problems({ linkerd: { channel: "edge", version }, jaeger: { enabled: true } })).toEqual(["picluster-linkerd:jaeger.enabled"]);
-        expect(loadConfig({ values: { linkerd: { channel: "edge", version } } }).jaeger.enabled).toBe(false);
+    const warningsOf = (values: Record<string, unknown>) => loadConfig({ values }).warnings;
+
+    test.each(["edge-25.10.7", "edge-26.8.3"])("%s (no extension, 2.19+): spans go to Tempo through proxy.tracing, with a notice", (version) => {
+        const c = loadConfig({ values: { linkerd: { channel: "edge", version }, meshing: { namespaces: ["tracing"] } } });
+        expect(c.jaeger.enabled).toBe(false);
+        expect(c.controlPlane.proxyTracing).toEqual({
+            collectorEndpoint: "tempo-distributor.tracing:4317",
+            serviceAccountName: "tempo",
+            namespace: "tracing",
+        });
+        const notice = c.warnings.find((w) => w.key === "picluster-linkerd:jaeger.enabled");
+        expect(notice?.message).toMatch(
+            /has no linkerd-jaeger extension \(last in edge-25\.9\.4\).*proxy\.tracing.*uninstalled by the next `pulumi up`/,
+        );
+        // An explicit jaeger.enabled: true means the same (spans to Tempo); false sends none, silently.
+        expect(problems({ linkerd: { channel: "edge", version }, jaeger: { enabled: true } })).toEqual([]);
+        const off = loadConfig({ values: { linkerd: { channel: "edge", version }, jaeger: { enabled: false } } });
+        expect(off.controlPlane.proxyTracing).toBeUndefined();
+        expect(warningsOf({ linkerd: { channel: "edge", version }, jaeger: { enabled: false } }).map((w) => w.key)).not.toContain(
+            "picluster-linkerd:jaeger.enabled",
+        );
+    });
+
+    test("a collector of your own: its address and mesh identity", () => {
+        const c = loadConfig({
+            values: {
+                linkerd: { channel: "edge", version: "edge-26.8.3" },
+                jaeger: { collectorSvcAddr: "otel-collector.observability:4317", collectorSvcAccount: "otel" },
+                meshing: { namespaces: ["observability"] },
+            },
+        });
+        expect(c.controlPlane.proxyTracing).toEqual({
+            collectorEndpoint: "otel-collector.observability:4317",
+            serviceAccountName: "otel",
+            namespace: "observability",
+        });
+    });
+
+    test("edge-25.10.1 has neither the extension nor proxy.tracing: refused when asked for, a warning by default", () => {
+        expect(problems({ linkerd: { channel: "edge", version: "edge-25.10.1" }, jaeger: { enabled: true } })).toEqual([
+            "picluster-linkerd:jaeger.enabled",
+        ]);
+        const c = loadConfig({ values: { linkerd: { channel: "edge", version: "edge-25.10.1" } } });
+        expect(c.jaeger.enabled).toBe(false);
+        expect(c.controlPlane.proxyTracing).toBeUndefined();
+        expect(c.warnings.find((w) => w.key === "picluster-linkerd:jaeger.enabled")?.message).toMatch(/no spans are sent to Tempo/);
     });
 
     test.each(["edge-25.9.4", "edge-24.11.8"])("accepted and on by default on %s", (version) => {

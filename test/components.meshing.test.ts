@@ -38,19 +38,24 @@ describe("defaults (the guide's cluster)", () => {
         expect(result.outputs.meshed).toEqual({ namespaces: ["monitoring", "logging", "tracing"], workloads: [] });
     });
 
-    test("k3s Traefik meshed in ingress mode by a HelmChartConfig after the control plane", () => {
-        const hcc = byName(result.resources, HCC, "linkerd-ingress-traefik-helmchartconfig");
-        expect(hcc.parent).toBe("linkerd-ingress");
-        expect(hcc.dependsOn).toEqual(["linkerd-control-plane"]);
-        expect(validateObject(hcc.inputs)).toEqual([]);
-        expect(hcc.inputs).toMatchObject({ metadata: { name: "traefik", namespace: "kube-system" } });
-        const values = parseYaml((hcc.inputs.spec as { valuesContent: string }).valuesContent);
-        expect(values).toEqual({
-            deployment: { podAnnotations: { "linkerd.io/inject": "ingress", "config.linkerd.io/skip-outbound-ports": "443" } },
+    test("Traefik installed in its own namespace, meshed in ingress mode, after the control plane; no k3s HelmChartConfig", () => {
+        expect(ofType(result, HCC)).toEqual([]);
+        const ns = byName(result.resources, "kubernetes:core/v1:Namespace", "linkerd-ingress-traefik-namespace");
+        expect(ns.inputs).toMatchObject({ metadata: { name: "traefik" } });
+        const traefik = byName(result.resources, RELEASE, "linkerd-ingress-traefik");
+        expect(traefik.parent).toBe("linkerd-ingress");
+        expect(traefik.dependsOn).toEqual(["linkerd-control-plane", "linkerd-ingress-traefik-namespace"]);
+        expect(traefik.inputs).toMatchObject({
+            name: "traefik",
+            namespace: "traefik",
+            chart: "traefik",
+            version: "40.2.0",
+            repositoryOpts: { repo: "https://traefik.github.io/charts" },
+            values: { deployment: { podAnnotations: { "linkerd.io/inject": "ingress", "config.linkerd.io/skip-outbound-ports": "443" } } },
         });
         expect(result.outputs.ingressMeshing).toMatchObject({
             controller: "traefik",
-            traefik: { apiGroup: "traefik.io", helmChartConfig: "kube-system/traefik" },
+            traefik: { apiGroup: "traefik.io", namespace: "traefik", helmRelease: "traefik/traefik" },
         });
     });
 
@@ -130,27 +135,60 @@ describe("explicit meshing of workloads", () => {
 });
 
 describe("ingress variants", () => {
-    test("traefik without manageK3sHelmChartConfig: no HelmChartConfig, values still reported", async () => {
+    test("traefik installed by someone else (install: false): no release, values reported", async () => {
         const result = await renderWith({
             kubernetes: KUBE,
-            ingress: { traefik: { manageK3sHelmChartConfig: false, apiGroup: "traefik.containo.us" } },
+            ingress: { traefik: { install: false, apiGroup: "traefik.containo.us", namespace: "ingress" } },
         });
         expect(ofType(result, HCC)).toEqual([]);
-        const summary = result.outputs.ingressMeshing as { traefik: { helmChartConfig?: string; apiGroup: string; valuesContent: string } };
-        expect(summary.traefik.helmChartConfig).toBeUndefined();
+        expect(ofType(result, RELEASE).map((r) => r.name)).not.toContain("linkerd-ingress-traefik");
+        const summary = result.outputs.ingressMeshing as {
+            traefik: { helmRelease?: string; apiGroup: string; namespace: string; valuesYaml: string };
+        };
+        expect(summary.traefik.helmRelease).toBeUndefined();
         expect(summary.traefik.apiGroup).toBe("traefik.containo.us");
-        expect(summary.traefik.valuesContent).toContain("linkerd.io/inject: ingress");
+        expect(summary.traefik.namespace).toBe("ingress");
+        expect(summary.traefik.valuesYaml).toContain("linkerd.io/inject: ingress");
     });
 
-    test("traefik extraValues and another namespace", async () => {
+    test("traefik extraValues, another namespace and a local chart directory", async () => {
         const result = await renderWith({
             kubernetes: KUBE,
-            ingress: { traefik: { namespace: "traefik", extraValues: { logs: { access: { enabled: true } } } } },
+            ingress: { traefik: { namespace: "edge-proxy", chartDirectory: "/srv/charts", extraValues: { logs: { access: { enabled: true } } } } },
         });
-        const hcc = byName(result.resources, HCC, "linkerd-ingress-traefik-helmchartconfig");
-        expect(hcc.inputs).toMatchObject({ metadata: { namespace: "traefik" } });
-        expect(parseYaml((hcc.inputs.spec as { valuesContent: string }).valuesContent)).toMatchObject({ logs: { access: { enabled: true } } });
-        expect(validateObject(hcc.inputs)).toEqual([]);
+        const traefik = byName(result.resources, RELEASE, "linkerd-ingress-traefik");
+        expect(traefik.inputs).toMatchObject({
+            namespace: "edge-proxy",
+            chart: "/srv/charts/traefik",
+            values: { logs: { access: { enabled: true } } },
+        });
+        expect(traefik.inputs.version).toBeUndefined();
+    });
+
+    test.each([
+        [
+            { traefik: { namespace: "kube-system" } },
+            "picluster-linkerd:ingress.traefik.namespace",
+            /Traefik in "kube-system" can never be meshed: .*proxyInjector\.namespaceSelector/,
+        ],
+        [
+            { traefik: { namespace: "cert-manager", install: false } },
+            "picluster-linkerd:ingress.traefik.namespace",
+            /never sees namespace "cert-manager"/,
+        ],
+        [
+            { traefik: { manageK3sHelmChartConfig: true } },
+            "picluster-linkerd:ingress.traefik.manageK3sHelmChartConfig",
+            /k3s' bundled Traefik runs in kube-system.*disable: \[traefik\]/,
+        ],
+    ])("a Traefik the proxy injector can never see is refused (%j)", async (ingress, key, message) => {
+        const error = await renderWith({ kubernetes: KUBE, ingress }).then(
+            () => undefined,
+            (e: unknown) => e,
+        );
+        expect(error).toBeInstanceOf(ConfigError);
+        const problem = (error as ConfigError).problems.find((p) => p.key === key);
+        expect(problem?.message).toMatch(message);
     });
 
     test("nginx: no HelmChartConfig; controller values and the service-upstream annotation are outputs", async () => {

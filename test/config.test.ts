@@ -44,6 +44,7 @@ describe("defaults", () => {
         expect(c.linkerd.chartSource).toEqual({ kind: "repository", url: "https://helm.linkerd.io/edge" });
         expect(c.linkerd.release.charts.viz.version).toBe("2026.8.3");
         expect(c.jaeger.enabled).toBe(false);
+        expect(c.controlPlane.proxyTracing?.collectorEndpoint).toBe("tempo-distributor.tracing:4317");
     });
 
     test("a local chart directory replaces the repository", () => {
@@ -165,10 +166,10 @@ const BAD: [string, RawStackConfig, string, string][] = [
     ],
     ["kubernetes version with a v", { values: { kubernetes: { version: "v1.29" } } }, "kubernetes.version", "minor version"],
     [
-        "jaeger on a release without it",
-        { values: { linkerd: { channel: "edge", version: "edge-25.10.7" }, jaeger: { enabled: true } } },
+        "jaeger on a release with neither linkerd-jaeger nor proxy tracing",
+        { values: { linkerd: { channel: "edge", version: "edge-25.10.1" }, jaeger: { enabled: true } } },
         "jaeger.enabled",
-        "no linkerd-jaeger extension",
+        "neither linkerd-jaeger",
     ],
     [
         "collector address without namespace",

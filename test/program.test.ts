@@ -153,3 +153,44 @@ test("a bad configuration fails before any resource is registered", async () => 
     expect(error).toBeInstanceOf(ConfigError);
     expect((error as Error).message).toContain('picluster-linkerd:linkerd.channel: expected one of "stable", "edge"');
 });
+
+describe("the release in use decides the Gateway API CRDs and the tracing path", () => {
+    const KUBE = { kubeconfig: "/tmp/picluster-test-kubeconfig", context: "picluster" };
+    const releaseNames = (r: Awaited<ReturnType<typeof renderWith>>) => r.resources.filter((x) => x.type === RELEASE).map((x) => x.name);
+
+    test("edge-26.8.3: linkerd-crds installs the Gateway API CRDs, spans go to Tempo through proxy.tracing, no linkerd-jaeger", async () => {
+        const result = await renderWith({ kubernetes: { ...KUBE, version: "1.33" }, linkerd: { channel: "edge", version: "edge-26.8.3" } });
+        expect(byName(result.resources, RELEASE, "linkerd-control-plane-crds").inputs.values).toEqual({ installGatewayAPI: true });
+        expect(byName(result.resources, RELEASE, "linkerd-control-plane").inputs.values).toMatchObject({
+            proxy: {
+                tracing: {
+                    enabled: true,
+                    collector: { endpoint: "tempo-distributor.tracing:4317", meshIdentity: { serviceAccountName: "tempo", namespace: "tracing" } },
+                },
+            },
+        });
+        expect(releaseNames(result)).not.toContain("linkerd-jaeger");
+    });
+
+    test("edge-26.8.3 on k3s 1.37+: the cluster's own Gateway API CRDs are used, never installed over", async () => {
+        const result = await renderWith({ kubernetes: { ...KUBE, version: "1.37" }, linkerd: { channel: "edge", version: "edge-26.8.3" } });
+        expect(byName(result.resources, RELEASE, "linkerd-control-plane-crds").inputs.values).toEqual({});
+        const explicit = await renderWith({ kubernetes: KUBE, linkerd: { channel: "edge", version: "edge-26.8.3", gatewayApiCrds: "cluster" } });
+        expect(byName(explicit.resources, RELEASE, "linkerd-control-plane-crds").inputs.values).toEqual({});
+        await expect(
+            renderWith({
+                kubernetes: { ...KUBE, version: "1.37" },
+                linkerd: { channel: "edge", version: "edge-26.8.3", gatewayApiCrds: "linkerd-crds" },
+            }),
+        ).rejects.toThrow(/picluster-linkerd:linkerd\.gatewayApiCrds: "linkerd-crds" would fight k3s 1\.37/);
+    });
+
+    test("stable-2.14.10 is as before: linkerd-crds with its defaults, linkerd-jaeger to Tempo, no proxy.tracing", async () => {
+        const result = await renderWith({ kubernetes: KUBE });
+        expect(byName(result.resources, RELEASE, "linkerd-control-plane-crds").inputs.values).toEqual({});
+        expect(byName(result.resources, RELEASE, "linkerd-control-plane").inputs.values).not.toHaveProperty("proxy.tracing");
+        expect(byName(result.resources, RELEASE, "linkerd-jaeger").inputs.values).toMatchObject({
+            webhook: { collectorSvcAddr: "tempo-distributor.tracing:55678", collectorSvcAccount: "tempo" },
+        });
+    });
+});

@@ -29,9 +29,32 @@ export const CONTROL_PLANE_DEFAULTS = {
     chartPodMonitors: false,
 } as const satisfies { helmTimeoutSeconds: number; proxyResources: ProxyResources; chartPodMonitors: boolean };
 
-/** linkerd-crds needs no values: the defaults install every CRD the control plane uses. */
-export function crdsValues(): Record<string, unknown> {
-    return {};
+/**
+ * Who provides the Gateway API CRDs (HTTPRoute, GRPCRoute v1) the control plane needs:
+ * "linkerd-crds" sets installGatewayAPI on releases whose chart no longer installs them by default;
+ * "cluster" leaves them to their owner (k3s 1.37+, or whoever installed them).
+ */
+export type GatewayApiCrdsOwner = "linkerd-crds" | "cluster";
+
+/**
+ * linkerd-crds values. The defaults install every Linkerd CRD; from edge-25.9.4 the Gateway API CRDs only
+ * with `installGatewayAPI: true` (chart values.yaml), which the program sets when they are ours to install.
+ */
+export function crdsValues(
+    release: Pick<LinkerdRelease, "gatewayApiCrdsByDefault">,
+    gatewayApiCrds: GatewayApiCrdsOwner = "linkerd-crds",
+): Record<string, unknown> {
+    if (release.gatewayApiCrdsByDefault) return {};
+    return gatewayApiCrds === "linkerd-crds" ? { installGatewayAPI: true } : {};
+}
+
+/** Where the proxies send spans with the control plane's native tracing (2.19+). */
+export interface ProxyTracingSettings {
+    /** OTLP receiver, as host:port (e.g. Tempo's distributor, tempo-distributor.tracing:4317). */
+    readonly collectorEndpoint: string;
+    /** Service account and namespace of the collector: its mesh identity, which the proxies verify. */
+    readonly serviceAccountName: string;
+    readonly namespace: string;
 }
 
 function resourceValues(resources: ProxyResources): Record<string, Record<string, string>> {
@@ -61,6 +84,8 @@ export interface ControlPlaneSettings {
     readonly enableShutdownEndpoint?: boolean;
     /** The chart renders its own PodMonitors (podMonitor.enabled). */
     readonly chartPodMonitors: boolean;
+    /** Native proxy tracing (releases with proxy.tracing, 2.19+); unset: off. */
+    readonly proxyTracing?: ProxyTracingSettings;
 }
 
 /**
@@ -72,6 +97,17 @@ export function controlPlaneValues(s: ControlPlaneSettings): Record<string, unkn
     const proxy: Record<string, unknown> = { resources: resourceValues(s.proxyResources) };
     if (release.nativeSidecar.supported && s.nativeSidecar !== undefined) proxy.nativeSidecar = s.nativeSidecar;
     if (release.shutdownEndpoint.configurable && s.enableShutdownEndpoint !== undefined) proxy.enableShutdownEndpoint = s.enableShutdownEndpoint;
+    if (s.proxyTracing) {
+        if (!release.proxyTracing) throw new Error(`Linkerd ${release.version} has no native proxy tracing (proxy.tracing, 2.19+)`);
+        // Chart values proxy.tracing.* (linkerd-control-plane values.yaml, 2.19+): the guide's goal, spans to Tempo, without linkerd-jaeger.
+        proxy.tracing = {
+            enabled: true,
+            collector: {
+                endpoint: s.proxyTracing.collectorEndpoint,
+                meshIdentity: { serviceAccountName: s.proxyTracing.serviceAccountName, namespace: s.proxyTracing.namespace },
+            },
+        };
+    }
     const bundle = s.trustAnchor.mode === "bundle";
     const values: Record<string, unknown> = {
         clusterDomain: s.clusterDomain,

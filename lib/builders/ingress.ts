@@ -4,15 +4,16 @@
  * Pure builders: plain Kubernetes objects and annotation maps, no Pulumi resources, so the viz
  * dashboard, the tests and any other component can reuse them.
  *
- * - Traefik (k3s' bundled controller): meshed in *ingress* mode with outbound port 443 skipped
- *   (`traefikHelmChartConfig`), and every route to a meshed Service goes through a Middleware that
+ * - Traefik (installed by the program in its own namespace, not k3s' bundled one in kube-system, which the
+ *   proxy injector never sees): meshed in *ingress* mode with outbound port 443 skipped (`traefikValues`), and every route to a meshed Service goes through a Middleware that
  *   sets `l5d-dst-override` to the Service's cluster DNS name and port (`l5dDstOverrideMiddleware`).
  * - ingress-nginx: the controller is meshed normally through the chart's `controller.podAnnotations`
  *   (see lib/builders/meshing.ts), and each Ingress carries
  *   `nginx.ingress.kubernetes.io/service-upstream: "true"` (`withNginxServiceUpstream`).
  */
-import { stringify as stringifyYaml } from "yaml";
-import { INJECT_ANNOTATION, KUBE_SYSTEM_NAMESPACE, SKIP_OUTBOUND_PORTS_ANNOTATION } from "../k8s";
+import type { ChartSource } from "../charts";
+import { INJECT_ANNOTATION, KubeObject, SKIP_OUTBOUND_PORTS_ANNOTATION } from "../k8s";
+import type { ChartRef } from "../release";
 
 /** Traefik's CRD group: "traefik.io" (Traefik v3) or "traefik.containo.us" (v2, chart <= 27). */
 export type TraefikApiGroup = "traefik.io" | "traefik.containo.us";
@@ -23,11 +24,14 @@ export type IngressController =
     | {
           readonly controller: "traefik";
           readonly apiGroup: TraefikApiGroup;
-          /** Configure k3s' bundled Traefik through a HelmChartConfig. */
-          readonly manageK3sHelmChartConfig: boolean;
-          /** Namespace of the k3s Traefik HelmChart. */
+          /** Install Traefik's chart (meshed) in `namespace`; false: someone else runs it there. */
+          readonly install: boolean;
+          /** Namespace Traefik runs in: one the proxy injector sees. */
           readonly namespace: string;
-          /** More Traefik chart values for the managed HelmChartConfig. */
+          /** Where the Traefik chart comes from, and its version (used when `install`). */
+          readonly chartSource: ChartSource;
+          readonly chart: ChartRef;
+          /** More Traefik chart values. */
           readonly extraValues: Readonly<Record<string, unknown>>;
       }
     | {
@@ -36,8 +40,20 @@ export type IngressController =
           readonly ingressClassName: string;
       };
 
+export const TRAEFIK_NAMESPACE = "traefik";
+export const TRAEFIK_RELEASE_NAME = "traefik";
+
 export const INGRESS_DEFAULTS = {
-    traefik: { apiGroup: "traefik.io", manageK3sHelmChartConfig: true, namespace: KUBE_SYSTEM_NAMESPACE, extraValues: {} },
+    traefik: {
+        apiGroup: "traefik.io",
+        install: true,
+        // The guide author's own cluster moved Traefik out of kube-system for this reason (pi-cluster #70).
+        namespace: TRAEFIK_NAMESPACE,
+        chartRepository: "https://traefik.github.io/charts",
+        // Traefik v3.7.1; from 40.2.0 the chart no longer ships the Gateway API CRDs (linkerd.gatewayApiCrds decides who does).
+        chartVersion: "40.2.0",
+        extraValues: {},
+    },
     nginx: { ingressClassName: "nginx" },
 } as const;
 export const TRAEFIK_MIDDLEWARES_ANNOTATION = "traefik.ingress.kubernetes.io/router.middlewares";
@@ -153,27 +169,20 @@ export function deepMerge(base: Readonly<Record<string, unknown>>, over: Readonl
     return out;
 }
 
-export interface HelmChartConfig {
-    readonly apiVersion: "helm.cattle.io/v1";
-    readonly kind: "HelmChartConfig";
-    readonly metadata: { readonly name: "traefik"; readonly namespace: string };
-    readonly spec: { readonly valuesContent: string };
+/**
+ * Values of the Traefik chart the program installs: the user's `extraValues` with the mesh annotations
+ * on top (guide: "Meshing Traefik", the Helm-values alternative to `linkerd inject --ingress`).
+ */
+export function traefikValues(extraValues: Readonly<Record<string, unknown>> = {}): Record<string, unknown> {
+    return deepMerge(extraValues, traefikMeshValues());
 }
 
 /**
- * k3s' HelmChartConfig for its bundled Traefik (guide: "Traefik is a K3S embedded component ... auto-deployed
- * using Helm"). k3s merges `valuesContent` over its own chart values. There is only one HelmChartConfig per
- * chart and `valuesContent` is a single string, so this object owns all of it: values a user kept in an
- * existing kube-system/traefik HelmChartConfig go into `extraValues` (our mesh annotations win on conflict).
+ * Traefik's namespace. Not annotated for injection: only Traefik's pods are meshed, in ingress mode,
+ * by their own annotations; the namespace must merely be one the proxy injector sees.
  */
-export function traefikHelmChartConfig(namespace: string, extraValues: Readonly<Record<string, unknown>> = {}): HelmChartConfig {
-    const values = deepMerge(extraValues, traefikMeshValues());
-    return {
-        apiVersion: "helm.cattle.io/v1",
-        kind: "HelmChartConfig",
-        metadata: { name: "traefik", namespace },
-        spec: { valuesContent: stringifyYaml(values) },
-    };
+export function traefikNamespace(namespace: string): KubeObject {
+    return { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } };
 }
 
 /** Ingress metadata with `nginx.ingress.kubernetes.io/service-upstream: "true"` added (guide: "Meshing Ingress NGINX"). */

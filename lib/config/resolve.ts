@@ -7,16 +7,17 @@
 import { X509Certificate } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { ChartSource } from "../charts";
-import { ControlPlaneSettings } from "../builders/controlPlane";
+import { ControlPlaneSettings, GatewayApiCrdsOwner, ProxyTracingSettings } from "../builders/controlPlane";
 import { IdentityIssuer, TrustAnchor } from "../builders/identity";
-import { IngressController } from "../builders/ingress";
-import { JaegerSettings, unmeshedCollectorWarning } from "../builders/jaeger";
+import { INGRESS_DEFAULTS, IngressController, TRAEFIK_RELEASE_NAME } from "../builders/ingress";
+import { JAEGER_DEFAULTS, JaegerSettings, collectorNamespace, unmeshedCollectorWarning } from "../builders/jaeger";
 import { missingContextMessage } from "../builders/longhorn";
 import { WorkloadRef, workloadKey } from "../builders/meshing";
 import { MonitoringSettings } from "../builders/monitoring";
 import { ALLOW_ANY_HOST_WARNING, VizDashboard } from "../builders/viz";
 import { KubeTarget, resolveKubeTarget } from "../kubeconfig";
-import { KUBE_SYSTEM_NAMESPACE, LINKERD_NAMESPACE } from "../k8s";
+import { injectorBlindSpot } from "../injector";
+import { LINKERD_NAMESPACE } from "../k8s";
 import { LinkerdRelease, ReleaseError, resolveRelease } from "../release";
 import { configKey } from "./keys";
 import { ConfigError, ConfigProblem, RawConfig, isInvalid, parseConfig } from "./parse";
@@ -31,13 +32,18 @@ export interface PiclusterConfig {
         readonly chartSource: ChartSource;
         readonly clusterDomain: string;
         readonly helmTimeoutSeconds: number;
+        /** Decided: who provides the Gateway API CRDs (only read by releases whose linkerd-crds no longer installs them). */
+        readonly gatewayApiCrds: GatewayApiCrdsOwner;
     };
     readonly identity: {
         readonly issuer: IdentityIssuer;
         readonly trustAnchor: TrustAnchor;
         readonly bundleReadyTimeoutSeconds: number;
     };
-    readonly controlPlane: Pick<ControlPlaneSettings, "proxyResources" | "nativeSidecar" | "enableShutdownEndpoint" | "chartPodMonitors">;
+    readonly controlPlane: Pick<
+        ControlPlaneSettings,
+        "proxyResources" | "nativeSidecar" | "enableShutdownEndpoint" | "chartPodMonitors" | "proxyTracing"
+    >;
     readonly viz: {
         readonly enabled: boolean;
         readonly prometheusUrl: string;
@@ -46,7 +52,10 @@ export interface PiclusterConfig {
         readonly dashboard: VizDashboard & { readonly password?: pulumi.Output<string> };
     };
     readonly monitoring: MonitoringSettings & { readonly enabled: boolean };
-    /** `enabled` is decided: its default depends on whether the release still ships linkerd-jaeger. */
+    /**
+     * The linkerd-jaeger extension; `enabled` is decided: spans go through it only on releases that still
+     * ship it (up to edge-25.9.4), else through the control plane's proxy.tracing (controlPlane.proxyTracing).
+     */
     readonly jaeger: JaegerSettings & { readonly enabled: boolean };
     readonly meshing: { readonly namespaces: readonly string[]; readonly workloads: readonly WorkloadRef[] };
     readonly ingress: IngressController;
@@ -60,6 +69,8 @@ export interface RawStackConfig extends RawConfig {
     readonly secrets?: Readonly<Partial<Record<SecretKey, string>>>;
     /** The kubernetes provider's own keys (`kubernetes:kubeconfig`, `kubernetes:context`), when set. */
     readonly provider?: { readonly kubeconfig?: string; readonly context?: string };
+    /** Problems with the stack file's own shape (e.g. keys outside `config:`), each naming the file. */
+    readonly fileProblems?: readonly ConfigProblem[];
 }
 
 /** Seconds in a Go duration ("48h", "1h30m"). */
@@ -80,17 +91,22 @@ const NAMESPACES_WITH_JOBS: Readonly<Record<string, string>> = {
         "the ingress-nginx chart runs its admission-webhook Jobs there (the guide: never annotate its namespace); mesh the controller with the `ingressNginx` values snippet instead",
 };
 
-/** Namespaces the proxy injector never sees (every control-plane chart since 2.12 excludes them), or that must stay out. */
+/** Namespaces that must stay out of the mesh (beyond those the proxy injector never sees, lib/injector.ts). */
 const NEVER_MESHED: Readonly<Record<string, string>> = {
     [LINKERD_NAMESPACE]: "the control plane stays out of the mesh",
-    [KUBE_SYSTEM_NAMESPACE]: "kube-system stays out of the mesh",
 };
+
+/** Kubernetes minor from which k3s installs the Gateway API CRDs itself (its HelmChart gateway-api-crd). */
+export const K3S_GATEWAY_API_CRDS_FROM_MINOR = 37;
+
+/** OTLP gRPC port of Tempo's distributor: the default receiver of the control plane's native tracing. */
+const TEMPO_OTLP_COLLECTOR = "tempo-distributor.tracing:4317";
 
 /** Validates, resolves and checks every rule that spans keys. Throws one ConfigError listing every problem. */
 export function loadConfig(raw: RawStackConfig, env: NodeJS.ProcessEnv = process.env): PiclusterConfig {
     const parsed = parseConfig(raw);
     const cfg = parsed.config;
-    const problems: ConfigProblem[] = [...parsed.problems];
+    const problems: ConfigProblem[] = [...(raw.fileProblems ?? []), ...parsed.problems];
     const warnings: ConfigProblem[] = [];
     const at = (path: string, message: string) => problems.push({ key: configKey(path), message });
     const warn = (path: string, message: string) => warnings.push({ key: configKey(path), message });
@@ -127,11 +143,63 @@ export function loadConfig(raw: RawStackConfig, env: NodeJS.ProcessEnv = process
             `the proxy shutdown endpoint is always on in Linkerd ${release.version}; it can be disabled from 2.16 (edge-24.8.2) on`,
         );
     }
-    if (release && cfg.jaeger.enabled === true && !release.charts.jaeger) {
-        at(
-            "jaeger.enabled",
-            `Linkerd ${release.version} has no linkerd-jaeger extension (removed in edge-25.10.1; last in edge-25.9.4): use the control plane's proxy.tracing instead, or set jaeger.enabled to false`,
-        );
+    // Tracing: linkerd-jaeger where the release ships it (the guide), else the control plane's proxy.tracing.
+    const tracingWanted = cfg.jaeger.enabled ?? true;
+    let jaegerEnabled = false;
+    let proxyTracing: ProxyTracingSettings | undefined;
+    if (release && tracingWanted) {
+        if (release.charts.jaeger) {
+            jaegerEnabled = true;
+        } else if (release.proxyTracing) {
+            const collectorSvcAddr = cfg.jaeger.collectorSvcAddr ?? TEMPO_OTLP_COLLECTOR;
+            if (valid("jaeger.collectorSvcAddr")) {
+                proxyTracing = {
+                    collectorEndpoint: collectorSvcAddr,
+                    serviceAccountName: cfg.jaeger.collectorSvcAccount,
+                    namespace: collectorNamespace(collectorSvcAddr),
+                };
+            }
+            warn(
+                "jaeger.enabled",
+                `Linkerd ${release.version} has no linkerd-jaeger extension (last in edge-25.9.4): the proxies send spans to ${collectorSvcAddr} ` +
+                    `through the control plane's proxy.tracing instead. A linkerd-jaeger release this stack installed before is uninstalled by the next \`pulumi up\`; ` +
+                    `set jaeger.enabled to false to silence this and send no spans.`,
+            );
+        } else if (cfg.jaeger.enabled === true) {
+            at(
+                "jaeger.enabled",
+                `Linkerd ${release.version} has neither linkerd-jaeger (removed in edge-25.10.1) nor native proxy tracing (2.19, edge-25.10.7+): choose another release, or set jaeger.enabled to false`,
+            );
+        } else {
+            warn(
+                "jaeger.enabled",
+                `Linkerd ${release.version} has neither linkerd-jaeger (removed in edge-25.10.1) nor native proxy tracing (2.19, edge-25.10.7+): no spans are sent to Tempo, and a linkerd-jaeger release this stack installed before is uninstalled by the next \`pulumi up\``,
+            );
+        }
+    }
+
+    // Gateway API CRDs: from edge-25.9.4 linkerd-crds installs them only when asked; never fight another owner.
+    let gatewayApiCrds: GatewayApiCrdsOwner = "linkerd-crds";
+    if (release && !release.gatewayApiCrdsByDefault && valid("linkerd.gatewayApiCrds", "kubernetes.version")) {
+        const choice = cfg.linkerd.gatewayApiCrds;
+        const kubeMinor = cfg.kubernetes.version ? Number(cfg.kubernetes.version.split(".")[1]) : undefined;
+        if (choice !== "auto") gatewayApiCrds = choice;
+        else if (kubeMinor !== undefined) gatewayApiCrds = kubeMinor >= K3S_GATEWAY_API_CRDS_FROM_MINOR ? "cluster" : "linkerd-crds";
+        else {
+            // Helm refuses to take over CRDs another owner installed, so this cannot silently fight k3s: it fails loudly at `up`.
+            warn(
+                "linkerd.gatewayApiCrds",
+                `Linkerd ${release.version} needs the Gateway API CRDs (HTTPRoute, GRPCRoute v1), which its linkerd-crds chart no longer installs by default: ` +
+                    `linkerd-crds installs them (installGatewayAPI). On k3s 1.${K3S_GATEWAY_API_CRDS_FROM_MINOR}+, which ships them itself, or when they are already installed, ` +
+                    `set kubernetes.version or linkerd.gatewayApiCrds to "cluster"`,
+            );
+        }
+        if (gatewayApiCrds === "linkerd-crds" && kubeMinor !== undefined && kubeMinor >= K3S_GATEWAY_API_CRDS_FROM_MINOR) {
+            at(
+                "linkerd.gatewayApiCrds",
+                `"linkerd-crds" would fight k3s 1.${kubeMinor} over the Gateway API CRDs (k3s installs them itself, HelmChart gateway-api-crd): set it to "cluster"`,
+            );
+        }
     }
     if (cfg.linkerd.chartRepository && cfg.linkerd.chartDirectory) {
         at("linkerd.chartDirectory", "set either linkerd.chartRepository or linkerd.chartDirectory, not both");
@@ -147,6 +215,22 @@ export function loadConfig(raw: RawStackConfig, env: NodeJS.ProcessEnv = process
     if (password !== undefined && password.length < 12) at("vizDashboardPassword", "expected at least 12 characters (the value is not shown)");
 
     const ingress = resolveIngress(cfg.ingress);
+    if (ingress.controller === "traefik") {
+        if (cfg.ingress.traefik.manageK3sHelmChartConfig) {
+            at(
+                "ingress.traefik.manageK3sHelmChartConfig",
+                `k3s' bundled Traefik runs in kube-system, and ${injectorBlindSpot("kube-system")}: a HelmChartConfig annotation would be silently ignored. ` +
+                    `Disable k3s' Traefik (\`disable: [traefik]\` in /etc/rancher/k3s/config.yaml) and let the program install it in its own namespace ` +
+                    `(ingress.traefik.install, the default), then remove this key`,
+            );
+        }
+        const blind = injectorBlindSpot(ingress.namespace);
+        if (blind && valid("ingress.traefik.namespace"))
+            at("ingress.traefik.namespace", `Traefik in "${ingress.namespace}" can never be meshed: ${blind}`);
+        if (cfg.ingress.traefik.chartDirectory && cfg.ingress.traefik.chartRepository !== INGRESS_DEFAULTS.traefik.chartRepository) {
+            at("ingress.traefik.chartDirectory", "set either ingress.traefik.chartRepository or ingress.traefik.chartDirectory, not both");
+        }
+    }
     const dashboard = cfg.viz.dashboard;
     if (
         cfg.viz.enabled &&
@@ -170,6 +254,10 @@ export function loadConfig(raw: RawStackConfig, env: NodeJS.ProcessEnv = process
             if (seen.has(ns)) at(`meshing.namespaces[${i}]`, `"${ns}" is listed twice`);
             seen.add(ns);
             if (NEVER_MESHED[ns]) at(`meshing.namespaces[${i}]`, `"${ns}" must never be meshed (${NEVER_MESHED[ns]})`);
+            else {
+                const blind = injectorBlindSpot(ns);
+                if (blind) at(`meshing.namespaces[${i}]`, `"${ns}" can never be meshed: ${blind}`);
+            }
             if (NAMESPACES_WITH_JOBS[ns])
                 warn(`meshing.namespaces[${i}]`, `meshing namespace "${ns}" implicitly makes its Jobs hang: ${NAMESPACES_WITH_JOBS[ns]}`);
         });
@@ -179,12 +267,16 @@ export function loadConfig(raw: RawStackConfig, env: NodeJS.ProcessEnv = process
         cfg.meshing.workloads.forEach((w, i) => {
             if (seen.has(workloadKey(w))) at(`meshing.workloads[${i}]`, `${workloadKey(w)} is listed twice`);
             seen.add(workloadKey(w));
+            const blind = NEVER_MESHED[w.namespace]
+                ? `"${w.namespace}" must never be meshed (${NEVER_MESHED[w.namespace]})`
+                : injectorBlindSpot(w.namespace);
+            if (blind) at(`meshing.workloads[${i}].namespace`, `${workloadKey(w)} can never be meshed: ${blind}`);
         });
     }
 
-    const jaegerEnabled = cfg.jaeger.enabled ?? release?.charts.jaeger !== undefined;
-    if (jaegerEnabled && valid("jaeger.collectorSvcAddr", "meshing.namespaces")) {
-        const warning = unmeshedCollectorWarning(cfg.jaeger, cfg.meshing.namespaces);
+    const collectorSvcAddr = proxyTracing?.collectorEndpoint ?? cfg.jaeger.collectorSvcAddr ?? JAEGER_DEFAULTS.collectorSvcAddr;
+    if ((jaegerEnabled || proxyTracing) && valid("jaeger.collectorSvcAddr", "meshing.namespaces")) {
+        const warning = unmeshedCollectorWarning({ collectorSvcAddr, collectorSvcAccount: cfg.jaeger.collectorSvcAccount }, cfg.meshing.namespaces);
         if (warning) warn("jaeger.collectorSvcAddr", warning);
     }
 
@@ -202,9 +294,10 @@ export function loadConfig(raw: RawStackConfig, env: NodeJS.ProcessEnv = process
                 : { kind: "repository", url: cfg.linkerd.chartRepository ?? release.defaultRepository },
             clusterDomain: cfg.linkerd.clusterDomain,
             helmTimeoutSeconds: cfg.linkerd.helmTimeoutSeconds,
+            gatewayApiCrds,
         },
         identity: { issuer: cfg.identity.issuer, trustAnchor, bundleReadyTimeoutSeconds: cfg.identity.trustAnchor.bundleReadyTimeoutSeconds },
-        controlPlane: cfg.controlPlane,
+        controlPlane: { ...cfg.controlPlane, proxyTracing },
         viz: {
             enabled: cfg.viz.enabled,
             prometheusUrl: cfg.viz.prometheusUrl,
@@ -215,7 +308,7 @@ export function loadConfig(raw: RawStackConfig, env: NodeJS.ProcessEnv = process
         jaeger: {
             enabled: jaegerEnabled,
             namespace: cfg.jaeger.namespace,
-            collectorSvcAddr: cfg.jaeger.collectorSvcAddr,
+            collectorSvcAddr,
             collectorSvcAccount: cfg.jaeger.collectorSvcAccount,
         },
         meshing: cfg.meshing,
@@ -268,7 +361,18 @@ export function caCertificateProblem(pem: string): string | undefined {
 }
 
 function resolveIngress(ingress: ParsedConfig["ingress"]): IngressController {
-    if (ingress.controller === "traefik") return { controller: "traefik", ...ingress.traefik };
+    if (ingress.controller === "traefik") {
+        const t = ingress.traefik;
+        return {
+            controller: "traefik",
+            apiGroup: t.apiGroup,
+            install: t.install,
+            namespace: t.namespace,
+            chartSource: t.chartDirectory ? { kind: "directory", path: t.chartDirectory } : { kind: "repository", url: t.chartRepository },
+            chart: { name: TRAEFIK_RELEASE_NAME, version: t.chartVersion },
+            extraValues: t.extraValues,
+        };
+    }
     if (ingress.controller === "nginx") return { controller: "nginx", ...ingress.nginx };
     return { controller: "none" };
 }

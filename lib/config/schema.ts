@@ -62,6 +62,15 @@ const linkerdSchema = z.strictObject({
     clusterDomain: dns1123Subdomain.default(IDENTITY_DEFAULTS.clusterDomain),
     /** Seconds Helm waits for each release. @default 600 */
     helmTimeoutSeconds: z.number().int().min(30).max(3600).default(CONTROL_PLANE_DEFAULTS.helmTimeoutSeconds),
+    /**
+     * Who provides the Gateway API CRDs (HTTPRoute, GRPCRoute v1) that releases from edge-25.9.4 need and
+     * their linkerd-crds chart no longer installs: "linkerd-crds" (the chart installs them, installGatewayAPI),
+     * "cluster" (already there: k3s 1.37+ ships them, or another owner installed them; never touched), or
+     * "auto" (from kubernetes.version: "cluster" on 1.37+, else "linkerd-crds", with a warning when the version is unset).
+     * Ignored by releases whose linkerd-crds installs them itself.
+     * @default "auto"
+     */
+    gatewayApiCrds: z.enum(["auto", "linkerd-crds", "cluster"]).default("auto"),
 });
 
 const issuerRefSchema = z.strictObject({
@@ -203,17 +212,23 @@ const monitoringSchema = z.strictObject({
         .prefault({}),
 });
 
-/** `picluster-linkerd:jaeger` — the linkerd-jaeger extension sending spans to Tempo. */
+/**
+ * `picluster-linkerd:jaeger` — proxy spans to Tempo. Up to edge-25.9.4 through the linkerd-jaeger extension
+ * (the guide); on releases without it (2.19+), through the control plane's own proxy.tracing values.
+ */
 const jaegerSchema = z.strictObject({
-    /** @default true on releases that still have the extension (up to edge-25.9.4), false after */
+    /** Send the proxies' spans to Tempo. @default true */
     enabled: z.boolean().optional(),
-    /** Namespace of the extension. @default "linkerd-jaeger" */
+    /** Namespace of the extension (releases that have it). @default "linkerd-jaeger" */
     namespace: dns1123Label.default(JAEGER_DEFAULTS.namespace),
-    /** Tempo distributor's receiver, as service.namespace:port (the chart reads the namespace from it). @default "tempo-distributor.tracing:55678" */
+    /**
+     * Tempo distributor's receiver, as service.namespace:port (the chart reads the namespace from it).
+     * @default "tempo-distributor.tracing:55678" (OpenCensus) with linkerd-jaeger; "tempo-distributor.tracing:4317" (OTLP) with proxy.tracing
+     */
     collectorSvcAddr: z
         .string()
         .regex(/^[a-z0-9-]+\.[a-z0-9-]+(\.[a-z0-9.-]+)?:[0-9]+$/, 'expected service.namespace:port, such as "tempo-distributor.tracing:55678"')
-        .default(JAEGER_DEFAULTS.collectorSvcAddr),
+        .optional(),
     /** Service account of the collector (Tempo). @default "tempo" */
     collectorSvcAccount: dns1123Subdomain.default(JAEGER_DEFAULTS.collectorSvcAccount),
 });
@@ -234,22 +249,34 @@ const meshingSchema = z.strictObject({
 
 /** `picluster-linkerd:ingress` — meshing the ingress controller. */
 const ingressSchema = z.strictObject({
-    /** @default "traefik" (k3s' bundled controller) */
+    /** @default "traefik" */
     controller: z.enum(["none", "traefik", "nginx"]).default("traefik"),
     traefik: z
         .strictObject({
             /** Traefik CRD group: "traefik.io" (Traefik v3) or "traefik.containo.us" (v2, chart <= 27). @default "traefik.io" */
             apiGroup: z.enum(["traefik.io", "traefik.containo.us"]).default(INGRESS_DEFAULTS.traefik.apiGroup),
-            /** Configure k3s' bundled Traefik through a HelmChartConfig. @default true */
-            manageK3sHelmChartConfig: z.boolean().default(INGRESS_DEFAULTS.traefik.manageK3sHelmChartConfig),
-            /** Namespace of the k3s Traefik HelmChart. @default "kube-system" */
-            namespace: dns1123Label.default(INGRESS_DEFAULTS.traefik.namespace),
             /**
-             * More Traefik chart values for the managed HelmChartConfig. It owns the whole valuesContent
-             * (k3s reads one HelmChartConfig per chart): move the values of an existing kube-system/traefik
-             * HelmChartConfig here. The mesh annotations (deployment.podAnnotations) win on conflict.
-             * @default {}
+             * Install Traefik's Helm chart, meshed in ingress mode, in `namespace`. k3s' bundled Traefik runs in
+             * kube-system, which Linkerd's proxy injector never sees: disable it first (k3s `disable: [traefik]`).
+             * false: Traefik is installed by someone else in `namespace`; the values that mesh it are a stack output.
+             * @default true
              */
+            install: z.boolean().default(INGRESS_DEFAULTS.traefik.install),
+            /** Namespace Traefik runs in. Never kube-system or cert-manager (the injector does not see them). @default "traefik" */
+            namespace: dns1123Label.default(INGRESS_DEFAULTS.traefik.namespace),
+            /** Helm repository of the Traefik chart. @default "https://traefik.github.io/charts" */
+            chartRepository: httpUrl.default(INGRESS_DEFAULTS.traefik.chartRepository),
+            /** Traefik chart version. @default "40.2.0" (Traefik v3.7.1) */
+            chartVersion: z.string().min(1).default(INGRESS_DEFAULTS.traefik.chartVersion),
+            /** A local directory holding the chart as <dir>/traefik (air-gapped clusters). @default unset (use the repository) */
+            chartDirectory: z.string().min(1).optional(),
+            /**
+             * Configure k3s' bundled Traefik through a HelmChartConfig instead. Refused: that Traefik runs in
+             * kube-system, where the proxy injector never injects (the annotation would be silently ignored).
+             * @default false
+             */
+            manageK3sHelmChartConfig: z.boolean().default(false),
+            /** More Traefik chart values; the mesh annotations (deployment.podAnnotations) win on conflict. @default {} */
             extraValues: z.record(z.string(), z.unknown()).default({}),
         })
         .prefault({}),

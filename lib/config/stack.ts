@@ -1,5 +1,7 @@
 /** Reads the stack's configuration once, as raw values for `loadConfig` (called by index.ts only). */
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { checkStackFile } from "./stackFile";
 import { PROJECT } from "./keys";
 import type { RawStackConfig } from "./resolve";
 import { SECRET_KEYS, STRUCTURED_KEYS, SecretKey } from "./schema";
@@ -23,5 +25,8 @@ export function readStackConfig(): RawStackConfig {
         .map((k) => k.slice(PROJECT.length + 1));
     // The kubernetes provider's own keys, which users of the provider set out of habit.
     const provider = { kubeconfig: all["kubernetes:kubeconfig"], context: all["kubernetes:context"] };
-    return { values, secrets, presentKeys, provider };
+    // Pulumi runs the program in the project directory, beside the stack file.
+    const stackFile = `Pulumi.${pulumi.getStack()}.yaml`;
+    const fileProblems = checkStackFile(path.join(process.cwd(), stackFile), PROJECT).map((message) => ({ key: stackFile, message }));
+    return { values, secrets, presentKeys, provider, fileProblems };
 }

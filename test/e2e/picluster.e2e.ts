@@ -72,6 +72,7 @@ beforeAll(
             const charts = path.join(work, "charts");
             writeStandInCharts(charts, resolveRelease("stable", "2.14.10"));
             await pulumi.setConfig(repoRoot, stack, configFile, `${PROJECT}:linkerd.chartDirectory`, charts);
+            await pulumi.setConfig(repoRoot, stack, configFile, `${PROJECT}:ingress.traefik.chartDirectory`, charts);
         }
         await pulumi.setConfig(repoRoot, stack, configFile, `${PROJECT}:longhorn.kubectl`, kubectlPath());
         await pulumi.setConfig(repoRoot, stack, configFile, `${PROJECT}:vizDashboardPassword`, password, true);
@@ -159,7 +160,7 @@ describe("picluster stack (trust anchor pem, everything enabled)", () => {
             rel("linkerd-jaeger"),
             cmd("linkerd-longhorn-wait-deployed"),
             "kubernetes:core/v1:NamespacePatch/linkerd-meshing-namespace-monitoring",
-            "kubernetes:helm.cattle.io/v1:HelmChartConfig/linkerd-ingress-traefik-helmchartconfig",
+            rel("linkerd-ingress-traefik"),
         ]) {
             before(rel("linkerd-control-plane"), after);
         }
@@ -175,14 +176,16 @@ describe("picluster stack (trust anchor pem, everything enabled)", () => {
         expect(kubectlJson(cluster, ["get", "podmonitors.monitoring.coreos.com", "-A"]).items.length).toBeGreaterThanOrEqual(2);
         expect(kubectlJson(cluster, ["get", "middlewares.traefik.io", "-A"]).items.length).toBeGreaterThanOrEqual(2);
         expect(kubectlJson(cluster, ["get", "ingressroutes.traefik.io", "-A"]).items.length).toBe(1);
-        expect(kubectl(cluster, ["-n", "kube-system", "get", "helmchartconfigs.helm.cattle.io", "traefik", "-o", "name"]).trim()).toContain(
-            "traefik",
-        );
+        // Traefik in its own namespace (the proxy injector never sees kube-system), meshed in ingress mode.
+        expect(kubectlJson(cluster, ["-n", "traefik", "get", "configmap", "traefik-pod-annotations"]).data).toEqual({
+            "linkerd.io/inject": "ingress",
+            "config.linkerd.io/skip-outbound-ports": "443",
+        });
 
         const releases = kubectlJson(cluster, ["get", "secrets", "-A", "-l", "owner=helm"])
             .items.map((s: any) => s.metadata.labels.name)
             .sort();
-        expect(releases).toEqual(expect.arrayContaining(["linkerd-control-plane", "linkerd-crds", "linkerd-jaeger", "linkerd-viz"]));
+        expect(releases).toEqual(expect.arrayContaining(["linkerd-control-plane", "linkerd-crds", "linkerd-jaeger", "linkerd-viz", "traefik"]));
 
         const anchors = kubectl(cluster, ["-n", "linkerd", "get", "configmap", "linkerd-config", "-o", 'go-template={{index .data "values"}}']);
         expect(anchors).toContain(rootCA.crt.trim().split("\n")[1]);
@@ -225,7 +228,7 @@ describe("picluster stack (trust anchor pem, everything enabled)", () => {
         const res = await pulumi.ok(repoRoot, ["destroy", "--yes", ...stackArgs(stack, configFile)]);
         timings.destroy = res.seconds;
         const nsNames = kubectlJson(cluster, ["get", "namespaces"]).items.map((n: any) => n.metadata.name);
-        for (const gone of ["linkerd", "linkerd-viz", "linkerd-jaeger"]) expect(nsNames).not.toContain(gone);
+        for (const gone of ["linkerd", "linkerd-viz", "linkerd-jaeger", "traefik"]) expect(nsNames).not.toContain(gone);
         expect(nsNames).toEqual(expect.arrayContaining(PREEXISTING_NAMESPACES));
         for (const ns of PREEXISTING_NAMESPACES) {
             expect([ns, jsonpath(["get", "namespace", ns], "{.metadata.annotations.linkerd\\.io/inject}")]).toEqual([ns, ""]);

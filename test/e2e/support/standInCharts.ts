@@ -1,5 +1,5 @@
 /**
- * Completes the stand-in charts (test/e2e/charts) for a Linkerd release: copies them to `outDir`,
+ * Completes the stand-in charts (test/e2e/charts) for a Linkerd release: copies them (and the Traefik stand-in) to `outDir`,
  * writes Chart.yaml with the release's chart version and a values.schema.json generated from the
  * chart-key fixture of that version, so Helm rejects any value key the real chart does not have.
  */
@@ -65,5 +65,9 @@ export function writeStandInCharts(outDir: string, release: LinkerdRelease): Sta
         fs.writeFileSync(path.join(target, "values.schema.json"), JSON.stringify(schema, null, 2));
         written.push({ name: chart.name, version: chart.version });
     }
+    // The other chart the program installs by default: Traefik (ingress.traefik.chartDirectory), as is.
+    fs.rmSync(path.join(outDir, "traefik"), { recursive: true, force: true });
+    fs.cpSync(path.join(CHARTS_DIR, "traefik"), path.join(outDir, "traefik"), { recursive: true });
+    written.push({ name: "traefik", version: "40.2.0" });
     return written;
 }

@@ -1,0 +1,120 @@
+/**
+ * No silent configuration: every combination that used to be accepted without a word is an error or a
+ * warning naming its key path (and, for the stack file itself, the file).
+ */
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { ConfigError, ConfigProblem, loadConfig, RawStackConfig } from "../lib/config";
+import { stackFileProblems } from "../lib/config/stackFile";
+import { REPO } from "./support/render";
+
+const PROJECT = "picluster-linkerd";
+
+function problemsOf(raw: RawStackConfig): ConfigProblem[] {
+    try {
+        loadConfig(raw);
+        return [];
+    } catch (e) {
+        if (e instanceof ConfigError) return [...e.problems];
+        throw e;
+    }
+}
+const problemAt = (raw: RawStackConfig, key: string) => problemsOf(raw).find((p) => p.key === key);
+const warningAt = (raw: RawStackConfig, key: string) => loadConfig(raw).warnings.find((w) => w.key === key);
+
+describe("a stack file without the top-level config: key", () => {
+    test("keys beside config: are named with the file, as Pulumi would ignore them", () => {
+        const problems = stackFileProblems({ "picluster-linkerd:linkerd": { channel: "edge" }, config: {} }, "Pulumi.dev.yaml", PROJECT);
+        expect(problems).toEqual([
+            `Pulumi.dev.yaml: "picluster-linkerd:linkerd" is at the top level, not under "config:": Pulumi ignores it and the defaults would be deployed; indent it under "config:"`,
+        ]);
+        expect(stackFileProblems({ config: {}, secretsprovider: "passphrase", encryptionsalt: "x" }, "f", PROJECT)).toEqual([]);
+        expect(stackFileProblems({ confg: {} }, "Pulumi.dev.yaml", PROJECT)[0]).toMatch(/unknown top-level key "confg"/);
+    });
+
+    test("the program refuses it before anything is registered", () => {
+        const problem = problemAt({ values: {}, fileProblems: [{ key: "Pulumi.dev.yaml", message: "m" }] }, "Pulumi.dev.yaml");
+        expect(problem?.message).toBe("m");
+    });
+
+    test("npm run render refuses it, naming the file and the key, and writes nothing", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "picluster-stackfile-"));
+        try {
+            const file = path.join(dir, "Pulumi.dev.yaml");
+            fs.writeFileSync(file, "picluster-linkerd:linkerd:\n  channel: edge\n  version: edge-26.8.3\n");
+            const out = path.join(dir, "out");
+            const res = spawnSync(
+                path.join(REPO, "node_modules/.bin/ts-node"),
+                ["--transpile-only", path.join(REPO, "cli/render.ts"), "--stack", "dev", "--stack-file", file, "--out", out],
+                {
+                    cwd: REPO,
+                    encoding: "utf8",
+                    env: { ...process.env, PATH: `${path.join(REPO, "node_modules/.bin")}${path.delimiter}${process.env.PATH}` },
+                },
+            );
+            expect(res.status).toBe(1);
+            expect(res.stderr).toContain(`${file}: "picluster-linkerd:linkerd" is at the top level, not under "config:"`);
+            expect(fs.existsSync(out)).toBe(false);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+});
+
+describe("each silent case is an error or a warning at its key", () => {
+    test("kubernetes:context (the provider's own key) is used, and a conflicting ours is refused", () => {
+        const kubeconfig = path.join(os.tmpdir(), "picluster-silent-kubeconfig");
+        const c = loadConfig({ values: { kubernetes: { kubeconfig } }, provider: { context: "pi" } });
+        expect(c.kubernetes.context).toBe("pi");
+        expect(
+            problemAt({ values: { kubernetes: { kubeconfig, context: "a" } }, provider: { context: "b" } }, `${PROJECT}:kubernetes.context`)?.message,
+        ).toMatch(/"a" differs from kubernetes:context "b"/);
+    });
+
+    test("an inline PEM that is not a certificate", () => {
+        const raw = {
+            values: {
+                identity: {
+                    trustAnchor: { mode: "pem", source: "inline", pem: "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n" },
+                },
+            },
+        };
+        expect(problemAt(raw, `${PROJECT}:identity.trustAnchor.pem`)?.message).toMatch(/not a readable X\.509 certificate/);
+    });
+
+    test("cross-key errors are reported together with schema errors", () => {
+        const problems = problemsOf({
+            values: { identity: { issuer: { duration: "soon" } }, ingress: { controller: "traefik" }, viz: { dashboard: { exposure: "nginx" } } },
+        });
+        expect(problems.map((p) => p.key)).toEqual(
+            expect.arrayContaining([`${PROJECT}:identity.issuer.duration`, `${PROJECT}:viz.dashboard.exposure`]),
+        );
+    });
+
+    test("viz.dashboard.exposure nginx with ingress.controller traefik", () => {
+        expect(problemAt({ values: { viz: { dashboard: { exposure: "nginx" } } } }, `${PROJECT}:viz.dashboard.exposure`)?.message).toMatch(
+            /"nginx" needs the NGINX ingress controller, but ingress.controller is "traefik"/,
+        );
+    });
+
+    test("ingress.controller none with the Traefik IngressRoute of the dashboard", () => {
+        expect(problemAt({ values: { ingress: { controller: "none" } } }, `${PROJECT}:viz.dashboard.exposure`)?.message).toMatch(
+            /"traefik" needs the Traefik ingress controller, but ingress.controller is "none".*port-forward/,
+        );
+    });
+
+    test.each([
+        ["velero", /velero chart runs its upgrade-CRDs and cleanup Jobs/],
+        ["ingress-nginx", /admission-webhook Jobs/],
+    ])("%s in meshing.namespaces warns that its chart's Jobs would hang", (ns, message) => {
+        const w = warningAt({ values: { meshing: { namespaces: ["monitoring", ns] } } }, `${PROJECT}:meshing.namespaces[1]`);
+        expect(w?.message).toMatch(message);
+    });
+
+    test("edge releases without kubernetes.version warn who installs the Gateway API CRDs", () => {
+        const w = warningAt({ values: { linkerd: { channel: "edge", version: "edge-26.8.3" } } }, `${PROJECT}:linkerd.gatewayApiCrds`);
+        expect(w?.message).toMatch(/linkerd-crds installs them \(installGatewayAPI\).*set kubernetes.version or linkerd.gatewayApiCrds to "cluster"/);
+    });
+});
