@@ -71,12 +71,19 @@ export class PiclusterLinkerd extends pulumi.ComponentResource {
 
         this.provider = new k8s.Provider(
             `${name}-kubernetes`,
-            { kubeconfig: target.kubeconfigPath, context: target.context },
+            {
+                kubeconfig: target.kubeconfigPath,
+                context: target.context,
+                // Adoption: objects a guide install already made are updated in place instead of failing as existing.
+                ...(cfg.adopt.enabled ? { upsertExistingObjects: true } : {}),
+            },
             { parent: this, aliases: [{ name: "picluster-kubernetes", parent: pulumi.rootStackResource }] },
         );
+        const adoption = cfg.adopt.enabled ? [adoptHelmReleases(cfg.adopt.helmReleases)] : [];
         const child = (extra: pulumi.ComponentResourceOptions = fromStackRoot): pulumi.ComponentResourceOptions => ({
             parent: this,
             providers: { kubernetes: this.provider },
+            transformations: adoption,
             ...extra,
         });
 
@@ -189,4 +196,26 @@ export class PiclusterLinkerd extends pulumi.ComponentResource {
             vizDashboardUsername: this.viz?.dashboardUrl ? this.viz.dashboard.username : undefined,
         };
     }
+}
+
+/** The Release inputs the program sets; ignored while adopting so an imported release is taken over exactly as it is. */
+export const ADOPTED_RELEASE_IGNORED_INPUTS = ["chart", "version", "repositoryOpts", "values", "timeout"];
+
+/**
+ * Adoption of a guide-made install: each listed Helm release (`<namespace>/<release>`) is imported
+ * (Pulumi `import`, id `<namespace>/<release>`) instead of installed, with the program's chart and
+ * values ignored, so the first `up` neither reinstalls nor upgrades it (no control-plane restart).
+ * Once adopt.enabled is false again, `pulumi preview` shows the upgrade to the program's values.
+ */
+export function adoptHelmReleases(releases: readonly string[]): pulumi.ResourceTransformation {
+    return (args) => {
+        if (args.type !== "kubernetes:helm.sh/v3:Release") return undefined;
+        const props = args.props as { name?: unknown; namespace?: unknown };
+        const id = `${String(props.namespace)}/${String(props.name)}`;
+        if (!releases.includes(id)) return undefined;
+        return {
+            props: args.props,
+            opts: pulumi.mergeOptions(args.opts, { import: id, ignoreChanges: ADOPTED_RELEASE_IGNORED_INPUTS }),
+        };
+    };
 }

@@ -24,6 +24,9 @@ export interface RenderedResource {
     readonly inputs: Record<string, unknown>;
     /** Set for resources the program reads (`.get`) instead of managing. */
     readonly readId?: string;
+    /** Set for resources taken over (Pulumi `import`) instead of created, with the inputs ignored while doing so. */
+    readonly importId?: string;
+    readonly ignoreChanges?: string[];
 }
 
 export interface StackConfigFile {
@@ -113,7 +116,8 @@ function nameOfUrn(urn: string): string {
 /** State the mocks return: inputs, plus what a cluster would add for the few outputs the program reads. */
 function mockState(args: pulumi.runtime.MockResourceArgs, secretKeys: readonly string[]): { id: string; state: Record<string, unknown> } {
     const inputs = args.inputs as Record<string, any>;
-    if (args.id !== undefined && args.id !== "") {
+    // An id means a read (`.get`) or an import; an imported Helm release gets the same state as an installed one.
+    if (args.id !== undefined && args.id !== "" && args.type !== "kubernetes:helm.sh/v3:Release") {
         if (args.type === "kubernetes:core/v1:Secret") {
             const data: Record<string, string> = {};
             for (const key of secretKeys) {
@@ -194,6 +198,7 @@ export async function renderProgram(
             dependsOn: explicitDependsOn.get(`${req.getType()}::${req.getName()}`) ?? [],
             inputs,
             ...(read ? { readId: req.getId() } : {}),
+            ...(!read && req.getImportid() ? { importId: req.getImportid(), ignoreChanges: req.getIgnorechangesList() } : {}),
         });
     };
     const registerResource = monitor.registerResource.bind(monitor);
@@ -282,7 +287,12 @@ export function writeRender(outDir: string, result: RenderResult): void {
 
 /** A short table: one row per resource. */
 export function summaryTable(resources: readonly RenderedResource[]): string {
-    const rows = resources.map((r) => [r.name, r.type, r.parent ?? "-", r.readId ? "(read)" : r.dependsOn.join(", ") || "-"]);
+    const rows = resources.map((r) => [
+        r.name,
+        r.type,
+        r.parent ?? "-",
+        r.readId ? "(read)" : r.importId ? `(import ${r.importId})` : r.dependsOn.join(", ") || "-",
+    ]);
     const header = ["NAME", "TYPE", "PARENT", "DEPENDS ON"];
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
     const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join("  ");

@@ -194,3 +194,43 @@ describe("the release in use decides the Gateway API CRDs and the tracing path",
         });
     });
 });
+
+describe("adopting a guide-made install (adopt.enabled)", () => {
+    const KUBE = { kubeconfig: "/tmp/picluster-test-kubeconfig", context: "picluster" };
+
+    test("every Helm release the program installs is imported as it is; other objects are upserted by the provider", async () => {
+        const result = await renderWith({ kubernetes: KUBE, adopt: { enabled: true } });
+        const imported = result.resources.filter((r) => r.importId).map((r) => [r.name, r.importId]);
+        expect(imported).toEqual(
+            expect.arrayContaining([
+                ["linkerd-control-plane-crds", "linkerd/linkerd-crds"],
+                ["linkerd-control-plane", "linkerd/linkerd-control-plane"],
+                ["linkerd-viz", "linkerd-viz/linkerd-viz"],
+                ["linkerd-jaeger", "linkerd-jaeger/linkerd-jaeger"],
+                ["linkerd-ingress-traefik", "traefik/traefik"],
+            ]),
+        );
+        expect(imported).toHaveLength(5);
+        for (const r of result.resources.filter((x) => x.importId)) {
+            expect(r.ignoreChanges).toEqual(["chart", "version", "repositoryOpts", "values", "timeout"]);
+        }
+        expect(byName(result.resources, "pulumi:providers:kubernetes", "linkerd-kubernetes").inputs).toMatchObject({ upsertExistingObjects: "true" });
+    });
+
+    test("only the listed releases are imported; the others are installed", async () => {
+        const result = await renderWith({ kubernetes: KUBE, adopt: { enabled: true, helmReleases: ["linkerd-crds", "linkerd-control-plane"] } });
+        expect(result.resources.filter((r) => r.importId).map((r) => r.importId)).toEqual(["linkerd/linkerd-crds", "linkerd/linkerd-control-plane"]);
+    });
+
+    test("without adopt nothing is imported and the provider keeps refusing existing objects", async () => {
+        const result = await renderWith({ kubernetes: KUBE });
+        expect(result.resources.filter((r) => r.importId)).toEqual([]);
+        expect(byName(result.resources, "pulumi:providers:kubernetes", "linkerd-kubernetes").inputs).not.toHaveProperty("upsertExistingObjects");
+    });
+
+    test("a release the configuration does not install is refused at its key", async () => {
+        await expect(
+            renderWith({ kubernetes: KUBE, viz: { enabled: false }, adopt: { enabled: true, helmReleases: ["linkerd-viz"] } }),
+        ).rejects.toThrow(/picluster-linkerd:adopt\.helmReleases\[0\]: "linkerd-viz" is not a Helm release this configuration installs/);
+    });
+});

@@ -17,7 +17,7 @@ import { MonitoringSettings } from "../builders/monitoring";
 import { ALLOW_ANY_HOST_WARNING, VizDashboard } from "../builders/viz";
 import { KubeTarget, resolveKubeTarget } from "../kubeconfig";
 import { injectorBlindSpot } from "../injector";
-import { LINKERD_NAMESPACE } from "../k8s";
+import { LINKERD_NAMESPACE, VIZ_NAMESPACE } from "../k8s";
 import { LinkerdRelease, ReleaseError, resolveRelease } from "../release";
 import { configKey } from "./keys";
 import { ConfigError, ConfigProblem, RawConfig, isInvalid, parseConfig } from "./parse";
@@ -60,6 +60,8 @@ export interface PiclusterConfig {
     readonly meshing: { readonly namespaces: readonly string[]; readonly workloads: readonly WorkloadRef[] };
     readonly ingress: IngressController;
     readonly longhorn: ParsedConfig["longhorn"];
+    /** Adoption of a guide-made install: `helmReleases` are the `<namespace>/<release>` to import (empty when not adopting). */
+    readonly adopt: { readonly enabled: boolean; readonly helmReleases: readonly string[] };
     /** Combinations that work but deserve attention, each naming its key; the program logs them. */
     readonly warnings: readonly ConfigProblem[];
 }
@@ -283,6 +285,21 @@ export function loadConfig(raw: RawStackConfig, env: NodeJS.ProcessEnv = process
     const kubernetes = resolveKubernetes(cfg.kubernetes, raw.provider ?? {}, env, problems);
     if (cfg.longhorn.enabled && kubernetes && !kubernetes.context) warn("kubernetes.context", missingContextMessage(kubernetes));
 
+    // Adoption: the Helm releases this configuration installs, by name, with their namespaces.
+    const installed: Record<string, string> = { "linkerd-crds": LINKERD_NAMESPACE, "linkerd-control-plane": LINKERD_NAMESPACE };
+    if (cfg.viz.enabled) installed["linkerd-viz"] = VIZ_NAMESPACE;
+    if (jaegerEnabled) installed["linkerd-jaeger"] = cfg.jaeger.namespace;
+    if (ingress.controller === "traefik" && ingress.install) installed[TRAEFIK_RELEASE_NAME] = ingress.namespace;
+    const adoptNames = cfg.adopt.helmReleases ?? Object.keys(installed);
+    if (valid("adopt.helmReleases")) {
+        adoptNames.forEach((n, i) => {
+            if (!installed[n]) {
+                at(`adopt.helmReleases[${i}]`, `"${n}" is not a Helm release this configuration installs (${Object.keys(installed).join(", ")})`);
+            }
+        });
+    }
+    if (cfg.adopt.helmReleases && !cfg.adopt.enabled) warn("adopt.helmReleases", "ignored: adopt.enabled is false");
+
     if (problems.length > 0 || !release || !trustAnchor || !kubernetes) throw new ConfigError(problems);
 
     return {
@@ -314,6 +331,10 @@ export function loadConfig(raw: RawStackConfig, env: NodeJS.ProcessEnv = process
         meshing: cfg.meshing,
         ingress,
         longhorn: cfg.longhorn,
+        adopt: {
+            enabled: cfg.adopt.enabled,
+            helmReleases: cfg.adopt.enabled ? adoptNames.filter((n) => installed[n]).map((n) => `${installed[n]}/${n}`) : [],
+        },
         warnings,
     };
 }

@@ -300,6 +300,19 @@ const longhornSchema = z.strictObject({
     kubectl: z.string().min(1).default(LONGHORN_DEFAULTS.kubectl),
 });
 
+/** `picluster-linkerd:adopt` — taking over an installation made by hand with the guide. */
+const adoptSchema = z.strictObject({
+    /**
+     * The first `up` after a guide install (helm + kubectl): the Helm releases are imported as they are
+     * (Pulumi `import`, nothing reinstalled or upgraded) and the other objects already there are updated
+     * in place (the provider's upsertExistingObjects) instead of failing as already existing.
+     * @default false
+     */
+    enabled: z.boolean().default(false),
+    /** Which of the program's Helm releases exist and are imported. @default every release the program installs */
+    helmReleases: z.array(dns1123Label).optional(),
+});
+
 /** The structured keys, each an object in the stack file. */
 export const configSchema = z.strictObject({
     kubernetes: kubernetesSchema.prefault({}),
@@ -312,6 +325,7 @@ export const configSchema = z.strictObject({
     meshing: meshingSchema.prefault({}),
     ingress: ingressSchema.prefault({}),
     longhorn: longhornSchema.prefault({}),
+    adopt: adoptSchema.prefault({}),
 });
 
 /** Keys that hold secrets: plain strings set with `pulumi config set --secret`. */
