@@ -168,7 +168,7 @@ function jobCheck(o: Obj, ctx: RuleContext): string[] {
     return [
         `${subject} the Linkerd proxy because ${inj.reason}; the proxy keeps running after the ${hooks ? "pod's" : "job's"} containers exit, ` +
             `so the ${o.kind} never completes (guide: "Problems with Kubernetes Jobs and implicit annotation").${waiter} ` +
-            `Fix: ${fix}; or ${alternatives.join("; or ")} (${releaseNote(rel)}).${nativeNote}`,
+            `Fix: ${fix}; or ${alternatives.join("; or ")}. (Release assumed: ${releaseNote(rel)}.)${nativeNote}`,
     ];
 }
 
