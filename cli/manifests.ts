@@ -6,7 +6,7 @@
  *
  * The schema below resolves plain scalars the way goyaml v2's resolve() does (gopkg.in/yaml.v2 resolve.go):
  * timestamps stay strings (decode.go keeps them as strings in untyped values), there are no sexagesimal numbers,
- * `!!binary` decodes to a string, and local tags (`!foo`) keep the value as it is. Parsed with js-yaml: the `yaml`
+ * `!!binary` decodes to a string, local tags (`!foo`) keep the value as it is, and of duplicate keys the last wins. Parsed with js-yaml: the `yaml`
  * package reads the same text about ten times slower (20,000 documents took 15 s of CPU against 1.3 s; see
  * `npm run bench -- --only policy`).
  */
@@ -107,6 +107,8 @@ export function parseManifests(text: string, source: string): Obj[] {
     try {
         docs = jsyaml.loadAll(text, null, {
             schema: GOYAML_V2_SCHEMA,
+            // Duplicate keys: the last one wins, as in goyaml v2 (Helm charts do render them; kubectl accepts them).
+            json: true,
             listener,
             // Bounded work for merge keys (js-yaml's guard against merge bombs), proportional to the input.
             maxTotalMergeKeys: Math.max(10_000, text.length),
