@@ -6,17 +6,20 @@
  * 1. program-eval: offline render of the picluster stack vs a one-Namespace program, same harness
  *    (fresh process each, median wall time and peak RSS).
  * 2. policy: the rules over synthetic clusters of 1k/10k/50k workloads vs a plain pass over the
- *    same objects; 10k in under 1 s, time(50k)/time(1k) <= 60.
+ *    same objects; 10k in under 1 s, time(50k)/time(1k) <= 60. And `policy:check` (reading YAML included) on one
+ *    file of 20,000 Jobs vs the same documents split into 20 files; the one file in under 5 s.
  * 3. real-preview: `pulumi preview` of the picluster stack vs a one-resource program on the same
  *    engine and backend (skipped with a message when the toolchain is absent).
  * 4. test-suite: `npm test` wall time vs jest running one trivial test.
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { commandLine, CommandSpec } from "../cli/args";
 import { ALL_RULES, checkObject, contextFromObjects, emptyContext } from "../policy/rules";
-import { syntheticCluster } from "./syntheticCluster";
+import { main as policyCheck } from "../cli/policy-check";
+import { syntheticCluster, syntheticJobsYaml } from "./syntheticCluster";
 import { realPreviewFigures } from "./preview";
 
 const REPO = path.resolve(__dirname, "..");
@@ -153,6 +156,58 @@ function policyThroughput(): Figure[] {
     return figures;
 }
 
+/**
+ * policy:check as a user runs it on a big rendered file: 20,000 Jobs (and 200 Namespaces) in one file, against the
+ * same documents in 20 files of 1,000 Jobs. Reading must stay linear in the number of documents per file, so the
+ * ratio stays near 1; the one file must be checked in under 5 s.
+ */
+function policyCheckLargeFile(runs: number): Figure[] {
+    const JOBS = 20000;
+    const FILES = 20;
+    const docs = syntheticJobsYaml(JOBS);
+    const namespaces = docs.length - JOBS;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "policy-check-bench-"));
+    try {
+        const single = path.join(dir, "one", "jobs.yaml");
+        fs.mkdirSync(path.dirname(single));
+        fs.writeFileSync(single, docs.join("---\n"));
+        const split = path.join(dir, "split");
+        fs.mkdirSync(split);
+        const per = JOBS / FILES;
+        for (let f = 0; f < FILES; f++) {
+            const part = [...(f === 0 ? docs.slice(0, namespaces) : []), ...docs.slice(namespaces + f * per, namespaces + (f + 1) * per)];
+            fs.writeFileSync(path.join(split, `jobs-${String(f).padStart(2, "0")}.yaml`), part.join("---\n"));
+        }
+        let findings = 0;
+        const check = (target: string) => () => {
+            const r = policyCheck(
+                [target],
+                () => undefined,
+                () => undefined,
+            );
+            if (r.exitCode === 2) throw new Error(`policy:check ${target} failed`);
+            findings = r.findings.length;
+        };
+        check(single)(); // warm-up (JIT)
+        const n = Math.min(runs, 3);
+        const oneFile = bestOf(n, check(single)) / 1000;
+        const files = bestOf(n, check(split)) / 1000;
+        return [
+            {
+                name: `policy:check, ${JOBS} Jobs in one file (${findings} findings; baseline: the same in ${FILES} files)`,
+                value: round(oneFile, 2),
+                unit: "s",
+                baseline: round(files, 2),
+                ratio: round(oneFile / files, 2),
+                target: "< 5 s",
+                pass: oneFile < 5,
+            },
+        ];
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
 function testSuite(): Figure[] {
     const floor = timed(path.join(BIN, "jest"), ["test/smoke.test.ts"]).ms;
     const suite = timed("npm", ["test", "--silent"]).ms;
@@ -209,7 +264,7 @@ async function main() {
     const figures: Figure[] = [];
     const skipped: string[] = [];
     if (want("program")) figures.push(...programEvaluation(Number(values.runs)));
-    if (want("policy")) figures.push(...policyThroughput());
+    if (want("policy")) figures.push(...policyThroughput(), ...policyCheckLargeFile(Number(values.runs)));
     if (want("preview")) {
         const preview = await realPreviewFigures(Number(values.runs));
         if ("skipped" in preview) skipped.push(`real-preview: skipped: ${preview.skipped}`);

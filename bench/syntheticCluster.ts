@@ -58,3 +58,45 @@ export function syntheticCluster(workloads: number, namespaces = 200): Obj[] {
     }
     return objects;
 }
+
+/**
+ * `jobs` Jobs as multi-document YAML, one string per document, after the Namespace objects (a third of the
+ * namespaces meshed): what `helm template` or `kubectl get -o yaml` of a big batch cluster gives policy:check.
+ */
+export function syntheticJobsYaml(jobs: number, namespaces = 200): string[] {
+    const docs: string[] = [];
+    for (let n = 0; n < namespaces; n++) {
+        const ann = n % 3 === 0 ? "\n  annotations:\n    linkerd.io/inject: enabled" : "";
+        docs.push(`apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ns-${n}${ann}\n`);
+    }
+    for (let i = 0; i < jobs; i++) {
+        const annotations = i % 7 === 0 ? "\n      annotations:\n        linkerd.io/inject: disabled" : "";
+        const command = i % 5 === 0 ? "[linkerd-await, --shutdown, --, /bin/task]" : "[/bin/task, --once]";
+        docs.push(
+            `apiVersion: batch/v1
+kind: Job
+metadata:
+  name: job-${i}
+  namespace: ns-${i % namespaces}
+  labels: &labels
+    app: job-${i}
+spec:
+  backoffLimit: 2
+  template:
+    metadata:
+      labels:
+        <<: *labels${annotations}
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: main
+          image: busybox:1.36
+          command: ${command}
+          args: ["--id", "${i}"]
+          resources:
+            requests: {cpu: 10m, memory: 16Mi}
+`,
+        );
+    }
+    return docs;
+}

@@ -6,6 +6,7 @@
  * are accepted by every policy that uses them. See docs/policies.md for an example file.
  */
 import type { PolicyConfigSchema } from "@pulumi/policy";
+import { AUTOMOUNT_RULE, HOSTNETWORK_RULE, IGNORED_NAMESPACE_RULE, JOB_RULE, NGINX_RULE, TRAEFIK_RULE, VIZ_RULE } from "./rules";
 import { DEFAULT_TRAEFIK, TraefikSettings } from "./rules/context";
 import { ReleaseOverrides } from "./rules/release";
 
@@ -72,6 +73,23 @@ export const TRAEFIK_PROPERTIES: Record<string, JsonSchema> = {
 export function schema(...parts: Record<string, JsonSchema>[]): PolicyConfigSchema {
     return { properties: Object.assign({}, ...parts) as PolicyConfigSchema["properties"] };
 }
+
+/**
+ * Each policy's config schema, by policy name: the pack declares these (policies.ts) and `policy:check --config`
+ * validates a config file against them.
+ */
+export const POLICY_CONFIG_SCHEMAS: Readonly<Record<string, PolicyConfigSchema>> = {
+    [JOB_RULE]: schema(MESH_PROPERTIES, RELEASE_PROPERTIES),
+    [HOSTNETWORK_RULE]: schema({ defaultNamespace: MESH_PROPERTIES.defaultNamespace }),
+    [IGNORED_NAMESPACE_RULE]: schema({ defaultNamespace: MESH_PROPERTIES.defaultNamespace }),
+    [TRAEFIK_RULE]: schema(MESH_PROPERTIES, TRAEFIK_PROPERTIES),
+    [AUTOMOUNT_RULE]: schema(MESH_PROPERTIES),
+    [VIZ_RULE]: schema({ defaultNamespace: MESH_PROPERTIES.defaultNamespace }),
+    [NGINX_RULE]: schema(MESH_PROPERTIES),
+};
+
+/** Enforcement levels the engine accepts in a config file (`remediate` acts as mandatory for these rules). */
+export const ENFORCEMENT_LEVELS = ["advisory", "mandatory", "remediate", "disabled"] as const;
 
 /** Parsed config of one policy (all fields optional; defaults applied by the helpers below). */
 export interface PolicyConfig {

@@ -8,6 +8,7 @@ import { PolicyPack } from "@pulumi/policy";
 import { PACK_NAME, policies } from "./policies";
 
 new PolicyPack(PACK_NAME, {
-    description: "Linkerd guardrails for the picluster: Jobs that never finish, hostNetwork pods, Traefik open relays, ECK pods, the viz dashboard.",
+    description:
+        "Linkerd guardrails for the picluster: Jobs and Helm hook pods that never finish, hostNetwork pods, injection asked for where the injector never looks, Traefik open relays, ECK pods, the viz dashboard.",
     policies,
 });

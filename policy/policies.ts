@@ -13,20 +13,12 @@
  * engine says which policy could not fully run.
  */
 import { PolicyResource, ReportViolation, ResourceValidationPolicy, StackValidationPolicy, UnknownValueError } from "@pulumi/policy";
-import {
-    MESH_PROPERTIES,
-    PolicyConfig,
-    RELEASE_PROPERTIES,
-    TRAEFIK_PROPERTIES,
-    mergeReleaseOverrides,
-    readPolicyConfig,
-    schema,
-    traefikSettings,
-} from "./config";
+import { POLICY_CONFIG_SCHEMAS, PolicyConfig, mergeReleaseOverrides, readPolicyConfig, traefikSettings } from "./config";
 import {
     ALL_RULES,
     AUTOMOUNT_RULE,
     HOSTNETWORK_RULE,
+    IGNORED_NAMESPACE_RULE,
     JOB_RULE,
     NGINX_RULE,
     ReleaseOverrides,
@@ -149,12 +141,12 @@ function checkResource(rule: Rule, type: string, props: Record<string, any>, res
     return msgs.map((m) => p + m);
 }
 
-function stackPolicy(rule: Rule, configSchema: ReturnType<typeof schema>): StackValidationPolicy {
+function stackPolicy(rule: Rule): StackValidationPolicy {
     return {
         name: rule.name,
         description: rule.description,
         enforcementLevel: rule.defaultEnforcement,
-        configSchema,
+        configSchema: POLICY_CONFIG_SCHEMAS[rule.name],
         validateStack: (args, reportViolation: ReportViolation) => {
             const config = readPolicyConfig(args.getConfig());
             const ctx = stackContext(args.resources, config);
@@ -178,7 +170,7 @@ function resourcePolicy(rule: Rule, types?: (type: string) => boolean): Resource
         name: rule.name,
         description: rule.description,
         enforcementLevel: rule.defaultEnforcement,
-        configSchema: schema({ defaultNamespace: MESH_PROPERTIES.defaultNamespace }),
+        configSchema: POLICY_CONFIG_SCHEMAS[rule.name],
         validateResource: (args, reportViolation) => {
             if (types && !types(args.type)) return;
             const config = readPolicyConfig(args.getConfig());
@@ -195,12 +187,14 @@ function rule(n: string): Rule {
 }
 
 export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
-    stackPolicy(rule(JOB_RULE), schema(MESH_PROPERTIES, RELEASE_PROPERTIES)),
+    stackPolicy(rule(JOB_RULE)),
     resourcePolicy(rule(HOSTNETWORK_RULE), (t) => t.startsWith("kubernetes:")),
-    stackPolicy(rule(TRAEFIK_RULE), schema(MESH_PROPERTIES, TRAEFIK_PROPERTIES)),
-    stackPolicy(rule(AUTOMOUNT_RULE), schema(MESH_PROPERTIES)),
+    // A stack policy: Namespace objects in the stack may carry the admission-webhooks label.
+    stackPolicy(rule(IGNORED_NAMESPACE_RULE)),
+    stackPolicy(rule(TRAEFIK_RULE)),
+    stackPolicy(rule(AUTOMOUNT_RULE)),
     resourcePolicy(rule(VIZ_RULE), (t) => t.startsWith("kubernetes:")),
-    stackPolicy(rule(NGINX_RULE), schema(MESH_PROPERTIES)),
+    stackPolicy(rule(NGINX_RULE)),
 ];
 
 export const PACK_NAME = "picluster-linkerd";

@@ -1,4 +1,4 @@
-import { ADMISSION_WEBHOOKS_LABEL, INJECT_ANNOTATION, Obj, annotation, get, label, str } from "./k8s";
+import { ADMISSION_WEBHOOKS_LABEL, INJECTOR_EXCLUDED_NAMESPACES, INJECT_ANNOTATION, Obj, annotation, get, label, str } from "./k8s";
 import { injectValueMeshes } from "../../lib/k8s";
 import { ReleaseFacts, releaseFacts } from "./release";
 
@@ -9,6 +9,8 @@ export interface NamespaceMeshInfo {
     value?: string;
     /** Where we learned it: "Namespace monitoring", "NamespacePatch logging-mesh", "pack config". */
     source: string;
+    /** Labelled config.linkerd.io/admission-webhooks: disabled: the injector never sees the namespace's pods. */
+    webhooksDisabled?: boolean;
 }
 
 export interface TraefikSettings {
@@ -63,13 +65,37 @@ export function namespaceMeshInfo(o: Obj, source: string): { name: string; info:
     const value = annotation(meta, INJECT_ANNOTATION);
     const webhooksOff = label(meta, ADMISSION_WEBHOOKS_LABEL) === "disabled";
     if (value === undefined && !webhooksOff) return undefined;
-    if (webhooksOff) return { name, info: { meshed: false, value, source: `${source} (label ${ADMISSION_WEBHOOKS_LABEL}: disabled)` } };
+    if (webhooksOff)
+        return { name, info: { meshed: false, value, webhooksDisabled: true, source: `${source} (label ${ADMISSION_WEBHOOKS_LABEL}: disabled)` } };
     return { name, info: { meshed: injectValueMeshes(value), value, source } };
 }
 
 /** Record a namespace setting; later records (patches) win over earlier ones, as server-side apply would. */
 export function addNamespace(ctx: RuleContext, name: string, info: NamespaceMeshInfo): void {
     ctx.namespaces.set(name, info);
+}
+
+/**
+ * Why Linkerd's proxy injector never sees pods of this namespace, or undefined when it does. The chart's
+ * proxyInjector.namespaceSelector excludes kube-system and cert-manager by name and any namespace labelled
+ * config.linkerd.io/admission-webhooks: disabled (lib/injector.ts).
+ */
+export function injectorBlindSpot(ctx: RuleContext, namespace: string): string | undefined {
+    if (INJECTOR_EXCLUDED_NAMESPACES.includes(namespace)) {
+        return (
+            `Linkerd's proxy injector never sees namespace "${namespace}" (every control-plane chart since 2.12 excludes ` +
+            `${INJECTOR_EXCLUDED_NAMESPACES.join(" and ")} in proxyInjector.namespaceSelector; linkerd2 #11104)`
+        );
+    }
+    const info = ctx.namespaces.get(namespace);
+    if (info?.webhooksDisabled) return `Linkerd's admission webhooks, the proxy injector among them, skip namespace "${namespace}" (${info.source})`;
+    return undefined;
+}
+
+/** The namespace's mesh info when its pods get the proxy by default (meshed and seen by the injector). */
+export function meshedNamespace(ctx: RuleContext, namespace: string): NamespaceMeshInfo | undefined {
+    const info = ctx.namespaces.get(namespace);
+    return info?.meshed && injectorBlindSpot(ctx, namespace) === undefined ? info : undefined;
 }
 
 export function addConfiguredMeshedNamespaces(ctx: RuleContext, names: readonly string[], source = "pack config (meshedNamespaces)"): void {

@@ -3,7 +3,7 @@
  * see the objects Helm applies, so these look at the chart name and values for the known traps; for everything
  * else, render the chart (`helm template`) and run `npm run policy:check` on the output.
  */
-import { RuleContext } from "./context";
+import { RuleContext, meshedNamespace } from "./context";
 import { INJECT_ANNOTATION, get, isObj, str } from "./k8s";
 import { JOB_RULE } from "./jobs";
 import { ReleaseOverrides } from "./release";
@@ -37,12 +37,22 @@ function kubePrometheusStackJobs(values: unknown): boolean {
     return get(aw, "patch", "podAnnotations", INJECT_ANNOTATION) !== "disabled";
 }
 
+/**
+ * kube-prometheus-stack's CRD upgrade Job (values crds.upgradeJob.enabled, off by default) is a pre-install/pre-upgrade
+ * hook Job in the release's namespace: Helm waits for it to complete before it installs anything else.
+ */
+function kubePrometheusStackCrdUpgradeJob(values: unknown): boolean {
+    const crds = get(values, "crds");
+    if (get(crds, "enabled") === false || get(crds, "upgradeJob", "enabled") !== true) return false;
+    return get(crds, "upgradeJob", "podAnnotations", INJECT_ANNOTATION) !== "disabled";
+}
+
 export function checkHelmRelease(p: HelmReleaseProps, ctx: RuleContext, label: string): ReleaseFinding[] {
     const ns = str(p.namespace) ?? ctx.defaultNamespace;
     const out: ReleaseFinding[] = [];
     if (chartIs(p.chart, "kube-prometheus-stack")) {
-        const nsInfo = ctx.namespaces.get(ns);
-        if (nsInfo?.meshed && kubePrometheusStackJobs(p.values)) {
+        const nsInfo = meshedNamespace(ctx, ns);
+        if (nsInfo && kubePrometheusStackJobs(p.values)) {
             out.push({
                 rule: JOB_RULE,
                 namespace: ns,
@@ -51,6 +61,17 @@ export function checkHelmRelease(p: HelmReleaseProps, ctx: RuleContext, label: s
                     `meshed (${nsInfo.source}); their pods get the Linkerd proxy and never complete, which hangs the install ` +
                     `(guide: "Prometheus Stack"). Fix: add the values prometheusOperator.admissionWebhooks.patch.podAnnotations: ` +
                     `{"${INJECT_ANNOTATION}": "disabled"}.`,
+            });
+        }
+        if (nsInfo && kubePrometheusStackCrdUpgradeJob(p.values)) {
+            out.push({
+                rule: JOB_RULE,
+                namespace: ns,
+                message:
+                    `Helm release ${label} (kube-prometheus-stack) runs its CRD upgrade Job (crds.upgradeJob.enabled: true), a ` +
+                    `pre-install/pre-upgrade hook, in namespace "${ns}", which is meshed (${nsInfo.source}); its pod gets the Linkerd ` +
+                    `proxy and never completes, and Helm waits for it, so every install and upgrade hangs. Fix: add the values ` +
+                    `crds.upgradeJob.podAnnotations: {"${INJECT_ANNOTATION}": "disabled"}.`,
             });
         }
     }

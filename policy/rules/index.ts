@@ -6,6 +6,7 @@ import { RuleContext } from "./context";
 import { Obj, get, name, namespaceOf, str } from "./k8s";
 import { automountRule } from "./automount";
 import { hostNetworkRule } from "./hostnetwork";
+import { ignoredNamespaceRule } from "./ignoredNamespace";
 import { jobRule } from "./jobs";
 import { nginxRule, traefikRule } from "./traefik";
 import { EnforcementLevel, Finding, Rule } from "./types";
@@ -16,12 +17,13 @@ export * from "./types";
 export * from "./release";
 export { awaitsWithShutdown, JOB_RULE } from "./jobs";
 export { HOSTNETWORK_RULE } from "./hostnetwork";
+export { IGNORED_NAMESPACE_RULE } from "./ignoredNamespace";
 export { AUTOMOUNT_RULE } from "./automount";
 export { TRAEFIK_RULE, NGINX_RULE } from "./traefik";
 export { VIZ_RULE, hostRegexpAcceptsAnyHost } from "./viz";
 export { checkHelmRelease, releaseOverridesFromControlPlane } from "./helm";
 
-export const ALL_RULES: Rule[] = [jobRule, hostNetworkRule, traefikRule, automountRule, vizRule, nginxRule];
+export const ALL_RULES: Rule[] = [jobRule, hostNetworkRule, ignoredNamespaceRule, traefikRule, automountRule, vizRule, nginxRule];
 
 export function ruleByName(n: string): Rule | undefined {
     return ALL_RULES.find((r) => r.name === n);

@@ -1,4 +1,4 @@
-import { RuleContext, injectValueMeshes } from "./context";
+import { RuleContext, injectValueMeshes, injectorBlindSpot } from "./context";
 import { INJECT_ANNOTATION, PodTemplate, annotation, get, templateAnnotationPath } from "./k8s";
 
 export interface Injection {
@@ -13,6 +13,8 @@ export interface Injection {
 /**
  * Decide whether the proxy injector will inject pods made from this template, the way the injector does:
  * - pods with `hostNetwork: true` are always skipped;
+ * - pods in namespaces the injector's namespaceSelector excludes (kube-system, cert-manager, namespaces labelled
+ *   config.linkerd.io/admission-webhooks: disabled) never reach it, whatever their annotations;
  * - the pod annotation `linkerd.io/inject` (enabled | ingress | disabled) overrides the namespace's;
  * - otherwise the namespace annotation decides (namespaces with the webhook disabled are never injected).
  */
@@ -22,6 +24,8 @@ export function injectionFor(t: PodTemplate, namespace: string, ctx: RuleContext
     if (get(t.spec, "hostNetwork") === true) {
         return { injected: false, explicit: injectValueMeshes(podValue), reason: "the pod uses hostNetwork, which the injector skips" };
     }
+    const blind = injectorBlindSpot(ctx, namespace);
+    if (blind) return { injected: false, explicit: injectValueMeshes(podValue), reason: blind };
     if (podValue !== undefined) {
         const on = injectValueMeshes(podValue);
         return {

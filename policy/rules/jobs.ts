@@ -10,10 +10,23 @@
  *    annotation `config.linkerd.io/proxy-admin-shutdown: enabled`);
  *  - run the proxy as a native sidecar (2.15+; release default `proxy.nativeSidecar` or the pod annotation whose
  *    name depends on the release).
+ * The same holds for Helm hook Pods that run to completion (restartPolicy Never/OnFailure): Helm waits for hook Pods
+ * to finish, so a meshed `helm test` Pod hangs `helm test` until its timeout.
  */
 import { RuleContext } from "./context";
 import { injectionFor } from "./injection";
-import { INJECT_ANNOTATION, Obj, annotation, containers, get, namespaceOf, podTemplate, str, templateAnnotationPath } from "./k8s";
+import {
+    HELM_HOOK_ANNOTATION,
+    INJECT_ANNOTATION,
+    Obj,
+    annotation,
+    containers,
+    get,
+    namespaceOf,
+    podTemplate,
+    str,
+    templateAnnotationPath,
+} from "./k8s";
 import { SHUTDOWN_ANNOTATION, describeRelease, nativeSidecarAnnotations, NATIVE_SIDECAR_ANNOTATIONS, releaseNote } from "./release";
 import { Rule } from "./types";
 
@@ -61,8 +74,34 @@ function argvOf(c: Obj): string[] | undefined {
     return [...cmd, ...(Array.isArray(args) ? args : [])].map((x) => String(x));
 }
 
+/**
+ * The hooks of a Helm hook Pod that runs to completion (restartPolicy Never or OnFailure), else undefined. Helm waits
+ * for hook Pods and Jobs to complete (https://helm.sh/docs/topics/charts_hooks/); `helm test` runs the `test` hooks
+ * (`test-success` is the Helm 2 name Helm 3 still accepts).
+ */
+export function helmHookPod(o: Obj): string[] | undefined {
+    if (o.kind !== "Pod") return undefined;
+    const hook = annotation(get(o, "metadata"), HELM_HOOK_ANNOTATION);
+    if (!hook) return undefined;
+    const restart = str(get(o, "spec", "restartPolicy")) ?? "Always";
+    if (restart === "Always") return undefined;
+    const hooks = hook
+        .split(",")
+        .map((h) => h.trim())
+        .filter(Boolean);
+    return hooks.length ? hooks : undefined;
+}
+
 function jobCheck(o: Obj, ctx: RuleContext): string[] {
-    if (o.kind !== "Job" && o.kind !== "CronJob") return [];
+    const hooks = helmHookPod(o);
+    if (o.kind !== "Job" && o.kind !== "CronJob" && !hooks) return [];
+    // For messages: what never completes, and who waits for it.
+    const subject = hooks ? `Helm hook Pod (${HELM_HOOK_ANNOTATION}: ${hooks.join(",")}) gets` : `${o.kind} pods get`;
+    const waiter = hooks
+        ? hooks.some((h) => h === "test" || h === "test-success")
+            ? " `helm test` waits for it until its timeout."
+            : " Helm waits for hook pods, so the install or upgrade hangs until its timeout."
+        : "";
     const t = podTemplate(o);
     if (!t) return [];
     const ns = namespaceOf(o, ctx.defaultNamespace);
@@ -90,21 +129,34 @@ function jobCheck(o: Obj, ctx: RuleContext): string[] {
 
     // linkerd-await --shutdown around every container.
     const main = containers(t.spec).filter((x) => x.field === "containers");
-    const notWrapped = main.filter((x) => !awaitsWithShutdown(argvOf(x.c) ?? [])).map((x) => str(x.c.name) ?? "?");
+    const notWrapped = main.filter((x) => !awaitsWithShutdown(argvOf(x.c) ?? []));
     const shutdownOn = rel.shutdownEndpointEnabled || annotation(t.metadata, SHUTDOWN_ANNOTATION) === "enabled";
     if (main.length > 0 && notWrapped.length === 0) {
         if (shutdownOn) return [];
         return [
-            `${o.kind} pods get the Linkerd proxy because ${inj.reason}. Its containers run \`linkerd-await --shutdown\`, but ` +
+            `${subject} the Linkerd proxy because ${inj.reason}. Its containers run \`linkerd-await --shutdown\`, but ` +
                 `the proxy's /shutdown endpoint is off by default since Linkerd 2.16 (${releaseNote(rel)}), so the proxy ` +
-                `never exits and the ${o.kind} never completes. Fix: add the annotation \`${SHUTDOWN_ANNOTATION}: enabled\` at ${where}, ` +
+                `never exits and the ${o.kind} never completes.${waiter} Fix: add the annotation \`${SHUTDOWN_ANNOTATION}: enabled\` at ${where}, ` +
                 `or set the control-plane value proxy.enableShutdownEndpoint=true.${nativeNote}`,
         ];
     }
 
+    // A container without `command` runs its image's entrypoint: there is no command to wrap, it must be spelled out.
+    const names = (xs: typeof main) => xs.map((x) => str(x.c.name) ?? "?").join(", ");
+    const withCommand = notWrapped.filter((x) => argvOf(x.c) !== undefined);
+    const entrypointOnly = notWrapped.filter((x) => argvOf(x.c) === undefined);
+    const awaitSteps: string[] = [];
+    if (withCommand.length) awaitSteps.push(`wrap the command of container(s) ${names(withCommand)} in \`linkerd-await --shutdown -- <command>\``);
+    if (entrypointOnly.length) {
+        awaitSteps.push(
+            `set the command of container(s) ${names(entrypointOnly)} explicitly (they set none and run their image's entrypoint) to ` +
+                `\`[linkerd-await, --shutdown, --, <entrypoint>…]\` (the image must contain linkerd-await)`,
+        );
+    }
+    if (awaitSteps.length === 0) awaitSteps.push("run every container's command as `linkerd-await --shutdown -- <command>`");
     const alternatives: string[] = [];
     alternatives.push(
-        `wrap the command of container(s) ${notWrapped.join(", ") || "(none)"} in \`linkerd-await --shutdown -- <command>\`` +
+        awaitSteps.join(" and ") +
             (shutdownOn ? "" : ` and add \`${SHUTDOWN_ANNOTATION}: enabled\` (the shutdown endpoint is off by default since 2.16)`),
     );
     if (rel.nativeSidecarSupported) {
@@ -114,16 +166,16 @@ function jobCheck(o: Obj, ctx: RuleContext): string[] {
         ? `set \`${INJECT_ANNOTATION}: disabled\` at ${where} instead of asking for injection`
         : `add the annotation \`${INJECT_ANNOTATION}: disabled\` at ${where}`;
     return [
-        `${o.kind} pods get the Linkerd proxy because ${inj.reason}; the proxy keeps running after the job's containers exit, ` +
-            `so the ${o.kind} never completes (guide: "Problems with Kubernetes Jobs and implicit annotation"). ` +
-            `Fix: ${fix}; or ${alternatives.join("; or ")} (${releaseNote(rel)}).${nativeNote}`,
+        `${subject} the Linkerd proxy because ${inj.reason}; the proxy keeps running after the ${hooks ? "pod's" : "job's"} containers exit, ` +
+            `so the ${o.kind} never completes (guide: "Problems with Kubernetes Jobs and implicit annotation").${waiter} ` +
+            `Fix: ${fix}; or ${alternatives.join("; or ")}. (Release assumed: ${releaseNote(rel)}.)${nativeNote}`,
     ];
 }
 
 export const jobRule: Rule = {
     name: JOB_RULE,
     description:
-        "Jobs and CronJobs whose pods get the Linkerd proxy must opt out, call linkerd-await --shutdown, or use a native sidecar; otherwise they never complete.",
+        "Jobs, CronJobs and Helm hook Pods (helm test) whose pods get the Linkerd proxy must opt out, call linkerd-await --shutdown, or use a native sidecar; otherwise they never complete.",
     defaultEnforcement: "mandatory",
     check: jobCheck,
 };

@@ -8,6 +8,10 @@
 export type Obj = Record<string, any>;
 
 export { ADMISSION_WEBHOOKS_LABEL, INJECT_ANNOTATION } from "../../lib/k8s";
+export { INJECTOR_EXCLUDED_NAMESPACES } from "../../lib/injector";
+
+/** Helm hook annotation (`test`, `pre-install`, … comma-separated): Helm waits for hook Pods and Jobs to complete. */
+export const HELM_HOOK_ANNOTATION = "helm.sh/hook";
 
 export function isObj(v: unknown): v is Obj {
     return typeof v === "object" && v !== null && !Array.isArray(v);

@@ -9,7 +9,7 @@
  * Also the guide's NGINX variant: NGINX Ingresses to meshed services need
  * `nginx.ingress.kubernetes.io/service-upstream: "true"` so Linkerd sees the Service, not pod IPs.
  */
-import { RuleContext, middlewareKey } from "./context";
+import { RuleContext, meshedNamespace, middlewareKey } from "./context";
 import { Obj, annotation, apiGroup, get, isObj, namespaceOf, str } from "./k8s";
 import { Rule } from "./types";
 
@@ -27,8 +27,7 @@ interface Backend {
 }
 
 function meshedNs(ctx: RuleContext, ns: string): string | undefined {
-    const i = ctx.namespaces.get(ns);
-    return i?.meshed ? i.source : undefined;
+    return meshedNamespace(ctx, ns)?.source;
 }
 
 /** The l5d-dst-override value a Middleware object sets, if any. */

@@ -4,8 +4,8 @@
  */
 import Ajv from "ajv";
 import { policies } from "../../policy/policies";
-import { readPolicyConfig } from "../../policy/config";
-import { parseLinkerdVersion } from "../../policy/rules";
+import { POLICY_CONFIG_SCHEMAS, readPolicyConfig } from "../../policy/config";
+import { ALL_RULES, parseLinkerdVersion } from "../../policy/rules";
 
 const ajv = new Ajv({ strict: false });
 
@@ -20,6 +20,12 @@ function validatorFor(name: string) {
 test("every policy has a config schema and a unique name", () => {
     expect(new Set(policies.map((p) => p.name)).size).toBe(policies.length);
     for (const p of policies) expect(p.configSchema?.properties).toBeDefined();
+});
+
+test("one schema per rule: the pack declares the schemas policy:check --config validates against", () => {
+    expect(Object.keys(POLICY_CONFIG_SCHEMAS).sort()).toEqual(ALL_RULES.map((r) => r.name).sort());
+    expect(policies.map((p) => p.name).sort()).toEqual(ALL_RULES.map((r) => r.name).sort());
+    for (const p of policies) expect(p.configSchema).toBe(POLICY_CONFIG_SCHEMAS[p.name]);
 });
 
 test.each([
@@ -37,6 +43,7 @@ test.each([
     ["linkerd-job-must-complete", { linkerdVersion: "2024.8.2" }],
     ["linkerd-traefik-dst-override", { traefikIngressMode: false, traefikIngressClasses: ["traefik"], dstOverrideMiddlewares: ["apps/l5d"] }],
     ["linkerd-automount-token-disabled", { meshedNamespaces: ["logging"], defaultNamespace: "apps" }],
+    ["linkerd-inject-ignored-namespace", { enforcementLevel: "advisory", defaultNamespace: "apps" }],
 ])("valid config for %s: %j", (name, config) => {
     const v = validatorFor(name);
     expect(v(config)).toBe(true);

@@ -191,6 +191,7 @@ test("GetAnalyzerInfo: pack name, policies, default enforcement levels and confi
     expect(Object.keys(policies).sort()).toEqual([
         "linkerd-automount-token-disabled",
         "linkerd-hostnetwork-not-meshed",
+        "linkerd-inject-ignored-namespace",
         "linkerd-job-must-complete",
         "linkerd-nginx-service-upstream",
         "linkerd-traefik-dst-override",
@@ -198,6 +199,8 @@ test("GetAnalyzerInfo: pack name, policies, default enforcement levels and confi
     ]);
     expect(policies["linkerd-job-must-complete"].level).toBe(E.MANDATORY);
     expect(policies["linkerd-hostnetwork-not-meshed"].level).toBe(E.MANDATORY);
+    expect(policies["linkerd-inject-ignored-namespace"].level).toBe(E.MANDATORY);
+    expect(policies["linkerd-inject-ignored-namespace"].type).toBe(analyzerPb.PolicyType.POLICY_TYPE_STACK);
     expect(policies["linkerd-traefik-dst-override"].level).toBe(E.ADVISORY);
     expect(policies["linkerd-viz-dns-rebinding"].level).toBe(E.ADVISORY);
     expect(policies["linkerd-job-must-complete"].type).toBe(analyzerPb.PolicyType.POLICY_TYPE_STACK);
@@ -210,6 +213,25 @@ test("GetAnalyzerInfo: pack name, policies, default enforcement levels and confi
 
 describe("with the default configuration", () => {
     beforeAll(() => configure({}));
+
+    test("AnalyzeStack: k3s' Traefik in kube-system asking for ingress injection is a mandatory violation", async () => {
+        const traefik: Res = {
+            type: "kubernetes:apps/v1:Deployment",
+            name: "traefik",
+            props: {
+                apiVersion: "apps/v1",
+                kind: "Deployment",
+                metadata: { name: "traefik", namespace: "kube-system" },
+                spec: {
+                    selector: { matchLabels: { app: "traefik" } },
+                    template: { metadata: { annotations: { "linkerd.io/inject": "ingress" } }, spec: { containers: [container("traefik")] } },
+                },
+            },
+        };
+        const d = diags(await call("analyzeStack", stackRequest([traefik])));
+        expect(d.map((x) => [x.policy, x.level])).toEqual([["linkerd-inject-ignored-namespace", E.MANDATORY]]);
+        expect(d[0].message).toContain('never sees namespace "kube-system"');
+    });
 
     test("Analyze: hostNetwork DaemonSet asking for injection is a mandatory violation", async () => {
         const d = diags(await call("analyze", analyzeRequest(R.nodeExporter)));

@@ -2,6 +2,7 @@ import {
     ALL_RULES,
     AUTOMOUNT_RULE,
     HOSTNETWORK_RULE,
+    IGNORED_NAMESPACE_RULE,
     JOB_RULE,
     NGINX_RULE,
     RuleContext,
@@ -76,6 +77,25 @@ interface Case {
     /** Expected text fragments in the message. */
     says?: string[];
 }
+
+/** A Pod that Helm runs as a hook (`helm test` for test hooks) and waits for. */
+const hookPod = (o: { namespace?: string; hook?: string; restartPolicy?: string; annotations?: Record<string, string>; containers?: Obj[] } = {}) => {
+    const p = pod({ name: "chart-test-connection", namespace: o.namespace ?? "apps", containers: o.containers });
+    return {
+        ...p,
+        metadata: { ...p.metadata, annotations: { "helm.sh/hook": o.hook ?? "test", ...(o.annotations ?? {}) } },
+        spec: { ...p.spec, ...(o.restartPolicy === "" ? {} : { restartPolicy: o.restartPolicy ?? "Never" }) },
+    };
+};
+
+/** k3s' bundled Traefik as the guide meshes it: in kube-system, ingress mode. */
+const k3sTraefik = (annotations: Record<string, string> = { "linkerd.io/inject": "ingress", "config.linkerd.io/skip-outbound-ports": "443" }) =>
+    deployment({
+        name: "traefik",
+        namespace: "kube-system",
+        annotations,
+        containers: [container("traefik", undefined, ["--entryPoints.web.address=:8000"])],
+    });
 
 const M = ["monitoring", "logging", "apps", "default"];
 const v216 = { linkerdVersion: "2.16" };
@@ -191,6 +211,59 @@ const BAD: Record<string, Case[]> = {
             obj: job({ namespace: "batch" }),
             ctx: contextFromObjects([namespace("batch", ENABLED)], emptyContext()),
             says: ["from Namespace batch"],
+        },
+        {
+            title: "helm test hook Pod (restartPolicy Never) in a meshed namespace",
+            obj: hookPod(),
+            ctx: ctx(M),
+            says: ["Helm hook Pod (helm.sh/hook: test)", "`helm test` waits for it", "`linkerd.io/inject: disabled` at metadata.annotations"],
+        },
+        {
+            title: "Helm 2 style test-success hook Pod",
+            obj: hookPod({ hook: "test-success" }),
+            ctx: ctx(M),
+            says: ["`helm test` waits"],
+        },
+        {
+            title: "pre-install hook Pod with restartPolicy OnFailure",
+            obj: hookPod({ hook: "pre-install,pre-upgrade", restartPolicy: "OnFailure" }),
+            ctx: ctx(M),
+            says: ["install or upgrade hangs"],
+        },
+        {
+            title: "Job whose containers run the image entrypoint (no command to wrap)",
+            obj: job({ namespace: "apps", containers: [container("create", undefined, ["create", "--host=x"])] }),
+            ctx: ctx(M),
+            says: [
+                "set the command of container(s) create explicitly",
+                "run their image's entrypoint",
+                "[linkerd-await, --shutdown, --, <entrypoint>…]",
+            ],
+        },
+    ],
+    [IGNORED_NAMESPACE_RULE]: [
+        {
+            title: "guide: k3s' Traefik in kube-system meshed in ingress mode",
+            obj: k3sTraefik(),
+            ctx: ctx(M),
+            says: [
+                'never sees namespace "kube-system"',
+                "proxyInjector.namespaceSelector",
+                "linkerd.io/inject: ingress at spec.template.metadata.annotations",
+            ],
+        },
+        { title: "Pod in cert-manager asks for injection", obj: pod({ namespace: "cert-manager", annotations: ENABLED }), ctx: ctx() },
+        {
+            title: "CronJob in kube-system asks for injection",
+            obj: cronJob({ namespace: "kube-system", annotations: ENABLED }),
+            ctx: ctx(["kube-system"]),
+            says: ["spec.jobTemplate.spec.template.metadata.annotations"],
+        },
+        {
+            title: "StatefulSet in a namespace labelled admission-webhooks: disabled",
+            obj: statefulSet({ namespace: "infra", annotations: ENABLED }),
+            ctx: contextFromObjects([namespace("infra", undefined, { "config.linkerd.io/admission-webhooks": "disabled" })], emptyContext()),
+            says: ["admission webhooks", "config.linkerd.io/admission-webhooks: disabled"],
         },
     ],
     [HOSTNETWORK_RULE]: [
@@ -316,6 +389,28 @@ const BAD: Record<string, Case[]> = {
 // Good inputs: no finding from any rule.
 // ---------------------------------------------------------------------------------------------------------------
 const GOOD: Case[] = [
+    {
+        title: "Job in kube-system, even if configured as meshed: the injector never sees it",
+        obj: job({ namespace: "kube-system" }),
+        ctx: ctx(["kube-system"]),
+    },
+    { title: "CronJob in cert-manager configured as meshed", obj: cronJob({ namespace: "cert-manager" }), ctx: ctx(["cert-manager"]) },
+    { title: "k3s' Traefik in kube-system without the inject annotation", obj: k3sTraefik({}), ctx: ctx() },
+    { title: "Deployment in kube-system opting out explicitly", obj: k3sTraefik(DISABLED), ctx: ctx() },
+    { title: "helm test hook Pod that opts out", obj: hookPod({ annotations: DISABLED }), ctx: ctx(M) },
+    { title: "helm test hook Pod in an unmeshed namespace", obj: hookPod({ namespace: "tools" }), ctx: ctx(M) },
+    { title: "Helm hook Pod with restartPolicy Always (never meant to complete)", obj: hookPod({ restartPolicy: "" }), ctx: ctx(M) },
+    {
+        title: "a plain Pod with restartPolicy Never is not a Helm hook",
+        obj: { ...pod({ namespace: "apps" }), spec: { ...pod().spec, restartPolicy: "Never" } },
+        ctx: ctx(M),
+    },
+    { title: "helm test hook Pod with native sidecars (2.20 default)", obj: hookPod(), ctx: ctx(M, { linkerdVersion: "2.20" }) },
+    {
+        title: "helm test hook Pod wrapped with linkerd-await --shutdown on 2.14",
+        obj: hookPod({ containers: [container("wget", AWAIT(["wget", "svc:80"]))] }),
+        ctx: ctx(M),
+    },
     { title: "guide fix: admission Job opts out with linkerd.io/inject: disabled", obj: admissionCreate(DISABLED), ctx: ctx(M) },
     { title: "CronJob opts out in its jobTemplate", obj: cronJob({ namespace: "apps", annotations: DISABLED }), ctx: ctx(M) },
     { title: "Job in an unmeshed namespace", obj: job({ namespace: "tools" }), ctx: ctx(M) },
@@ -449,6 +544,7 @@ describe("mandatory rules by default", () => {
         expect(levels).toEqual({
             [JOB_RULE]: "mandatory",
             [HOSTNETWORK_RULE]: "mandatory",
+            [IGNORED_NAMESPACE_RULE]: "mandatory",
             [TRAEFIK_RULE]: "advisory",
             [AUTOMOUNT_RULE]: "advisory",
             [VIZ_RULE]: "advisory",
@@ -475,6 +571,22 @@ describe("injection semantics", () => {
     test("namespace with admission webhooks disabled is never injected", () => {
         const c = contextFromObjects([namespace("linkerd", ENABLED, { "config.linkerd.io/admission-webhooks": "disabled" })], emptyContext());
         expect(checkObject(job({ namespace: "linkerd" }), c)).toEqual([]);
+    });
+    test.each(["kube-system", "cert-manager"])("%s: a Job asking for injection gets no proxy, so only the ignored-namespace rule speaks", (ns) => {
+        const rules = checkObject(job({ namespace: ns, annotations: ENABLED }), ctx([ns])).map((f) => f.rule);
+        expect(rules).toEqual([IGNORED_NAMESPACE_RULE]);
+    });
+    test("a Job whose containers all have a command is told to wrap them, never to set one", () => {
+        const msg = checkObject(job({ namespace: "apps" }), ctx(M))[0].message;
+        expect(msg).toContain("wrap the command of container(s) main in `linkerd-await --shutdown -- <command>`");
+        expect(msg).not.toContain("set the command");
+    });
+    test("a Job with both kinds of container gets both instructions, each naming its containers", () => {
+        const o = job({ namespace: "apps", containers: [container("a", ["/bin/a"]), container("b")] });
+        const msg = checkObject(o, ctx(M))[0].message;
+        expect(msg).toContain("wrap the command of container(s) a in");
+        expect(msg).toContain("set the command of container(s) b explicitly");
+        expect(msg).not.toMatch(/wrap the command of container\(s\) [^i]*\bb\b/);
     });
 });
 
@@ -534,6 +646,27 @@ describe("Helm releases (what CrossGuard sees instead of the chart's objects)", 
     test("guide fix: kube-prometheus-stack with the podAnnotations value", () => {
         const values = { prometheusOperator: { admissionWebhooks: { patch: { podAnnotations: DISABLED } } } };
         expect(checkHelmRelease({ chart: "prometheus-community/kube-prometheus-stack", namespace: "monitoring", values }, ctx(M), "kps")).toEqual([]);
+    });
+    test("kube-prometheus-stack with crds.upgradeJob enabled into a meshed namespace", () => {
+        const values = {
+            prometheusOperator: { admissionWebhooks: { patch: { podAnnotations: DISABLED } } },
+            crds: { upgradeJob: { enabled: true } },
+        };
+        const f = checkHelmRelease({ chart: "kube-prometheus-stack", namespace: "monitoring", values }, ctx(M), '"kps"');
+        expect(f).toHaveLength(1);
+        expect(f[0].rule).toBe(JOB_RULE);
+        expect(f[0].message).toContain("crds.upgradeJob.podAnnotations");
+    });
+    test.each([
+        ["upgrade Job off (chart default)", { crds: { upgradeJob: { enabled: false } } }],
+        ["CRDs off", { crds: { enabled: false, upgradeJob: { enabled: true } } }],
+        ["upgrade Job opted out", { crds: { upgradeJob: { enabled: true, podAnnotations: DISABLED } } }],
+    ])("kube-prometheus-stack crds.upgradeJob: %s", (_t, crds) => {
+        const values = { prometheusOperator: { admissionWebhooks: { patch: { podAnnotations: DISABLED } } }, ...crds };
+        expect(checkHelmRelease({ chart: "kube-prometheus-stack", namespace: "monitoring", values }, ctx(M), "kps")).toEqual([]);
+    });
+    test("kube-prometheus-stack into kube-system, even if configured as meshed: its Jobs get no proxy", () => {
+        expect(checkHelmRelease({ chart: "kube-prometheus-stack", namespace: "kube-system", values: {} }, ctx(["kube-system"]), "kps")).toEqual([]);
     });
     test("kube-prometheus-stack into an unmeshed namespace", () => {
         expect(checkHelmRelease({ chart: "kube-prometheus-stack", namespace: "tools", values: {} }, ctx(M), "kps")).toEqual([]);
