@@ -177,7 +177,7 @@ describe("picluster stack (trust anchor pem, everything enabled)", () => {
         expect(kubectlJson(cluster, ["get", "middlewares.traefik.io", "-A"]).items.length).toBeGreaterThanOrEqual(2);
         expect(kubectlJson(cluster, ["get", "ingressroutes.traefik.io", "-A"]).items.length).toBe(1);
         // Traefik in its own namespace (the proxy injector never sees kube-system), meshed in ingress mode.
-        expect(kubectlJson(cluster, ["-n", "traefik", "get", "configmap", "traefik-pod-annotations"]).data).toEqual({
+        expect(kubectlJson(cluster, ["-n", "traefik", "get", "deployment", "traefik"]).spec.template.metadata.annotations).toEqual({
             "linkerd.io/inject": "ingress",
             "config.linkerd.io/skip-outbound-ports": "443",
         });
