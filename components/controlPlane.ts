@@ -1,7 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { parse as parseYaml } from "yaml";
-import { CONTROL_PLANE_DEFAULTS, ProxyResources, controlPlaneValues, crdsValues } from "../lib/builders/controlPlane";
+import { CONTROL_PLANE_DEFAULTS, ProxyResources, controlPlaneValues, crdsValues, trustAnchorFromLinkerdConfig } from "../lib/builders/controlPlane";
 import { ChartSource } from "../lib/charts";
 import { LINKERD_NAMESPACE } from "../lib/k8s";
 import type { LinkerdRelease } from "../lib/release";
@@ -87,17 +86,4 @@ export class LinkerdControlPlane extends pulumi.ComponentResource {
     }
 }
 
-/** linkerd-config keeps the chart values as YAML under `values`; older layouts are searched too. */
-export function trustAnchorFromLinkerdConfig(data: Record<string, string> | undefined): string | undefined {
-    for (const text of Object.values(data ?? {})) {
-        try {
-            const parsed = parseYaml(text) as { identityTrustAnchorsPEM?: unknown } | null;
-            if (parsed && typeof parsed === "object" && typeof parsed.identityTrustAnchorsPEM === "string") {
-                return parsed.identityTrustAnchorsPEM;
-            }
-        } catch {
-            // Not YAML: keep looking.
-        }
-    }
-    return undefined;
-}
+export { trustAnchorFromLinkerdConfig };

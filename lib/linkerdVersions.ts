@@ -26,6 +26,10 @@ export const EDGE_THRESHOLDS = {
     oldest: [24, 2, 4],
     /** The last release that ships linkerd-jaeger (removed in edge-25.10.1). */
     lastWithJaeger: [25, 9, 4],
+    /** linkerd-crds no longer installs the Gateway API CRDs (installGatewayAPI false from edge-25.9.4). */
+    gatewayApiUnbundled: [25, 9, 4],
+    /** `linkerd check` fails unless HTTPRoute and GRPCRoute serve v1. */
+    gatewayApiV1Required: [26, 7, 1],
 } as const satisfies Record<string, EdgeVersion>;
 
 /** Minors (of the stable line, or the line an edge release belongs to) where behaviour changed. */
