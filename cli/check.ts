@@ -140,18 +140,18 @@ export function readSnapshot(k: Kubectl, cfg: PiclusterConfig): ClusterSnapshot 
     const items = (text: string): Obj[] => (text.trim() ? ((JSON.parse(text).items ?? []) as Obj[]) : []);
 
     objects.push(...items(k.read(["get", "namespaces", "-o", "json"])));
+    // One line per CRD: name, then version=served pairs.
     const crds: CrdInfo[] = k
-        .read([
-            "get",
-            "crd",
-            "-o",
-            `jsonpath={range .items[*]}{.metadata.name}{"\\t"}{range .spec.versions[?(@.served==true)]}{.name},{end}{"\\n"}{end}`,
-        ])
+        .read(["get", "crd", "-o", `jsonpath={range .items[*]}{.metadata.name}{"\\t"}{range .spec.versions[*]}{.name}={.served},{end}{"\\n"}{end}`])
         .split("\n")
         .filter((l) => l.trim())
         .map((l) => {
             const [name, versions = ""] = l.split("\t");
-            return { name, servedVersions: versions.split(",").filter(Boolean) };
+            const served = versions
+                .split(",")
+                .filter((v) => v.endsWith("=true"))
+                .map((v) => v.slice(0, -"=true".length));
+            return { name, servedVersions: served };
         });
     const release = k.read([
         "-n",
@@ -161,7 +161,7 @@ export function readSnapshot(k: Kubectl, cfg: PiclusterConfig): ClusterSnapshot 
         "-l",
         "owner=helm,name=linkerd-crds,status=deployed",
         "-o",
-        "jsonpath={range .items[*]}{.data.release}{'\\n'}{end}",
+        `jsonpath={range .items[*]}{.data.release}{"\\n"}{end}`,
     ]);
     const records = release.split("\n").filter((l) => l.trim());
     const releaseCrds = records.length > 0 ? crdsInHelmRelease(records[records.length - 1]) : undefined;
