@@ -180,6 +180,33 @@ describe("data plane", () => {
         expect(unmeshedPods([pod("x", "a", { annotations: { "linkerd.io/inject": "disabled" } })])).toEqual([]);
     });
 
+    test("a meshed namespace the injector never sees (admission webhooks disabled, cert-manager) says restarting will not help", () => {
+        const config = testConfig({ meshing: { namespaces: ["apps", "cert-manager"] } });
+        const s = withObjects(healthy(config), {
+            add: [
+                {
+                    apiVersion: "v1",
+                    kind: "Namespace",
+                    metadata: {
+                        name: "apps",
+                        annotations: { "linkerd.io/inject": "enabled" },
+                        labels: { "config.linkerd.io/admission-webhooks": "disabled" },
+                    },
+                },
+                { apiVersion: "v1", kind: "Namespace", metadata: { name: "cert-manager", annotations: { "linkerd.io/inject": "enabled" } } },
+                pod("apps", "api-0", { owner: { kind: "StatefulSet", name: "api" } }),
+                pod("cert-manager", "cert-manager-abc"),
+            ],
+        });
+        const r = failures(checkMeshedNamespaces(s, context(config)));
+        expect(r.map((x) => [x.name, x.restart])).toEqual([
+            ["namespace apps", undefined],
+            ["namespace cert-manager", undefined],
+        ]);
+        expect(r[0].message).toMatch(/restarting them will not help: namespace apps is labelled config.linkerd.io\/admission-webhooks: disabled/);
+        expect(r[1].message).toMatch(/never sees cert-manager .*linkerd2 #11104/);
+    });
+
     test("a meshed namespace whose annotation was removed fails", () => {
         const s = withObjects(healthy(), { add: [{ apiVersion: "v1", kind: "Namespace", metadata: { name: "logging", annotations: {} } }] });
         expect(failures(checkMeshedNamespaces(s, context()))[0]).toMatchObject({

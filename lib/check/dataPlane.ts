@@ -5,7 +5,7 @@
  * `--restart` would roll. The ingress controller's pods carry the proxy in the mode the guide
  * wants, and Jobs/CronJobs in meshed namespaces pass the policy pack's rules on the live objects.
  */
-import { INJECT_ANNOTATION, KUBE_SYSTEM_NAMESPACE, injectValueMeshes } from "../k8s";
+import { ADMISSION_WEBHOOKS_LABEL, CERT_MANAGER_NAMESPACE, INJECT_ANNOTATION, KUBE_SYSTEM_NAMESPACE, injectValueMeshes } from "../k8s";
 import { kubectlCommand } from "../kubeconfig";
 import { addConfiguredMeshedNamespaces, checkObject, contextFromObjects, emptyContext, releaseFacts } from "../../policy/rules";
 import { annotation, get } from "../../policy/rules/k8s";
@@ -121,6 +121,19 @@ export function unmeshedResult(
     );
 }
 
+/** Namespaces the control-plane chart keeps from the proxy injector (proxyInjector.namespaceSelector, every chart since 2.12). */
+const INJECTOR_EXCLUDED = [KUBE_SYSTEM_NAMESPACE, CERT_MANAGER_NAMESPACE];
+
+/** Why the proxy injector never sees pods of this namespace, or undefined. */
+export function injectorNeverSees(ns: Obj): string | undefined {
+    const name = nameOf(ns);
+    if (INJECTOR_EXCLUDED.includes(name))
+        return `the proxy injector never sees ${name} (linkerd-control-plane's proxyInjector.namespaceSelector excludes it; linkerd2 #11104)`;
+    if (get(ns, "metadata", "labels", ADMISSION_WEBHOOKS_LABEL) === "disabled")
+        return `namespace ${name} is labelled ${ADMISSION_WEBHOOKS_LABEL}: disabled, so the proxy injector never sees its pods`;
+    return undefined;
+}
+
 /** Namespaces the program meshes: annotated, and their running pods carry the proxy. */
 export function checkMeshedNamespaces(s: ClusterSnapshot, ctx: CheckContext): CheckResult[] {
     const results: CheckResult[] = [];
@@ -152,7 +165,17 @@ export function checkMeshedNamespaces(s: ClusterSnapshot, ctx: CheckContext): Ch
         }
         const pods = listObjects(s, "Pod", ns);
         const bad = unmeshedPods(pods);
-        if (bad.length > 0) results.push(unmeshedResult(s, ctx, GROUP, name, `meshed namespace ${ns}`, bad));
+        const unseen = injectorNeverSees(nsObj);
+        if (bad.length > 0 && unseen) {
+            results.push(
+                fail(
+                    GROUP,
+                    name,
+                    `${bad.length} running pod(s) in ${ns} without the proxy (${listNames(bad)}), and restarting them will not help: ${unseen}`,
+                    `mesh these workloads in a namespace the injector sees, or inject them by hand (\`linkerd inject\`); then remove ${ns} from meshing.namespaces`,
+                ),
+            );
+        } else if (bad.length > 0) results.push(unmeshedResult(s, ctx, GROUP, name, `meshed namespace ${ns}`, bad));
         else results.push(ok(GROUP, name, `meshed; ${pods.filter(isRunning).length} running pod(s), none without the proxy`));
     }
     return results;
