@@ -143,7 +143,7 @@ export function checkDeployments(
                 `see why its pods do not start: \`${k(`-n ${namespace} describe deployment ${name}`)}\` and \`${k(`-n ${namespace} get pods`)}\``,
             );
         }
-        return ok(group, what, `${what}: ${get(d, "status", "availableReplicas")}/${d.spec?.replicas ?? 1} available`);
+        return ok(group, what, `${get(d, "status", "availableReplicas")}/${d.spec?.replicas ?? 1} replica(s) available`);
     });
 }
 

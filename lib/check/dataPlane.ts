@@ -141,12 +141,15 @@ export function checkMeshedNamespaces(s: ClusterSnapshot, ctx: CheckContext): Ch
         const name = `namespace ${ns}`;
         const nsObj = findObject(s, "Namespace", "", ns);
         if (!nsObj) {
+            const extension = !ctx.config.meshing.namespaces.includes(ns);
             results.push(
                 fail(
                     GROUP,
                     name,
                     `namespace ${ns} does not exist`,
-                    `create it (\`${kubectlCommand(ctx.config.kubernetes, `create namespace ${ns}`)}\`) and run \`pulumi up -s ${ctx.stack}\`, or remove it from meshing.namespaces`,
+                    extension
+                        ? `run \`pulumi up -s ${ctx.stack}\` (the program creates it with its extension)`
+                        : `create it (\`${kubectlCommand(ctx.config.kubernetes, `create namespace ${ns}`)}\`) and run \`pulumi up -s ${ctx.stack}\`, or remove it from meshing.namespaces`,
                 ),
             );
             continue;
