@@ -9,7 +9,7 @@ import { gzipSync } from "zlib";
 import { stringify as stringifyYaml } from "yaml";
 import { CheckResult, ClusterSnapshot, checkPlan, exitCodeOf, formatJson, formatTable, restartTargets, runChecks } from "../lib/check";
 import { checkCrds, deploymentProblem, gatewayApiRequirement } from "../lib/check/controlPlane";
-import { checkIngress, checkJobs, checkMeshedNamespaces, topOwner, unmeshedPods } from "../lib/check/dataPlane";
+import { checkIngress, checkJobs, checkMeshedNamespaces, checkMeshedWorkloads, topOwner, unmeshedPods } from "../lib/check/dataPlane";
 import { checkPodMonitors, selectorMatches } from "../lib/check/extensions";
 import { checkLonghorn, longhornStepUrn } from "../lib/check/longhorn";
 import { crdsInHelmRelease, rawConfigFromStackFile } from "../cli/check";
@@ -207,6 +207,32 @@ describe("data plane", () => {
         expect(r[1].message).toMatch(/never sees cert-manager .*linkerd2 #11104/);
     });
 
+    test("meshing.workloads: the template annotation still there, and its running pods carry the proxy", () => {
+        const config = testConfig({ meshing: { namespaces: [], workloads: [{ kind: "Deployment", namespace: "apps", name: "site" }] } });
+        const annotated = deployment("apps", "site", { annotations: { "linkerd.io/inject": "enabled" } });
+        const base = withObjects(healthy(config), { add: [annotated, replicaSet("apps", "site-1", "site")] });
+        expect(
+            checkMeshedWorkloads(
+                withObjects(base, { add: [pod("apps", "site-1-a", { proxy: true, owner: { kind: "ReplicaSet", name: "site-1" } })] }),
+                context(config),
+            ),
+        ).toEqual([expect.objectContaining({ status: "ok", name: "deployment apps/site" })]);
+        const stale = checkMeshedWorkloads(
+            withObjects(base, { add: [pod("apps", "site-1-a", { owner: { kind: "ReplicaSet", name: "site-1" } })] }),
+            context(config),
+        );
+        expect(stale).toEqual([
+            expect.objectContaining({ status: "fail", restart: ["Deployment/apps/site"], message: expect.stringMatching(/site-1-a/) }),
+        ]);
+        const reset = checkMeshedWorkloads(withObjects(base, { add: [deployment("apps", "site")] }), context(config));
+        expect(reset).toEqual([
+            expect.objectContaining({ status: "fail", message: expect.stringMatching(/not annotated linkerd.io\/inject: enabled \(it has none\)/) }),
+        ]);
+        expect(checkMeshedWorkloads(withObjects(base, { remove: [["Deployment", "apps", "site"]] }), context(config))[0].message).toMatch(
+            /does not exist/,
+        );
+    });
+
     test("a meshed namespace whose annotation was removed fails", () => {
         const s = withObjects(healthy(), { add: [{ apiVersion: "v1", kind: "Namespace", metadata: { name: "logging", annotations: {} } }] });
         expect(failures(checkMeshedNamespaces(s, context()))[0]).toMatchObject({
@@ -266,6 +292,20 @@ describe("data plane", () => {
             }),
         ]);
         expect(results.find((r) => r.name === "jobs in monitoring")).toBeUndefined();
+        // A CronJob that opts out passes, and the namespace says how many were checked.
+        const cron = {
+            apiVersion: "batch/v1",
+            kind: "CronJob",
+            metadata: { name: "backup", namespace: "logging" },
+            spec: {
+                jobTemplate: {
+                    spec: { template: { metadata: { annotations: { "linkerd.io/inject": "disabled" } }, spec: { containers: [{ name: "b" }] } } },
+                },
+            },
+        };
+        expect(checkJobs(withObjects(healthy(), { add: [cron] }), context())).toEqual([
+            expect.objectContaining({ status: "ok", name: "jobs in logging", message: "1 Job/CronJob(s) pass the policy rules" }),
+        ]);
     });
 });
 
@@ -314,6 +354,23 @@ describe("extensions", () => {
         expect(results.find((r) => r.name === "proxy tracing")).toMatchObject({
             status: "warn",
             message: expect.stringMatching(/no linkerd-jaeger extension/),
+        });
+        const on = healthy(config).objects.map((o) =>
+            o.kind === "ConfigMap" && o.metadata.name === "linkerd-config"
+                ? {
+                      ...o,
+                      data: {
+                          values: stringifyYaml({
+                              identityTrustAnchorsPEM: root.crt,
+                              proxy: { tracing: { enabled: true, collector: { endpoint: "tempo.tracing:4317" } } },
+                          }),
+                      },
+                  }
+                : o,
+        );
+        expect(runChecks({ ...healthy(config), objects: on }, context(config)).find((r) => r.name === "proxy tracing")).toMatchObject({
+            status: "ok",
+            message: "the proxies send spans to tempo.tracing:4317",
         });
     });
 });
