@@ -1,6 +1,5 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { parse as parseYaml } from "yaml";
 import {
     CONTROL_PLANE_DEFAULTS,
     GatewayApiCrdsOwner,
@@ -8,6 +7,7 @@ import {
     ProxyTracingSettings,
     controlPlaneValues,
     crdsValues,
+    trustAnchorFromLinkerdConfig,
 } from "../lib/builders/controlPlane";
 import { ChartSource } from "../lib/charts";
 import { LINKERD_NAMESPACE } from "../lib/k8s";
@@ -102,17 +102,4 @@ export class LinkerdControlPlane extends pulumi.ComponentResource {
     }
 }
 
-/** linkerd-config keeps the chart values as YAML under `values`; older layouts are searched too. */
-export function trustAnchorFromLinkerdConfig(data: Record<string, string> | undefined): string | undefined {
-    for (const text of Object.values(data ?? {})) {
-        try {
-            const parsed = parseYaml(text) as { identityTrustAnchorsPEM?: unknown } | null;
-            if (parsed && typeof parsed === "object" && typeof parsed.identityTrustAnchorsPEM === "string") {
-                return parsed.identityTrustAnchorsPEM;
-            }
-        } catch {
-            // Not YAML: keep looking.
-        }
-    }
-    return undefined;
-}
+export { trustAnchorFromLinkerdConfig };

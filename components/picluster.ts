@@ -27,6 +27,7 @@ export interface PiclusterOutputs {
     readonly trustAnchorPEM?: pulumi.Output<string>;
     readonly linkerdConfigTrustAnchorPEM?: pulumi.Output<string | undefined>;
     readonly trustAnchorInLinkerdConfig?: pulumi.Output<boolean>;
+    /** `npm run check` for this stack first, then the guide's own kubectl checks (steps 9-10). */
     readonly verifyCommands: string[];
     /** Guide "Meshing cluster services": values to give charts installed elsewhere, as objects and YAML. */
     readonly meshingValuesSnippets: MeshingValuesSnippets;
@@ -158,6 +159,8 @@ export class PiclusterLinkerd extends pulumi.ComponentResource {
         for (const chart of Object.values(release.charts)) if (chart) charts[chart.name] = chart.version;
 
         const verifyCommands = [
+            // Everything below and more (certificates, unmeshed pods, extensions, Longhorn), with the fix for each problem (cli/check.ts).
+            `npm run check -- --stack ${pulumi.getStack()}`,
             // Guide step 9: the control plane pods run.
             kubectlCommand(target, `-n ${LINKERD_NAMESPACE} get pod`),
             // Guide step 10: linkerd-config carries the trust anchor.

@@ -28,10 +28,11 @@ export const EDGE_THRESHOLDS = {
     lastWithJaeger: [25, 9, 4],
     /**
      * From this release linkerd-crds no longer installs the Gateway API CRDs by default (values
-     * `installGatewayAPI: false`), while the control plane still needs HTTPRoute and GRPCRoute v1
-     * (`linkerd check` fails without them from edge-26.7.1).
+     * `installGatewayAPI: false`), while the control plane still needs HTTPRoute and GRPCRoute v1.
      */
     gatewayApiCrdsNotInstalled: [25, 9, 4],
+    /** `linkerd check` fails unless HTTPRoute and GRPCRoute serve v1. */
+    gatewayApiV1Required: [26, 7, 1],
 } as const satisfies Record<string, EdgeVersion>;
 
 /** Minors (of the stable line, or the line an edge release belongs to) where behaviour changed. */

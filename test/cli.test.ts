@@ -23,6 +23,7 @@ function run(script: string, args: string[], env: Record<string, string> = {}) {
 const COMMANDS: [string, string, string[]][] = [
     ["render", "cli/render.ts", ["--out", "--stack", "--quiet"]],
     ["policy:check", "cli/policy-check.ts", ["--meshed-namespace", "--linkerd-version", "--config"]],
+    ["check", "cli/check.ts", ["--stack", "--stack-file", "--kubeconfig", "--context", "--json", "--restart"]],
     ["bench", "bench/run.ts", ["--only", "--runs"]],
     ["toolchain", "test/e2e/toolchain/toolchain.ts", ["--only", "--rebuild", "--strict"]],
     ["cluster", "test/e2e/toolchain/cluster.ts", ["up", "--crds", "--keep", "status"]],
@@ -94,5 +95,61 @@ describe("parseCommand", () => {
     });
     test("help lists 0, 2 and the command's own exit codes", () => {
         expect(helpText(spec)).toMatch(/Exit codes:\n {2}0 {4}success\n {2}1 {4}failed\n {2}2 {4}bad usage/);
+    });
+});
+
+describe("npm run check: exit 2 when it cannot run, before checking anything", () => {
+    let sandbox: string;
+    beforeAll(() => {
+        sandbox = fs.mkdtempSync(path.join(os.tmpdir(), "picluster-check-cli-"));
+        fs.writeFileSync(path.join(sandbox, "kubeconfig"), "apiVersion: v1\nkind: Config\ncurrent-context: pi\n");
+        // A kubectl whose cluster does not answer (what kubectl prints when the API server is down).
+        fs.writeFileSync(
+            path.join(sandbox, "kubectl"),
+            `#!/bin/sh\necho "$*" >> "${path.join(sandbox, "calls")}"\necho "The connection to the server 10.0.0.1:6443 was refused - did you specify the right host or port?" >&2\nexit 1\n`,
+            { mode: 0o755 },
+        );
+    });
+    afterAll(() => fs.rmSync(sandbox, { recursive: true, force: true }));
+
+    function stackFile(name: string, config: Record<string, unknown>): string {
+        const file = path.join(sandbox, `Pulumi.${name}.yaml`);
+        const lines = Object.entries(config).map(([k, v]) => `  picluster-linkerd:${k}: ${JSON.stringify(v)}`);
+        fs.writeFileSync(file, `config:\n${lines.join("\n")}\n`);
+        return file;
+    }
+    const cluster = () => ({ kubeconfig: path.join(sandbox, "kubeconfig"), context: "pi" });
+
+    test("the cluster does not answer: exit 2 naming the context and kubeconfig; only /readyz was asked", () => {
+        const file = stackFile("down", { kubernetes: cluster(), longhorn: { kubectl: path.join(sandbox, "kubectl") } });
+        const res = run("cli/check.ts", ["--stack", "down", "--stack-file", file]);
+        expect(res.status).toBe(2);
+        expect(res.stderr).toMatch(
+            /check: cannot reach the cluster \(context pi of kubeconfig .*kubeconfig; .*\): The connection to the server 10.0.0.1:6443 was refused/,
+        );
+        expect(fs.readFileSync(path.join(sandbox, "calls"), "utf8").trim().split("\n")).toEqual([
+            `--kubeconfig ${path.join(sandbox, "kubeconfig")} --context pi get --raw /readyz`,
+        ]);
+    });
+
+    test("--context overrides the stack's context", () => {
+        const file = stackFile("override", { kubernetes: cluster(), longhorn: { kubectl: path.join(sandbox, "kubectl") } });
+        const res = run("cli/check.ts", ["--stack-file", file, "--context", "other", "--json"]);
+        expect(res.status).toBe(2);
+        expect(res.stderr).toMatch(/context other of kubeconfig/);
+    });
+
+    test("an invalid stack configuration: exit 2 naming the key", () => {
+        const file = stackFile("bad", { kubernetes: cluster(), linkerd: { channel: "nightly" } });
+        const res = run("cli/check.ts", ["--stack-file", file]);
+        expect(res.status).toBe(2);
+        expect(res.stderr).toMatch(/picluster-linkerd:linkerd.channel: expected one of "stable", "edge"/);
+    });
+
+    test("kubectl missing: exit 2 naming the key that sets it", () => {
+        const file = stackFile("nokubectl", { kubernetes: cluster(), longhorn: { kubectl: path.join(sandbox, "no-such-kubectl") } });
+        const res = run("cli/check.ts", ["--stack-file", file]);
+        expect(res.status).toBe(2);
+        expect(res.stderr).toMatch(/kubectl not found: ".*no-such-kubectl" .*picluster-linkerd:longhorn.kubectl/);
     });
 });

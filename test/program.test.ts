@@ -80,6 +80,7 @@ describe("mode pem (guide steps 3-8)", () => {
         expect(result.outputs.verifyCommands).toContain(
             "kubectl --kubeconfig /tmp/picluster-test-kubeconfig --context picluster -n linkerd get configmap linkerd-config -o yaml",
         );
+        expect((result.outputs.verifyCommands as string[])[0]).toBe("npm run check -- --stack picluster");
     });
 
     test("every Kubernetes object passes its schema", () => {

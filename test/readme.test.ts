@@ -12,3 +12,11 @@ test("README gives the two set-up commands", () => {
     expect(readme).toMatch(/npm ci\s/);
     expect(readme).toMatch(/npm test\s/);
 });
+
+test("README documents npm run check beside pulumi up: --json, --restart and the exit codes", () => {
+    const deploy = readme.slice(readme.indexOf("## Preview and deploy"), readme.indexOf("## Configuration"));
+    expect(deploy).toMatch(/pulumi up --policy-pack policy[\s\S]*npm run check -- --stack picluster/);
+    expect(deploy).toContain("--json");
+    expect(deploy).toContain("--restart");
+    expect(deploy).toMatch(/`0` every check passed.*`1` a check failed.*`2` it cannot run/s);
+});

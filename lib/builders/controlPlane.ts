@@ -5,6 +5,7 @@
  * real key set.
  */
 import type * as pulumi from "@pulumi/pulumi";
+import { parse as parseYaml } from "yaml";
 import type { LinkerdRelease } from "../release";
 
 export interface ResourcePair {
@@ -122,4 +123,24 @@ export function controlPlaneValues(s: ControlPlaneSettings): Record<string, unkn
     if (s.trustAnchor.mode === "pem") values.identityTrustAnchorsPEM = s.trustAnchor.pem;
     if (s.chartPodMonitors) values.podMonitor = { enabled: true };
     return values;
+}
+
+/** The chart values linkerd-config keeps as YAML under `values` (older layouts: any key holding the values), or undefined. */
+export function linkerdConfigValues(data: Readonly<Record<string, string>> | undefined): Record<string, unknown> | undefined {
+    for (const text of Object.values(data ?? {})) {
+        try {
+            const parsed = parseYaml(text) as unknown;
+            if (parsed && typeof parsed === "object" && !Array.isArray(parsed) && "identityTrustAnchorsPEM" in parsed)
+                return parsed as Record<string, unknown>;
+        } catch {
+            // Not YAML: keep looking.
+        }
+    }
+    return undefined;
+}
+
+/** identityTrustAnchorsPEM of linkerd-config (guide step 10), or undefined. */
+export function trustAnchorFromLinkerdConfig(data: Readonly<Record<string, string>> | undefined): string | undefined {
+    const pem = linkerdConfigValues(data)?.identityTrustAnchorsPEM;
+    return typeof pem === "string" ? pem : undefined;
 }

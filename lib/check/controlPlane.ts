@@ -1,0 +1,156 @@
+/**
+ * Control plane (linkerd check's "linkerd-existence" and "linkerd-config" groups): the CRDs the
+ * linkerd-crds release installed are all there, the Gateway API CRDs the release needs, linkerd-config,
+ * and the control plane's Deployments available.
+ */
+import { linkerdConfigValues } from "../builders/controlPlane";
+import { LINKERD_NAMESPACE } from "../k8s";
+import { kubectlCommand } from "../kubeconfig";
+import { EDGE_THRESHOLDS, EdgeVersion, compareVersions } from "../linkerdVersions";
+import { EDGE_VERSION_PATTERN, LinkerdRelease } from "../release";
+import { get } from "../../policy/rules/k8s";
+import { CONTROL_PLANE_DEPLOYMENTS, ClusterSnapshot, LINKERD_CONFIG, Obj, findObject } from "./snapshot";
+import { CheckContext, CheckGroup, CheckResult, fail, ok, warn } from "./types";
+
+const GROUP = "control plane";
+export const GATEWAY_API_GROUP = "gateway.networking.k8s.io";
+const GATEWAY_API_INSTALL = "https://github.com/kubernetes-sigs/gateway-api/releases (standard-install.yaml; k3s 1.37+ installs them itself)";
+
+/** The edge release as numbers, or undefined on the stable channel. */
+function edgeVersion(release: LinkerdRelease): EdgeVersion | undefined {
+    const m = EDGE_VERSION_PATTERN.exec(release.version);
+    return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined;
+}
+
+/**
+ * Gateway API CRDs the release relies on without installing them: linkerd-crds stopped shipping them
+ * at edge-25.9.4, and from edge-26.7.1 `linkerd check` fails unless HTTPRoute and GRPCRoute serve v1.
+ */
+export function gatewayApiRequirement(
+    release: LinkerdRelease,
+): { readonly crds: readonly string[]; readonly version: string; readonly required: boolean } | undefined {
+    const edge = edgeVersion(release);
+    if (!edge || compareVersions(edge, EDGE_THRESHOLDS.gatewayApiCrdsNotInstalled) < 0) return undefined;
+    return {
+        crds: [`httproutes.${GATEWAY_API_GROUP}`, `grpcroutes.${GATEWAY_API_GROUP}`],
+        version: "v1",
+        required: compareVersions(edge, EDGE_THRESHOLDS.gatewayApiV1Required) >= 0,
+    };
+}
+
+export function checkCrds(s: ClusterSnapshot, ctx: CheckContext): CheckResult[] {
+    const present = new Map(s.crds.map((c) => [c.name, c]));
+    const k = ctx.config.kubernetes;
+    const helm = `helm --kubeconfig ${k.kubeconfigPath}${k.context ? ` --kube-context ${k.context}` : ""} -n ${LINKERD_NAMESPACE}`;
+    const results: CheckResult[] = [];
+    if (s.releaseCrds === undefined) {
+        results.push(
+            fail(
+                GROUP,
+                "linkerd-crds release",
+                `no deployed Helm release linkerd-crds in namespace ${LINKERD_NAMESPACE}`,
+                `run \`pulumi up -s ${ctx.stack}\``,
+            ),
+        );
+    } else {
+        const missing = s.releaseCrds.filter((n) => !present.has(n));
+        if (missing.length > 0) {
+            results.push(
+                fail(
+                    GROUP,
+                    "Linkerd CRDs",
+                    `${missing.length} CRD(s) the linkerd-crds release installed are missing: ${missing.join(", ")} (the control plane's controllers fail without them)`,
+                    `re-apply the release's manifest: \`${helm} get manifest linkerd-crds | ${kubectlCommand(k, "apply --server-side -f -")}\` (\`pulumi up\` alone does not: the release itself did not change)`,
+                ),
+            );
+        } else {
+            results.push(ok(GROUP, "Linkerd CRDs", `all ${s.releaseCrds.length} CRDs of the linkerd-crds release are present`));
+        }
+    }
+    const gateway = gatewayApiRequirement(ctx.config.linkerd.release);
+    if (gateway) {
+        const lacking = gateway.crds.filter((n) => !present.get(n)?.servedVersions.includes(gateway.version));
+        const message = `Linkerd ${ctx.config.linkerd.release.version} does not install the Gateway API CRDs (since edge-25.9.4); ${lacking.join(", ")} not served at ${gateway.version}`;
+        const fix = `install the Gateway API CRDs (${GATEWAY_API_INSTALL})`;
+        if (lacking.length === 0) results.push(ok(GROUP, "Gateway API CRDs", `${gateway.crds.join(", ")} serve ${gateway.version}`));
+        else if (gateway.required)
+            results.push(fail(GROUP, "Gateway API CRDs", `${message}: the policy controller and \`linkerd check\` need them`, fix));
+        else results.push(warn(GROUP, "Gateway API CRDs", `${message}: HTTPRoute/GRPCRoute policies cannot be used`, fix));
+    }
+    return results;
+}
+
+export function checkLinkerdConfig(s: ClusterSnapshot, ctx: CheckContext): CheckResult[] {
+    const cm = findObject(s, "ConfigMap", LINKERD_NAMESPACE, LINKERD_CONFIG);
+    if (!cm) {
+        return [
+            fail(
+                GROUP,
+                LINKERD_CONFIG,
+                `ConfigMap ${LINKERD_NAMESPACE}/${LINKERD_CONFIG} is missing`,
+                `run \`pulumi up -s ${ctx.stack}\` (linkerd-control-plane renders it)`,
+            ),
+        ];
+    }
+    if (!linkerdConfigValues(cm.data)) {
+        return [
+            fail(
+                GROUP,
+                LINKERD_CONFIG,
+                `ConfigMap ${LINKERD_NAMESPACE}/${LINKERD_CONFIG} holds no control-plane values (no identityTrustAnchorsPEM under data.values)`,
+                `run \`pulumi up -s ${ctx.stack}\``,
+            ),
+        ];
+    }
+    return [ok(GROUP, LINKERD_CONFIG, `ConfigMap ${LINKERD_NAMESPACE}/${LINKERD_CONFIG} present`)];
+}
+
+/** Why a Deployment is not available (all replicas updated, ready and available), or undefined. */
+export function deploymentProblem(d: Obj): string | undefined {
+    const want = typeof d.spec?.replicas === "number" ? d.spec.replicas : 1;
+    if (want === 0) return "it is scaled to 0 replicas";
+    const status = d.status ?? {};
+    const available = ((status.conditions ?? []) as { type?: string; status?: string; message?: string }[]).find((c) => c.type === "Available");
+    const ready = status.readyReplicas ?? 0;
+    const avail = status.availableReplicas ?? 0;
+    if (available?.status !== "True" || avail < want) {
+        return `${avail}/${want} replicas available, ${ready} ready${available?.message ? ` (${available.message})` : ""}`;
+    }
+    if ((status.observedGeneration ?? 0) < (d.metadata?.generation ?? 0)) return "its latest change is not rolled out yet";
+    return undefined;
+}
+
+/** Each named Deployment exists and is available. */
+export function checkDeployments(
+    s: ClusterSnapshot,
+    ctx: CheckContext,
+    group: CheckGroup,
+    namespace: string,
+    names: readonly string[],
+    installedBy: string,
+): CheckResult[] {
+    const k = (args: string) => kubectlCommand(ctx.config.kubernetes, args);
+    return names.map((name) => {
+        const what = `deployment ${namespace}/${name}`;
+        const d = findObject(s, "Deployment", namespace, name);
+        if (!d) return fail(group, what, `${what} is missing`, `run \`pulumi up -s ${ctx.stack}\` (${installedBy} installs it)`);
+        const problem = deploymentProblem(d);
+        if (problem) {
+            return fail(
+                group,
+                what,
+                `${what} is not available: ${problem}`,
+                `see why its pods do not start: \`${k(`-n ${namespace} describe deployment ${name}`)}\` and \`${k(`-n ${namespace} get pods`)}\``,
+            );
+        }
+        return ok(group, what, `${get(d, "status", "availableReplicas")}/${d.spec?.replicas ?? 1} replica(s) available`);
+    });
+}
+
+export function checkControlPlane(s: ClusterSnapshot, ctx: CheckContext): CheckResult[] {
+    return [
+        ...checkCrds(s, ctx),
+        ...checkLinkerdConfig(s, ctx),
+        ...checkDeployments(s, ctx, GROUP, LINKERD_NAMESPACE, CONTROL_PLANE_DEPLOYMENTS, "linkerd-control-plane"),
+    ];
+}

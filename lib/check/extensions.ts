@@ -1,0 +1,191 @@
+/**
+ * Extensions: linkerd-viz and linkerd-jaeger available (or, on releases without linkerd-jaeger,
+ * whether the control plane's proxy tracing is on), the guide's PodMonitors selected by the
+ * Prometheus that should scrape them, and the Grafana dashboards ConfigMap where the sidecar looks.
+ */
+import { linkerdConfigValues } from "../builders/controlPlane";
+import { DASHBOARDS_CONFIGMAP, LINKERD_DASHBOARDS, linkerdPodMonitors } from "../builders/monitoring";
+import { LINKERD_NAMESPACE, VIZ_NAMESPACE } from "../k8s";
+import { get } from "../../policy/rules/k8s";
+import { checkDeployments } from "./controlPlane";
+import {
+    ClusterSnapshot,
+    JAEGER_DEPLOYMENTS,
+    LINKERD_CONFIG,
+    Obj,
+    VIZ_DEPLOYMENTS,
+    findObject,
+    listObjects,
+    matchesLabels,
+    nameOf,
+    namespaceOfObj,
+} from "./snapshot";
+import { CheckContext, CheckResult, fail, ok, warn } from "./types";
+
+const GROUP = "extensions";
+
+interface LabelSelector {
+    matchLabels?: Record<string, string>;
+    matchExpressions?: { key: string; operator: "In" | "NotIn" | "Exists" | "DoesNotExist"; values?: string[] }[];
+}
+
+/**
+ * Kubernetes label-selector semantics; a missing selector selects nothing (prometheus-operator's
+ * rule for podMonitorSelector), an empty one everything.
+ */
+export function selectorMatches(selector: LabelSelector | null | undefined, labels: Readonly<Record<string, string>>): boolean {
+    if (selector === null || selector === undefined) return false;
+    for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (labels[k] !== v) return false;
+    for (const e of selector.matchExpressions ?? []) {
+        const has = Object.prototype.hasOwnProperty.call(labels, e.key);
+        const inValues = has && (e.values ?? []).includes(labels[e.key]);
+        if (e.operator === "In" && !inValues) return false;
+        if (e.operator === "NotIn" && inValues) return false;
+        if (e.operator === "Exists" && !has) return false;
+        if (e.operator === "DoesNotExist" && has) return false;
+    }
+    return true;
+}
+
+function labelsOf(o: Obj | undefined): Record<string, string> {
+    return (get(o, "metadata", "labels") ?? {}) as Record<string, string>;
+}
+
+/** Whether a Prometheus (prometheus-operator) selects a PodMonitor: its podMonitorSelector, and podMonitorNamespaceSelector (missing: its own namespace only). */
+export function prometheusSelects(s: ClusterSnapshot, prometheus: Obj, podMonitor: Obj): boolean {
+    if (!selectorMatches(get(prometheus, "spec", "podMonitorSelector"), labelsOf(podMonitor))) return false;
+    const nsSelector = get(prometheus, "spec", "podMonitorNamespaceSelector");
+    if (nsSelector === undefined || nsSelector === null) return namespaceOfObj(prometheus) === namespaceOfObj(podMonitor);
+    return selectorMatches(nsSelector, labelsOf(findObject(s, "Namespace", "", namespaceOfObj(podMonitor))));
+}
+
+export function checkPodMonitors(s: ClusterSnapshot, ctx: CheckContext): CheckResult[] {
+    const m = ctx.config.monitoring;
+    const expected = linkerdPodMonitors({ namespace: m.namespace, podMonitorLabels: m.podMonitorLabels });
+    const labelText = Object.entries(m.podMonitorLabels)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(", ");
+    if (s.unservedTypes.includes("podmonitors.monitoring.coreos.com")) {
+        return [
+            fail(
+                GROUP,
+                "PodMonitors",
+                `the cluster does not serve podmonitors.monitoring.coreos.com: kube-prometheus-stack (prometheus-operator) is not installed`,
+                `install kube-prometheus-stack (guide: "Prometheus Stack"), then run \`pulumi up -s ${ctx.stack}\``,
+            ),
+        ];
+    }
+    const prometheuses = s.unservedTypes.includes("prometheuses.monitoring.coreos.com") ? [] : listObjects(s, "Prometheus", m.namespace);
+    const results: CheckResult[] = [];
+    for (const want of expected) {
+        const name = `podmonitor ${m.namespace}/${want.metadata.name}`;
+        const pm = findObject(s, "PodMonitor", m.namespace, want.metadata.name);
+        if (!pm) {
+            results.push(
+                fail(
+                    GROUP,
+                    name,
+                    `PodMonitor ${m.namespace}/${want.metadata.name} is missing: Prometheus does not scrape ${want.metadata.name.replace("linkerd-", "")} metrics`,
+                    `run \`pulumi up -s ${ctx.stack}\``,
+                ),
+            );
+            continue;
+        }
+        if (!matchesLabels(pm, m.podMonitorLabels)) {
+            results.push(
+                fail(
+                    GROUP,
+                    name,
+                    `PodMonitor ${m.namespace}/${nameOf(pm)} lacks the labels ${labelText} (monitoring.podMonitorLabels)`,
+                    `run \`pulumi up -s ${ctx.stack}\``,
+                ),
+            );
+            continue;
+        }
+        if (prometheuses.length === 0) {
+            results.push(
+                warn(
+                    GROUP,
+                    name,
+                    `labelled ${labelText}, but there is no Prometheus object in ${m.namespace} to compare with: cannot tell whether it is scraped`,
+                    `check that kube-prometheus-stack runs in ${m.namespace} (monitoring.namespace) and selects PodMonitors labelled ${labelText}`,
+                ),
+            );
+            continue;
+        }
+        const selecting = prometheuses.filter((p) => prometheusSelects(s, p, pm));
+        if (selecting.length === 0) {
+            const selectors = prometheuses
+                .map((p) => `${nameOf(p)}: podMonitorSelector ${JSON.stringify(get(p, "spec", "podMonitorSelector") ?? null)}`)
+                .join("; ");
+            results.push(
+                fail(
+                    GROUP,
+                    name,
+                    `no Prometheus in ${m.namespace} selects it (${selectors}): its metrics are not scraped`,
+                    `set monitoring.podMonitorLabels to the labels Prometheus selects (kube-prometheus-stack: release=<its release name>) and run \`pulumi up -s ${ctx.stack}\`, or set prometheus.prometheusSpec.podMonitorSelectorNilUsesHelmValues: false in kube-prometheus-stack`,
+                ),
+            );
+        } else {
+            results.push(ok(GROUP, name, `selected by Prometheus ${selecting.map(nameOf).join(", ")}`));
+        }
+    }
+    return results;
+}
+
+export function checkDashboards(s: ClusterSnapshot, ctx: CheckContext): CheckResult[] {
+    const m = ctx.config.monitoring;
+    const name = `configmap ${m.namespace}/${DASHBOARDS_CONFIGMAP}`;
+    const cm = findObject(s, "ConfigMap", m.namespace, DASHBOARDS_CONFIGMAP);
+    if (!cm)
+        return [
+            fail(
+                GROUP,
+                name,
+                `the Grafana dashboards ConfigMap ${m.namespace}/${DASHBOARDS_CONFIGMAP} is missing`,
+                `run \`pulumi up -s ${ctx.stack}\``,
+            ),
+        ];
+    const labels = Object.entries(m.dashboards.labels)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(", ");
+    if (!matchesLabels(cm, m.dashboards.labels)) {
+        return [fail(GROUP, name, `it lacks the labels ${labels} the Grafana sidecar loads ConfigMaps by`, `run \`pulumi up -s ${ctx.stack}\``)];
+    }
+    const keys = Object.keys((cm.data ?? {}) as Record<string, string>);
+    const missing = LINKERD_DASHBOARDS.filter((d) => !keys.includes(`${d.name}.json.url`)).map((d) => d.name);
+    if (missing.length > 0) return [fail(GROUP, name, `it lacks the dashboards ${missing.join(", ")}`, `run \`pulumi up -s ${ctx.stack}\``)];
+    return [ok(GROUP, name, `${LINKERD_DASHBOARDS.length} dashboards, labelled ${labels}`)];
+}
+
+/** Releases without linkerd-jaeger (2.19+): the proxies trace only when the control plane's proxy.tracing is on. */
+export function checkProxyTracing(s: ClusterSnapshot, ctx: CheckContext): CheckResult[] {
+    const cm = findObject(s, "ConfigMap", LINKERD_NAMESPACE, LINKERD_CONFIG);
+    const values = linkerdConfigValues(cm?.data);
+    if (!values) return [];
+    const tracing = get(values, "proxy", "tracing");
+    if (get(tracing, "enabled") === true) {
+        return [ok(GROUP, "proxy tracing", `the proxies send spans to ${get(tracing, "collector", "endpoint") ?? "the configured collector"}`)];
+    }
+    return [
+        warn(
+            GROUP,
+            "proxy tracing",
+            `Linkerd ${ctx.config.linkerd.release.version} has no linkerd-jaeger extension and proxy.tracing is not enabled in linkerd-config: the proxies send no spans`,
+            `enable the control plane's proxy.tracing (collector endpoint of Tempo, OTLP 4317), or ignore this if tracing is not wanted`,
+        ),
+    ];
+}
+
+export function checkExtensions(s: ClusterSnapshot, ctx: CheckContext): CheckResult[] {
+    const cfg = ctx.config;
+    const results: CheckResult[] = [];
+    if (cfg.viz.enabled) results.push(...checkDeployments(s, ctx, GROUP, VIZ_NAMESPACE, VIZ_DEPLOYMENTS, "linkerd-viz"));
+    if (cfg.jaeger.enabled) results.push(...checkDeployments(s, ctx, GROUP, cfg.jaeger.namespace, JAEGER_DEPLOYMENTS, "linkerd-jaeger"));
+    else if (cfg.linkerd.release.proxyTracing) results.push(...checkProxyTracing(s, ctx));
+    if (cfg.monitoring.enabled) {
+        if (!cfg.controlPlane.chartPodMonitors) results.push(...checkPodMonitors(s, ctx));
+        if (cfg.monitoring.dashboards.enabled) results.push(...checkDashboards(s, ctx));
+    }
+    return results;
+}
