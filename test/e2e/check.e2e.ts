@@ -92,6 +92,7 @@ beforeAll(
             const charts = path.join(work, "charts");
             writeStandInCharts(charts, resolveRelease("stable", "2.14.10"));
             await pulumi.setConfig(repoRoot, stack, configFile, `${PROJECT}:linkerd.chartDirectory`, charts);
+            await pulumi.setConfig(repoRoot, stack, configFile, `${PROJECT}:ingress.traefik.chartDirectory`, charts);
         }
         await pulumi.setConfig(repoRoot, stack, configFile, `${PROJECT}:longhorn.kubectl`, kubectlPath());
         await pulumi.setConfig(repoRoot, stack, configFile, `${PROJECT}:vizDashboardPassword`, randomPassword(20), true);
