@@ -17,6 +17,7 @@ import {
     checkToolchain,
     Cluster,
     externalCluster,
+    kubectl,
     kubectlJson,
     kubectlPath,
     makeRootCA,
@@ -97,6 +98,37 @@ function expectNothingLeft(): void {
     expect(exists(["clusterissuer", "ca-issuer"])).toBe(true);
 }
 
+/**
+ * Runs a test's stack and always removes it, so one failing test does not leave releases that make
+ * the next one fail ("cannot re-use a name"): `destroy`, else the objects by hand, then the stack.
+ */
+async function withStack(
+    name: string,
+    extra: Record<string, unknown>,
+    body: (stack: { name: string; args: string[] }) => Promise<void>,
+): Promise<void> {
+    const stack = await newStack(name, extra);
+    try {
+        await body(stack);
+    } finally {
+        const destroyed = await pulumi.run(repoRoot, ["destroy", "--yes", ...stack.args]);
+        if (destroyed.code !== 0) {
+            for (const args of [
+                ["delete", "namespace", "linkerd", "--ignore-not-found", "--wait=true", "--timeout=120s"],
+                ["delete", "crd", "serviceprofiles.linkerd.io", "--ignore-not-found"],
+                ["delete", "secrets", "-A", "-l", "owner=helm"],
+            ]) {
+                try {
+                    kubectl(cluster, args);
+                } catch {
+                    /* best effort */
+                }
+            }
+        }
+        await pulumi.run(repoRoot, ["stack", "rm", "--yes", "--force", "-s", stack.name]);
+    }
+}
+
 /** `up` until it converges, then `up --expect-no-changes`, `destroy` and nothing left. */
 async function convergesAndCleansUp(stack: { name: string; args: string[] }): Promise<void> {
     const again = await pulumi.run(repoRoot, ["up", "--yes", ...stack.args]);
@@ -105,8 +137,11 @@ async function convergesAndCleansUp(stack: { name: string; args: string[] }): Pr
     expect(kubectlJson(cluster, ["-n", "linkerd", "get", "deployment", "linkerd-identity"]).status.readyReplicas).toBe(1);
     await pulumi.ok(repoRoot, ["destroy", "--yes", ...stack.args]);
     expectNothingLeft();
-    await pulumi.ok(repoRoot, ["stack", "rm", "--yes", "-s", stack.name]);
 }
+
+/** kwok pod-ready delay: random between the two (ms). */
+const SLOW_PODS = { durationMilliseconds: 8000, jitterDurationMilliseconds: 12000 };
+const CONTROL_PLANE_RELEASE = ["-n", "linkerd", "secret", "sh.helm.release.v1.linkerd-control-plane.v1"];
 
 beforeAll(
     async () => {
@@ -131,61 +166,79 @@ afterAll(
 
 describeLocal("faults", () => {
     test("the API server restarts during `pulumi up`: the next `up` converges and `destroy` leaves nothing", async () => {
-        const stack = await newStack(`apiserver-${process.pid}`);
-        const first = pulumi.run(repoRoot, ["up", "--yes", ...stack.args]);
-        // Mid-run: the issuer Certificate exists (cert-manager is working on it), the Helm releases do not yet.
-        await until("the identity issuer Certificate", 180_000, () =>
-            exists(["-n", "linkerd", "certificates.cert-manager.io", "linkerd-identity-issuer"]),
-        );
-        await cluster.stopProcess("kube-apiserver");
-        await sleep(3000);
-        await cluster.startProcess("kube-apiserver");
-        await first; // either outcome: what matters is what the next run does
-        await convergesAndCleansUp(stack);
+        await withStack(`apiserver-${process.pid}`, {}, async (stack) => {
+            const first = pulumi.run(repoRoot, ["up", "--yes", ...stack.args]);
+            // Mid-run: the issuer Certificate exists (cert-manager is working on it).
+            await until("the identity issuer Certificate", 180_000, () =>
+                exists(["-n", "linkerd", "certificates.cert-manager.io", "linkerd-identity-issuer"]),
+            );
+            await cluster.stopProcess("kube-apiserver");
+            await sleep(3000);
+            await cluster.startProcess("kube-apiserver");
+            await first; // either outcome: what matters is what the next run does
+            await convergesAndCleansUp(stack);
+        });
     });
 
     test("cert-manager is down: `up` fails within identity.issuer.readyTimeoutSeconds naming cert-manager, then converges once it is back", async () => {
         const timeout = 20;
-        const stack = await newStack(`no-cert-manager-${process.pid}`, { identity: { issuer: { readyTimeoutSeconds: timeout } } });
-        await cluster.stopProcess("cert-manager");
-        try {
-            const failed = await pulumi.run(repoRoot, ["up", "--yes", ...stack.args]);
-            expect(failed.code).not.toBe(0);
-            expect(output(failed)).toMatch(/cert-manager/);
-            expect(output(failed)).toMatch(/linkerd-identity-issuer/);
-            // The Helm releases never started: the control plane waits for the issuer.
-            expect(kubectlJson(cluster, ["get", "secrets", "-A", "-l", "owner=helm"]).items).toEqual([]);
-            // Bounded by the timeout (plus the engine's own start-up and the namespace), not by Helm's.
-            expect(failed.seconds).toBeLessThan(timeout + 90);
-        } finally {
-            await cluster.startProcess("cert-manager");
-        }
-        await convergesAndCleansUp(stack);
+        await withStack(`no-cert-manager-${process.pid}`, { identity: { issuer: { readyTimeoutSeconds: timeout } } }, async (stack) => {
+            await cluster.stopProcess("cert-manager");
+            try {
+                const failed = await pulumi.run(repoRoot, ["up", "--yes", ...stack.args]);
+                expect(failed.code).not.toBe(0);
+                // The engine names the cert-manager Certificate that never became Ready.
+                expect(output(failed)).toMatch(
+                    /kubernetes:cert-manager\.io\/v1:Certificate \(linkerd-identity-issuer\):\s*error:[\s\S]*failed to fully initialize or become live: timed out waiting/,
+                );
+                // The control plane never started: it waits for the issuer.
+                expect(exists(CONTROL_PLANE_RELEASE)).toBe(false);
+                // Bounded by the timeout (plus the engine's own start-up), not by Helm's.
+                expect(failed.seconds).toBeLessThan(timeout + 90);
+            } finally {
+                await cluster.startProcess("cert-manager");
+            }
+            await convergesAndCleansUp(stack);
+        });
     });
 
     test("`pulumi up` interrupted with Ctrl-C (SIGINT to its process group) is resumed by the next `up`", async () => {
-        const stack = await newStack(`sigint-${process.pid}`);
-        let pid = 0;
-        const first = pulumi.run(repoRoot, ["up", "--yes", ...stack.args], { onSpawn: (p) => (pid = p) });
-        await until("the linkerd namespace", 180_000, () => exists(["namespace", "linkerd"]));
-        process.kill(-pid, "SIGINT");
-        const interrupted = await first;
-        expect(interrupted.code).not.toBe(0);
-        await convergesAndCleansUp(stack);
+        await withStack(`sigint-${process.pid}`, {}, async (stack) => {
+            let pid = 0;
+            // Pods take 8-12 s to become Ready (kwok's pod-ready stage), so Helm is still waiting when Ctrl-C comes.
+            kubectl(cluster, ["patch", "stages.kwok.x-k8s.io", "pod-ready", "--type=merge", "-p", JSON.stringify({ spec: { delay: SLOW_PODS } })]);
+            try {
+                const first = pulumi.run(repoRoot, ["up", "--yes", ...stack.args], { onSpawn: (p) => (pid = p) });
+                // Mid-run: Helm is installing the control plane (waiting for its pods).
+                await until("the control plane's Helm release", 180_000, () => exists(CONTROL_PLANE_RELEASE));
+                process.kill(-pid, "SIGINT");
+                const interrupted = await first;
+                expect(interrupted.code).not.toBe(0);
+            } finally {
+                kubectl(cluster, [
+                    "patch",
+                    "stages.kwok.x-k8s.io",
+                    "pod-ready",
+                    "--type=json",
+                    "-p",
+                    JSON.stringify([{ op: "remove", path: "/spec/delay" }]),
+                ]);
+            }
+            await convergesAndCleansUp(stack);
+        });
     });
 
     test("Longhorn absent: the wait step fails with its message and `destroy` still completes", async () => {
-        const stack = await newStack(`no-longhorn-${process.pid}`, {
-            longhorn: { enabled: true, namespace: "no-longhorn-here", waitTimeoutSeconds: 10, kubectl: kubectlPath() },
+        const longhorn = { enabled: true, namespace: "no-longhorn-here", waitTimeoutSeconds: 10, kubectl: kubectlPath() };
+        await withStack(`no-longhorn-${process.pid}`, { longhorn }, async (stack) => {
+            const failed = await pulumi.run(repoRoot, ["up", "--yes", ...stack.args]);
+            expect(failed.code).not.toBe(0);
+            expect(output(failed)).toMatch(
+                /daemonset\/longhorn-manager not found in namespace no-longhorn-here after 10s: is Longhorn installed there\?/,
+            );
+            const destroyed = await pulumi.run(repoRoot, ["destroy", "--yes", ...stack.args]);
+            expect([destroyed.code, destroyed.code === 0 ? "" : output(destroyed)]).toEqual([0, ""]);
+            expectNothingLeft();
         });
-        const failed = await pulumi.run(repoRoot, ["up", "--yes", ...stack.args]);
-        expect(failed.code).not.toBe(0);
-        expect(output(failed)).toMatch(
-            /daemonset\/longhorn-manager not found in namespace no-longhorn-here after 10s: is Longhorn installed there\?/,
-        );
-        const destroyed = await pulumi.run(repoRoot, ["destroy", "--yes", ...stack.args]);
-        expect([destroyed.code, destroyed.code === 0 ? "" : output(destroyed)]).toEqual([0, ""]);
-        expectNothingLeft();
-        await pulumi.ok(repoRoot, ["stack", "rm", "--yes", "-s", stack.name]);
     });
 });
