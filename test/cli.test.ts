@@ -69,9 +69,19 @@ describe("command lines", () => {
     });
 
     test("cluster without a known command exits 2 with the usage", () => {
-        const res = run("test/e2e/toolchain/cluster.ts", ["start"]);
+        const res = run("test/e2e/toolchain/cluster.ts", ["restart"]);
         expect(res.status).toBe(2);
-        expect(res.stderr).toMatch(/unknown command "start"[\s\S]*up\|status\|down/);
+        expect(res.stderr).toMatch(/unknown command "restart"[\s\S]*up\|status\|down\|stop\|start/);
+    });
+
+    test("cluster stop/start refuse a missing or unknown process with exit 2, before reading any state", () => {
+        const state = path.join(sandbox, "no-such-state.json");
+        const none = run("test/e2e/toolchain/cluster.ts", ["stop"], { PICLUSTER_CLUSTER_STATE: state });
+        expect(none.status).toBe(2);
+        expect(none.stderr).toMatch(/expected at least 1 process argument/);
+        const etcd = run("test/e2e/toolchain/cluster.ts", ["start", "etcd"], { PICLUSTER_CLUSTER_STATE: state });
+        expect(etcd.status).toBe(2);
+        expect(etcd.stderr).toMatch(/name one process of kube-apiserver, .*cert-manager, trust-manager \(got etcd\)/);
     });
 });
 

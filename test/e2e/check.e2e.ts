@@ -4,8 +4,8 @@
  * issuer, a running pod without the proxy in a meshed namespace, a Longhorn template reset by an
  * upgrade, a missing Linkerd CRD — and each time the check names it with its fix and exits 1.
  *
- * The local control plane has no kubelet and the stand-in charts run no workloads: what a kubelet and
- * the real charts would add is simulated by support/kubelet.ts and labelled so.
+ * kwok's nodes run the stand-in charts' pods (their linkerd-proxy containers stand in for what the
+ * chart and the proxy injector add on a cluster).
  * `npm run toolchain` first; run with `npm run test:e2e -- check`.
  */
 import * as fs from "fs";
@@ -29,9 +29,8 @@ import {
     run,
     sh,
     startCluster,
-    startStandInControllers,
 } from "./support/env";
-import { chartWorkloads, simulatedDeployment, untilAvailable } from "./support/kubelet";
+import { simulatedDeployment } from "./support/workloads";
 import { writeStandInCharts } from "./support/standInCharts";
 import { resolveRelease } from "../../lib/release";
 import { CONTROL_PLANE_DEPLOYMENTS, CheckResult, JAEGER_DEPLOYMENTS, VIZ_DEPLOYMENTS } from "../../lib/check";
@@ -43,7 +42,6 @@ checkToolchain();
 
 let work: string;
 let cluster: Cluster;
-let controllers: { stop(): Promise<void> } | undefined;
 let pulumi: Pulumi;
 let rootCA: { dir: string; crt: string; key: string };
 const stack = `e2e-check-${process.pid}`;
@@ -82,7 +80,6 @@ beforeAll(
         cluster = await startCluster(work);
         rootCA = makeRootCA(path.join(work, "root-ca"));
         prepareCluster(cluster, rootCA);
-        controllers = startStandInControllers(cluster, rootCA.dir, path.join(work, "stand-in-controllers.log"));
         pulumi = new Pulumi(work);
         configFile = path.join(work, `Pulumi.${stack}.yaml`);
         await pulumi.initStack(repoRoot, stack, configFile);
@@ -98,14 +95,13 @@ beforeAll(
         await pulumi.setConfig(repoRoot, stack, configFile, `${PROJECT}:vizDashboardPassword`, randomPassword(20), true);
         const up = await pulumi.ok(repoRoot, ["up", "--yes", "--skip-preview", "--config-file", configFile, "-s", stack]);
         timings.up = up.seconds;
-        if (!externalCluster) {
-            // SIMULATED: the workloads of the real charts, and a kubelet reporting their pods running.
-            apply(cluster, chartWorkloads("linkerd-jaeger"));
-            await untilAvailable(cluster, [
-                ...CONTROL_PLANE_DEPLOYMENTS.map((name) => ({ namespace: "linkerd", name })),
-                ...VIZ_DEPLOYMENTS.map((name) => ({ namespace: "linkerd-viz", name })),
-                ...JAEGER_DEPLOYMENTS.map((name) => ({ namespace: "linkerd-jaeger", name })),
-            ]);
+        // kwok's nodes run the charts' pods; Helm already waited for them, this only says so.
+        for (const [namespace, names] of [
+            ["linkerd", CONTROL_PLANE_DEPLOYMENTS],
+            ["linkerd-viz", VIZ_DEPLOYMENTS],
+            ["linkerd-jaeger", JAEGER_DEPLOYMENTS],
+        ] as const) {
+            for (const name of names) kubectl(cluster, ["-n", namespace, "rollout", "status", `deployment/${name}`, "--timeout=180s"]);
         }
         timings.setup = (Date.now() - t0) / 1000;
     },
@@ -114,7 +110,6 @@ beforeAll(
 
 afterAll(
     async () => {
-        await controllers?.stop();
         await cluster?.stop();
         if (work && !process.env.PICLUSTER_E2E_KEEP) fs.rmSync(work, { recursive: true, force: true });
         process.stderr.write(`[e2e check] timings (s): ${JSON.stringify(timings)}\n`);
@@ -187,7 +182,7 @@ describe("npm run check names each break with its fix (exit 1)", () => {
 
     test("an issuer that expired while cert-manager was not running (cluster powered off)", async () => {
         // cert-manager does not run while the cluster is off.
-        await controllers?.stop();
+        await cluster.stopProcess("cert-manager");
         const secret = kubectlJson(cluster, ["-n", "linkerd", "get", "secret", "linkerd-identity-issuer"]);
         const original = { "tls.crt": secret.data["tls.crt"], "tls.key": secret.data["tls.key"] };
         const dir = path.join(work, "expired-issuer");
@@ -218,6 +213,7 @@ describe("npm run check names each break with its fix (exit 1)", () => {
             expect(expired.fix).toMatch(/kubectl --kubeconfig .* -n linkerd rollout restart deployment\/linkerd-identity/);
         } finally {
             patch(original);
+            await cluster.startProcess("cert-manager");
         }
         expect((await check()).code).toBe(0);
     });
@@ -225,7 +221,7 @@ describe("npm run check names each break with its fix (exit 1)", () => {
     test("a running pod without the proxy in a meshed namespace; --restart rolls its Deployment", async () => {
         // Started as if before the namespace was annotated: no proxy container. SIMULATED kubelet runs it.
         apply(cluster, [simulatedDeployment("monitoring", "e2e-unmeshed", { proxy: false })]);
-        await untilAvailable(cluster, [{ namespace: "monitoring", name: "e2e-unmeshed" }]);
+        kubectl(cluster, ["-n", "monitoring", "rollout", "status", "deployment/e2e-unmeshed", "--timeout=180s"]);
         const pod = kubectlJson(cluster, ["-n", "monitoring", "get", "pods", "-l", "app=e2e-unmeshed"]).items[0].metadata.name;
         try {
             const r = await check();

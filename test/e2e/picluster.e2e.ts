@@ -1,8 +1,8 @@
 /**
- * End-to-end: the real Pulumi engine (CLI, language host, kubernetes provider; random/command
- * stand-ins where the Go modules are refused) against a real local API server (npm run cluster),
- * with stand-in Linkerd charts (linkerd.chartDirectory) and stand-in cert-manager/trust-manager
- * controllers. `npm run toolchain` first; run with `npm run test:e2e`.
+ * End-to-end: the real Pulumi engine (CLI, kubernetes provider; language host and random/command
+ * stand-ins where the Go modules are refused) against a local cluster (npm run cluster: real API
+ * server, kwok nodes, real cert-manager and trust-manager), with stand-in Linkerd charts
+ * (linkerd.chartDirectory). `npm run toolchain` first; run with `npm run test:e2e`.
  *
  * PICLUSTER_E2E_EXTERNAL_CLUSTER=1: use $KUBECONFIG instead of the local control plane and the
  * real Linkerd charts from the repository (linkerd.chartDirectory unset); see README "End-to-end tests".
@@ -24,10 +24,10 @@ import {
     Pulumi,
     randomPassword,
     repoRoot,
+    sh,
     startCluster,
-    startStandInControllers,
 } from "./support/env";
-import { writeStandInCharts } from "./support/standInCharts";
+import { linkerdChartDirectory, traefikChartDirectory } from "./support/standInCharts";
 import { resolveRelease } from "../../lib/release";
 
 const PROJECT = "picluster-linkerd";
@@ -39,12 +39,13 @@ checkToolchain();
 
 let work: string;
 let cluster: Cluster;
-let controllers: { stop(): Promise<void> } | undefined;
 let pulumi: Pulumi;
 let rootCA: { dir: string; crt: string; key: string };
 const password = randomPassword(20);
 const stack = `e2e-${process.pid}`;
 let configFile: string;
+/** linkerd.chartDirectory for every stack of this run; undefined: the chart repository. */
+let chartDir: string | undefined;
 const timings: Record<string, number> = {};
 
 function stackArgs(name: string, file: string): string[] {
@@ -62,18 +63,15 @@ beforeAll(
         cluster = await startCluster(work);
         rootCA = makeRootCA(path.join(work, "root-ca"));
         prepareCluster(cluster, rootCA);
-        controllers = startStandInControllers(cluster, rootCA.dir, path.join(work, "stand-in-controllers.log"));
         pulumi = new Pulumi(work);
         configFile = path.join(work, `Pulumi.${stack}.yaml`);
         await pulumi.initStack(repoRoot, stack, configFile);
         await pulumi.setConfig(repoRoot, stack, configFile, `${PROJECT}:kubernetes.kubeconfig`, cluster.kubeconfig);
         await pulumi.setConfig(repoRoot, stack, configFile, `${PROJECT}:kubernetes.context`, cluster.context);
-        if (!externalCluster) {
-            const charts = path.join(work, "charts");
-            writeStandInCharts(charts, resolveRelease("stable", "2.14.10"));
-            await pulumi.setConfig(repoRoot, stack, configFile, `${PROJECT}:linkerd.chartDirectory`, charts);
-            await pulumi.setConfig(repoRoot, stack, configFile, `${PROJECT}:ingress.traefik.chartDirectory`, charts);
-        }
+        chartDir = linkerdChartDirectory(work, resolveRelease("stable", "2.14.10"));
+        if (chartDir) await pulumi.setConfig(repoRoot, stack, configFile, `${PROJECT}:linkerd.chartDirectory`, chartDir);
+        const traefikCharts = traefikChartDirectory(work);
+        if (traefikCharts) await pulumi.setConfig(repoRoot, stack, configFile, `${PROJECT}:ingress.traefik.chartDirectory`, traefikCharts);
         await pulumi.setConfig(repoRoot, stack, configFile, `${PROJECT}:longhorn.kubectl`, kubectlPath());
         await pulumi.setConfig(repoRoot, stack, configFile, `${PROJECT}:vizDashboardPassword`, password, true);
         timings.setup = (Date.now() - t0) / 1000;
@@ -83,7 +81,6 @@ beforeAll(
 
 afterAll(
     async () => {
-        await controllers?.stop();
         await cluster?.stop();
         if (work && !process.env.PICLUSTER_E2E_KEEP) fs.rmSync(work, { recursive: true, force: true });
         process.stderr.write(`[e2e] timings (s): ${JSON.stringify(timings)}\n`);
@@ -193,6 +190,35 @@ describe("picluster stack (trust anchor pem, everything enabled)", () => {
         expect(JSON.parse(out.stdout).trustAnchorInLinkerdConfig).toBe(true);
     });
 
+    test("cert-manager issued the identity issuer: 48h, ECDSA P-256, a CA signed by root-secret", () => {
+        const cert = kubectlJson(cluster, ["-n", "linkerd", "get", "certificates.cert-manager.io", "linkerd-identity-issuer"]);
+        const ready = cert.status.conditions.find((c: any) => c.type === "Ready");
+        expect([ready.status, ready.reason]).toEqual(["True", "Ready"]);
+        // Issued through a CertificateRequest that cert-manager approved and the CA issuer signed.
+        const requests = kubectlJson(cluster, ["-n", "linkerd", "get", "certificaterequests.cert-manager.io"]).items;
+        expect(requests.length).toBeGreaterThanOrEqual(1);
+        const conds = (r: any) => Object.fromEntries(r.status.conditions.map((c: any) => [c.type, c.status]));
+        expect(conds(requests[0])).toEqual(expect.objectContaining({ Approved: "True", Ready: "True" }));
+
+        const secret = kubectlJson(cluster, ["-n", "linkerd", "get", "secret", "linkerd-identity-issuer"]);
+        expect(secret.metadata.annotations["cert-manager.io/certificate-name"]).toBe("linkerd-identity-issuer");
+        const issuerPem = Buffer.from(secret.data["tls.crt"], "base64").toString();
+        const dir = fs.mkdtempSync(path.join(work, "issuer-"));
+        fs.writeFileSync(path.join(dir, "issuer.crt"), issuerPem);
+        const text = sh("openssl", ["x509", "-in", path.join(dir, "issuer.crt"), "-noout", "-text"]);
+        expect(text).toMatch(/Public Key Algorithm: id-ecPublicKey/);
+        expect(text).toMatch(/NIST CURVE: P-256|ASN1 OID: prime256v1/);
+        expect(text).toMatch(/CA:TRUE/);
+        expect(text).toMatch(/Subject: CN ?= ?identity\.linkerd\.cluster\.local/);
+        const dates = sh("openssl", ["x509", "-in", path.join(dir, "issuer.crt"), "-noout", "-startdate", "-enddate"]);
+        const [, start] = /notBefore=(.*)/.exec(dates)!;
+        const [, end] = /notAfter=(.*)/.exec(dates)!;
+        expect((Date.parse(end) - Date.parse(start)) / 3600_000).toBe(48);
+        // Signed by the guide's root CA (root-secret), which is also the ca.crt the trust anchor comes from.
+        expect(sh("openssl", ["verify", "-CAfile", path.join(rootCA.dir, "ca.crt"), path.join(dir, "issuer.crt")])).toMatch(/: OK/);
+        expect(Buffer.from(secret.data["ca.crt"], "base64").toString().trim()).toBe(rootCA.crt.trim());
+    });
+
     test("the Longhorn steps changed the stand-in Longhorn objects", () => {
         const env = jsonpath(
             ["-n", "longhorn-system", "get", "daemonset", "longhorn-manager"],
@@ -254,10 +280,9 @@ describe("bundle stack (trust-manager Bundle, identity.externalCA, extensions of
     test("pulumi up creates the Bundle path and linkerd-config uses the external CA; destroy removes it", async () => {
         file = path.join(work, `Pulumi.${name}.yaml`);
         await pulumi.initStack(repoRoot, name, file);
-        const charts = path.join(work, "charts");
         const config: Record<string, unknown> = {
             kubernetes: { kubeconfig: cluster.kubeconfig, context: cluster.context },
-            linkerd: externalCluster ? {} : { chartDirectory: charts },
+            linkerd: chartDir ? { chartDirectory: chartDir } : {},
             identity: { trustAnchor: { mode: "bundle" } },
             viz: { enabled: false },
             monitoring: { enabled: false },
@@ -295,3 +320,56 @@ describe("bundle stack (trust-manager Bundle, identity.externalCA, extensions of
 
 // Keep the unused import list honest for tsc (apply is part of the harness API used by other suites).
 void apply;
+
+describe("Pi-like start-up (kwok's pod-ready stage delayed 8-12 s)", () => {
+    const name = `e2e-slow-${process.pid}`;
+    // kwok: the delay is random between durationMilliseconds and jitterDurationMilliseconds (the upper bound).
+    const delay = { durationMilliseconds: 8000, jitterDurationMilliseconds: 12000 };
+
+    (externalCluster ? test.skip : test)("the Helm releases wait for slow pods and `up` still converges; destroy removes it", async () => {
+        // A container on a Pi takes seconds to start (image pull and start on an ARM board): every pod becomes
+        // Ready 8-12 s after it is scheduled, and Helm's wait must sit that out instead of failing or racing.
+        kubectl(cluster, ["patch", "stages.kwok.x-k8s.io", "pod-ready", "--type=merge", "-p", JSON.stringify({ spec: { delay } })]);
+        try {
+            const file = path.join(work, `Pulumi.${name}.yaml`);
+            await pulumi.initStack(repoRoot, name, file);
+            const config: Record<string, unknown> = {
+                kubernetes: { kubeconfig: cluster.kubeconfig, context: cluster.context },
+                linkerd: chartDir ? { chartDirectory: chartDir } : {},
+                viz: { enabled: false },
+                monitoring: { enabled: false },
+                jaeger: { enabled: false },
+                meshing: { namespaces: [] },
+                ingress: { controller: "none" },
+                longhorn: { enabled: false },
+            };
+            fs.appendFileSync(
+                file,
+                `config:\n${Object.entries(config)
+                    .map(([k, v]) => `  ${PROJECT}:${k}: ${JSON.stringify(v)}`)
+                    .join("\n")}\n`,
+            );
+            const up = await pulumi.ok(repoRoot, ["up", "--yes", ...stackArgs(name, file)]);
+            timings.slowUp = up.seconds;
+            const pods = kubectlJson(cluster, ["-n", "linkerd", "get", "pods", "-l", "linkerd.io/control-plane-component=identity"]).items;
+            expect(pods.length).toBe(1);
+            const ready = pods[0].status.conditions.find((c: any) => c.type === "Ready");
+            expect(ready.status).toBe("True");
+            const startedAfter = (Date.parse(ready.lastTransitionTime) - Date.parse(pods[0].metadata.creationTimestamp)) / 1000;
+            expect(startedAfter).toBeGreaterThanOrEqual(delay.durationMilliseconds / 1000 - 1);
+            // The control plane release only finished once its pods were Ready.
+            expect(up.seconds).toBeGreaterThan(delay.durationMilliseconds / 1000);
+            await pulumi.ok(repoRoot, ["destroy", "--yes", ...stackArgs(name, file)]);
+            await pulumi.ok(repoRoot, ["stack", "rm", "--yes", "-s", name]);
+        } finally {
+            kubectl(cluster, [
+                "patch",
+                "stages.kwok.x-k8s.io",
+                "pod-ready",
+                "--type=json",
+                "-p",
+                JSON.stringify([{ op: "remove", path: "/spec/delay" }]),
+            ]);
+        }
+    });
+});

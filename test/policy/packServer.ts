@@ -30,25 +30,43 @@ export interface PackServer {
 /** How long the pack may take to print its port: ts-node compiles it first, which a loaded 2-core machine makes slow. */
 export const START_TIMEOUT_MS = Number(process.env.PICLUSTER_PACK_START_TIMEOUT_MS ?? 180_000);
 
-/** Every pack process started by this test file, killed when the file's process exits, whatever happened. */
+/** Every pack process started by this test file, stopped when the file's process exits. */
 const started = new Set<ChildProcess>();
 process.once("exit", () => {
-    for (const child of started) child.kill("SIGKILL");
+    for (const child of started) kill(child);
 });
+
+/**
+ * The pack runs under a small guard process that owns it: the guard kills the pack when its stdin
+ * (a pipe from this process) closes or when it gets SIGTERM/SIGINT, and exits with it. A pipe closes
+ * however this process ends - a jest timeout, a crash, SIGKILL of the worker - so no
+ * `run-policy-pack` outlives the test that started it.
+ */
+const GUARD = [
+    'const { spawn } = require("node:child_process");',
+    'const pack = spawn(process.execPath, process.argv.slice(1), { stdio: ["ignore", "inherit", "inherit"] });',
+    "const stop = () => { try { pack.kill('SIGKILL'); } catch {} process.exit(1); };",
+    'process.stdin.on("end", stop); process.stdin.on("error", stop); process.stdin.resume();',
+    'process.on("SIGTERM", stop); process.on("SIGINT", stop);',
+    'pack.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));',
+].join("\n");
 
 function kill(child: ChildProcess): void {
     started.delete(child);
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    // SIGTERM, not SIGKILL: the guard must live long enough to kill the pack.
+    child.stdin?.destroy();
+    child.kill("SIGTERM");
 }
 
 export async function startPack(): Promise<PackServer> {
     let stderr = "";
     const node = path.join(ROOT, "node_modules", ".bin", "node");
     const runPolicyPack = path.join(PULUMI_DIR, "cmd", "run-policy-pack");
-    const child: ChildProcess = spawn(node, [runPolicyPack, "127.0.0.1:1", PACK_DIR], {
+    const child: ChildProcess = spawn(node, ["-e", GUARD, runPolicyPack, "127.0.0.1:1", PACK_DIR], {
         cwd: PACK_DIR,
         env: { ...process.env },
-        stdio: ["ignore", "pipe", "pipe"],
+        stdio: ["pipe", "pipe", "pipe"],
     });
     started.add(child);
     child.stderr!.on("data", (d) => (stderr += d.toString()));

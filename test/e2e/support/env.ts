@@ -1,13 +1,14 @@
 /**
- * The e2e harness: toolchain check, local cluster (test/e2e/toolchain/cluster.ts CLI), the cluster the guide
- * has before Linkerd (namespaces, cert-manager root CA, stand-in Longhorn), the stand-in
- * cert-manager/trust-manager controllers and a `pulumi` runner on a local file backend.
+ * The e2e harness: toolchain check, local cluster (test/e2e/toolchain/cluster.ts CLI: control plane,
+ * kwok nodes, the real cert-manager and trust-manager controllers), the cluster the guide has before
+ * Linkerd (namespaces, cert-manager root CA, stand-in Longhorn) and a `pulumi` runner on a local
+ * file backend.
  *
  * PICLUSTER_E2E_EXTERNAL_CLUSTER=1 uses $KUBECONFIG (its current context, or
  * PICLUSTER_E2E_CONTEXT) instead of starting the local control plane; the tests then leave
  * linkerd.chartDirectory unset, so the real charts from the Linkerd repository are installed.
  */
-import { ChildProcess, spawn, spawnSync } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
@@ -19,7 +20,7 @@ export const binDir = toolchainBinDir;
 export const externalCluster = !!process.env.PICLUSTER_E2E_EXTERNAL_CLUSTER;
 
 const REQUIRED = ["pulumi", "pulumi-language-nodejs", "pulumi-resource-kubernetes", "pulumi-resource-command", "pulumi-resource-random", "kubectl"];
-const LOCAL_CLUSTER = ["etcd", "kube-apiserver", "kube-controller-manager"];
+const LOCAL_CLUSTER = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "cert-manager-controller", "trust-manager"];
 
 /** Throws a clear message when the toolchain is missing (before starting anything). */
 export function checkToolchain(): void {
@@ -48,11 +49,13 @@ export interface RunResult {
 export function run(
     cmd: string,
     args: string[],
-    opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {},
+    opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number; onSpawn?: (pid: number) => void } = {},
 ): Promise<RunResult> {
     const started = Date.now();
     return new Promise((resolve, reject) => {
+        // detached: its own process group (a timeout, or a test's Ctrl-C, reaches all of its children).
         const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ["pipe", "pipe", "pipe"], detached: true });
+        if (child.pid) opts.onSpawn?.(child.pid);
         let stdout = "";
         let stderr = "";
         child.stdout.on("data", (d) => (stdout += d));
@@ -87,6 +90,10 @@ export interface Cluster {
     kubeconfig: string;
     context: string;
     stop(): Promise<void>;
+    /** Local cluster only: stops one of its processes (`npm run cluster -- stop <name>`). */
+    stopProcess(name: string): Promise<void>;
+    /** Local cluster only: starts it again and waits until it is ready (`npm run cluster -- start <name>`). */
+    startProcess(name: string): Promise<void>;
 }
 
 /** Starts the local control plane (npm run cluster -- up) with its own state file. */
@@ -94,22 +101,28 @@ export async function startCluster(workDir: string): Promise<Cluster> {
     if (externalCluster) {
         const kubeconfig = process.env.KUBECONFIG || path.join(os.homedir(), ".kube", "config");
         const context = process.env.PICLUSTER_E2E_CONTEXT || sh(kubectlPath(), ["--kubeconfig", kubeconfig, "config", "current-context"]).trim();
-        return { kubeconfig, context, stop: async () => undefined };
+        const local = async (): Promise<void> => {
+            throw new Error("stopping a cluster process needs the local cluster (PICLUSTER_E2E_EXTERNAL_CLUSTER is set)");
+        };
+        return { kubeconfig, context, stop: async () => undefined, stopProcess: local, startProcess: local };
     }
     const stateFile = path.join(workDir, "cluster-state.json");
     const env = { ...process.env, PICLUSTER_CLUSTER_STATE: stateFile, PICLUSTER_TOOLCHAIN_DIR: toolchainDir };
     const tsNode = path.join(repoRoot, "node_modules", ".bin", "ts-node");
-    const up = await run(tsNode, ["--transpile-only", clusterScript, "up"], { cwd: repoRoot, env, timeoutMs: 180_000 });
+    const up = await run(tsNode, ["--transpile-only", clusterScript, "up"], { cwd: repoRoot, env, timeoutMs: 300_000 });
     if (up.code !== 0) throw new Error(`cluster up failed:\n${up.stderr}`);
     const kubeconfig = up.stdout.trim().split("\n").pop()!;
     const context = sh(kubectlPath(), ["--kubeconfig", kubeconfig, "config", "current-context"]).trim();
+    const cli = async (args: string[], timeoutMs: number): Promise<void> => {
+        const res = await run(tsNode, ["--transpile-only", clusterScript, ...args], { cwd: repoRoot, env, timeoutMs });
+        if (res.code !== 0) throw new Error(`cluster ${args.join(" ")} failed:\n${res.stderr}`);
+    };
     return {
         kubeconfig,
         context,
-        stop: async () => {
-            const down = await run(tsNode, ["--transpile-only", clusterScript, "down"], { cwd: repoRoot, env, timeoutMs: 120_000 });
-            if (down.code !== 0) throw new Error(`cluster down failed:\n${down.stderr}`);
-        },
+        stop: () => cli(["down"], 180_000),
+        stopProcess: (name) => cli(["stop", name], 60_000),
+        startProcess: (name) => cli(["start", name], 120_000),
     };
 }
 
@@ -202,10 +215,9 @@ export function prepareCluster(cluster: Cluster, ca: { crt: string; key: string 
         {
             apiVersion: "apps/v1",
             kind: "Deployment",
-            // replicas 0: with no kubelet a pod never becomes available; 0 replicas roll out at once.
             metadata: { name: "longhorn-ui", namespace: "longhorn-system" },
             spec: {
-                replicas: 0,
+                replicas: 1,
                 selector: { matchLabels: uiLabels },
                 template: { metadata: { labels: uiLabels }, spec: { containers: [{ name: "longhorn-ui", image: "registry.k8s.io/pause:3.10" }] } },
             },
@@ -217,28 +229,9 @@ export function prepareCluster(cluster: Cluster, ca: { crt: string; key: string 
             spec: { attachRequired: true, podInfoOnMount: true },
         },
     ]);
-    // With no nodes both count as rolled out (the controllers set observedGeneration).
-    kubectl(cluster, ["-n", "longhorn-system", "rollout", "status", "daemonset/longhorn-manager", "--timeout=60s"]);
-    kubectl(cluster, ["-n", "longhorn-system", "rollout", "status", "deployment/longhorn-ui", "--timeout=60s"]);
-}
-
-/** Starts the stand-in cert-manager/trust-manager controllers (a child process). */
-export function startStandInControllers(cluster: Cluster, caDir: string, logFile: string): { stop(): Promise<void>; process: ChildProcess } {
-    const out = fs.openSync(logFile, "a");
-    const child = spawn(process.execPath, [path.join(__dirname, "standInControllers.js"), cluster.kubeconfig, kubectlPath(), caDir], {
-        stdio: ["ignore", out, out],
-        env: { ...process.env, KUBECONFIG: cluster.kubeconfig },
-    });
-    return {
-        process: child,
-        stop: () =>
-            new Promise<void>((resolve) => {
-                if (child.exitCode !== null || child.signalCode !== null) return resolve();
-                child.once("exit", () => resolve());
-                child.kill("SIGTERM");
-                setTimeout(() => child.kill("SIGKILL"), 5000).unref();
-            }),
-    };
+    // Scheduled on the kwok nodes (locally) or real ones: the rollouts finish once the pods are Ready.
+    kubectl(cluster, ["-n", "longhorn-system", "rollout", "status", "daemonset/longhorn-manager", "--timeout=120s"]);
+    kubectl(cluster, ["-n", "longhorn-system", "rollout", "status", "deployment/longhorn-ui", "--timeout=120s"]);
 }
 
 export function randomPassword(n = 20): string {
@@ -273,12 +266,13 @@ export class Pulumi {
         delete this.env.KUBECONFIG;
     }
 
-    async run(cwd: string, args: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+    async run(cwd: string, args: string[], opts: { input?: string; timeoutMs?: number; onSpawn?: (pid: number) => void } = {}): Promise<RunResult> {
         const res = await run(path.join(binDir, "pulumi"), [...args, "--non-interactive"], {
             cwd,
             env: this.env,
             input: opts.input,
             timeoutMs: opts.timeoutMs ?? 600_000,
+            onSpawn: opts.onSpawn,
         });
         if (process.env.PICLUSTER_E2E_VERBOSE)
             process.stderr.write(`[e2e] pulumi ${args.join(" ")} (${res.seconds}s, exit ${res.code})\n${res.stdout}\n${res.stderr}\n`);

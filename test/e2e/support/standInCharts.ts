@@ -71,3 +71,45 @@ export function writeStandInCharts(outDir: string, release: LinkerdRelease): Sta
     written.push({ name: "traefik", version: "40.2.0" });
     return written;
 }
+
+/**
+ * The Linkerd chart directory the e2e stacks install from (linkerd.chartDirectory):
+ * - PICLUSTER_E2E_CHART_DIR=<dir>: charts of your own, `<dir>/<chart name>` for every chart of the
+ *   release (e.g. the real charts unpacked with `helm pull --untar`), checked before any stack runs;
+ * - else, on the local cluster, our stand-in charts written under `workDir`/charts;
+ * - else (PICLUSTER_E2E_EXTERNAL_CLUSTER without a chart dir): undefined, the chart repository.
+ */
+export function linkerdChartDirectory(workDir: string, release: LinkerdRelease): string | undefined {
+    const own = process.env.PICLUSTER_E2E_CHART_DIR;
+    if (own) {
+        const dir = path.resolve(own);
+        const missing = Object.values(release.charts)
+            .filter((c): c is NonNullable<typeof c> => !!c)
+            .map((c) => path.join(dir, c.name, "Chart.yaml"))
+            .filter((f) => !fs.existsSync(f));
+        if (missing.length > 0) {
+            throw new Error(
+                `PICLUSTER_E2E_CHART_DIR=${own}: ${missing.join(", ")} not found (expected <dir>/<chart name>/Chart.yaml for each Linkerd chart)`,
+            );
+        }
+        return dir;
+    }
+    if (process.env.PICLUSTER_E2E_EXTERNAL_CLUSTER) return undefined;
+    const dir = path.join(workDir, "charts");
+    writeStandInCharts(dir, release);
+    return dir;
+}
+
+/**
+ * ingress.traefik.chartDirectory for a run: PICLUSTER_E2E_CHART_DIR when it holds `traefik/`, else a
+ * copy of the Traefik stand-in; undefined against an external cluster (Traefik's own repository).
+ */
+export function traefikChartDirectory(workDir: string): string | undefined {
+    const own = process.env.PICLUSTER_E2E_CHART_DIR;
+    if (own && fs.existsSync(path.join(own, "traefik", "Chart.yaml"))) return path.resolve(own);
+    if (process.env.PICLUSTER_E2E_EXTERNAL_CLUSTER) return undefined;
+    const dir = path.join(workDir, "traefik-chart");
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.cpSync(path.join(CHARTS_DIR, "traefik"), path.join(dir, "traefik"), { recursive: true });
+    return dir;
+}

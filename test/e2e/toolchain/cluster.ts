@@ -1,31 +1,43 @@
 /**
- * `npm run cluster -- up|down|status` - a local Kubernetes control plane on 127.0.0.1 for the
- * real-engine (e2e) tests: etcd + kube-apiserver + kube-controller-manager (namespace deletion and
- * garbage collection), no kubelet, so workloads never run.
+ * `npm run cluster -- up|status|down|stop|start` - a local Kubernetes cluster on 127.0.0.1 for the
+ * real-engine (e2e) tests: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok
+ * (fake nodes: scheduled pods become Ready, Job pods complete), cert-manager and trust-manager.
  *
  *   up [--crds <dir>] [--no-crds]   start it, apply the CRDs, print the kubeconfig path
  *   status                          print the state and whether the API server is ready
  *   down [--keep]                   stop every process and remove the cluster dir (--keep keeps it)
+ *   stop <process> / start <process>  stop one process / start it again with the same flags
  *
  * Binaries come from the toolchain (npm run toolchain): <toolchain>/bin first, then PATH.
  * CRDs: every *.yaml under --crds <dir> (or $PICLUSTER_CRDS_DIR, default ../shared/reference/crds
- * relative to the repository) plus our own test/e2e/crds (k3s' HelmChartConfig).
+ * relative to the repository), our own test/e2e/crds (k3s' HelmChartConfig), then the CRDs the
+ * toolchain ships with the controllers (<toolchain>/data/<component>/crds: cert-manager,
+ * trust-manager, kwok's Stage, Gateway API HTTPRoute/GRPCRoute), which win over older copies.
  * State: $PICLUSTER_CLUSTER_STATE (default <tmpdir>/picluster-linkerd-cluster.json); set it to a
  * different file to run several clusters side by side (ports are picked free each time).
  */
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
+import * as http from "http";
 import * as https from "https";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 
 import { commandLine, CommandSpec, helpText } from "../../../cli/args";
-import { repoRoot, toolchainDir } from "./paths";
+import { repoRoot, toolchainDataDir, toolchainDir } from "./paths";
 export const stateFile = process.env.PICLUSTER_CLUSTER_STATE || path.join(os.tmpdir(), "picluster-linkerd-cluster.json");
 const defaultCrdsDir = path.resolve(repoRoot, "..", "shared", "reference", "crds");
 const ownCrdsDir = path.join(repoRoot, "test", "e2e", "crds");
 const SERVICE_CIDR = "10.0.0.0/24";
+/** Pod IPs kwok hands out (must not overlap the service range). */
+const POD_CIDR = "10.244.0.0/16";
+/** kwok manages only the nodes carrying this annotation (the fake nodes `up` creates). */
+export const KWOK_NODE_ANNOTATION = "kwok.x-k8s.io/node";
+/** Fake nodes: a Pi cluster's server and two agents. */
+export const FAKE_NODES = ["pi-server", "pi-agent-1", "pi-agent-2"];
+/** Processes `stop`/`start` accept (etcd is not restartable: its data dir is the cluster). */
+const RESTARTABLE = ["kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "cert-manager", "trust-manager"];
 
 export interface ClusterState {
     dir: string;
@@ -33,6 +45,10 @@ export interface ClusterState {
     server: string;
     etcdUrl: string;
     pids: Record<string, number>;
+    /** how each process was started, so `start <process>` runs it again the same way */
+    commands: Record<string, { cmd: string; args: string[] }>;
+    /** readiness URL per process where it has one */
+    readyz: Record<string, string>;
     startedAt: string;
 }
 
@@ -196,6 +212,62 @@ async function waitFor(what: string, timeoutMs: number, check: () => Promise<boo
     throw new Error(`timed out waiting for ${what}`);
 }
 
+/** <toolchain>/data/<component>/<sub>, or null when the toolchain does not ship it. */
+function toolchainData(component: string, sub: string): string | null {
+    const dir = path.join(toolchainDataDir, component, sub);
+    return fs.existsSync(dir) ? dir : null;
+}
+
+function requireToolchainData(component: string, sub: string): string {
+    const dir = toolchainData(component, sub);
+    if (!dir) throw new Error(`${path.join(toolchainDataDir, component, sub)} is missing: run \`npm run toolchain\` first`);
+    return dir;
+}
+
+function plainGet(url: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const req = http.get(url, { timeout: 5000 }, (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+        });
+        req.on("error", reject);
+        req.on("timeout", () => req.destroy(new Error("timeout")));
+    });
+}
+
+/** A self-signed serving certificate for trust-manager's webhook server (nothing calls it here). */
+function makeWebhookCert(dir: string): string {
+    const certDir = path.join(dir, "trust-manager-tls");
+    fs.mkdirSync(certDir, { recursive: true });
+    sh(
+        "openssl",
+        ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", "tls.key", "-out", "tls.crt"].concat([
+            "-subj",
+            "/CN=trust-manager",
+            "-days",
+            "30",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ]),
+        { cwd: certDir },
+    );
+    return certDir;
+}
+
+function fakeNode(name: string): object {
+    return {
+        apiVersion: "v1",
+        kind: "Node",
+        metadata: {
+            name,
+            annotations: { [KWOK_NODE_ANNOTATION]: "fake", "node.alpha.kubernetes.io/ttl": "0" },
+            labels: { "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "arm64", type: "kwok" },
+        },
+        // Pi 4 sized, so requests and limits are checked the way a Pi would.
+        status: { allocatable: { cpu: "4", memory: "8Gi", pods: "110" }, capacity: { cpu: "4", memory: "8Gi", pods: "110" } },
+    };
+}
+
 function readState(): ClusterState | null {
     try {
         return JSON.parse(fs.readFileSync(stateFile, "utf8")) as ClusterState;
@@ -230,7 +302,12 @@ async function up(opts: { crds?: string; "no-crds"?: boolean }): Promise<void> {
     const etcd = bin("etcd");
     const apiserver = bin("kube-apiserver");
     const kcm = bin("kube-controller-manager");
+    const scheduler = bin("kube-scheduler");
+    const kwok = bin("kwok");
+    const certManager = bin("cert-manager-controller");
+    const trustManager = bin("trust-manager");
     const kubectl = bin("kubectl");
+    const stagesDir = requireToolchainData("kwok", "stages");
 
     const started = Date.now();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "picluster-cluster-"));
@@ -241,10 +318,16 @@ async function up(opts: { crds?: string; "no-crds"?: boolean }): Promise<void> {
     const kubeconfig = path.join(dir, "kubeconfig");
     fs.writeFileSync(kubeconfig, kubeconfigYaml(dir, server), { mode: 0o600 });
 
-    const state: ClusterState = { dir, kubeconfig, server, etcdUrl, pids: {}, startedAt: new Date().toISOString() };
+    const state: ClusterState = { dir, kubeconfig, server, etcdUrl, pids: {}, commands: {}, readyz: {}, startedAt: new Date().toISOString() };
     const save = (): void => fs.writeFileSync(stateFile, JSON.stringify(state, null, 2) + "\n");
+    const launch = (name: string, cmd: string, args: string[]): void => {
+        state.commands[name] = { cmd, args };
+        state.pids[name] = startProcess(dir, name, cmd, args);
+        save();
+    };
+    const k = (...args: string[]): string => sh(kubectl, ["--kubeconfig", kubeconfig, ...args]);
     try {
-        state.pids.etcd = startProcess(dir, "etcd", etcd, [
+        launch("etcd", etcd, [
             "--name=default",
             `--data-dir=${path.join(dir, "etcd-data")}`,
             `--listen-client-urls=${etcdUrl}`,
@@ -254,8 +337,7 @@ async function up(opts: { crds?: string; "no-crds"?: boolean }): Promise<void> {
             `--initial-cluster=default=http://127.0.0.1:${peerPort}`,
             "--unsafe-no-fsync=true",
         ]);
-        save();
-        state.pids["kube-apiserver"] = startProcess(dir, "kube-apiserver", apiserver, [
+        launch("kube-apiserver", apiserver, [
             `--etcd-servers=${etcdUrl}`,
             `--cert-dir=${path.join(dir, "apiserver-certs")}`,
             `--tls-cert-file=${path.join(dir, "apiserver.crt")}`,
@@ -267,16 +349,21 @@ async function up(opts: { crds?: string; "no-crds"?: boolean }): Promise<void> {
             `--service-cluster-ip-range=${SERVICE_CIDR}`,
             "--authorization-mode=RBAC",
             "--allow-privileged=true",
-            "--disable-admission-plugins=ServiceAccount",
+            // TaintNodesByCondition taints every new node not-ready until the node lifecycle controller
+            // lifts it; that controller stays off (kwok keeps the fake nodes' status), so no taint.
+            "--disable-admission-plugins=ServiceAccount,TaintNodesByCondition",
             "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
             `--service-account-key-file=${path.join(dir, "sa.pub")}`,
             `--service-account-signing-key-file=${path.join(dir, "sa.key")}`,
         ]);
+        state.readyz["kube-apiserver"] = `${server}/readyz`;
         save();
         await waitFor("the API server's /readyz", 90_000, async () => (await get(`${server}/readyz`, dir)).status === 200, state.pids);
         log(`API server ready at ${server} after ${Math.round((Date.now() - started) / 1000)}s`);
 
-        state.pids["kube-controller-manager"] = startProcess(dir, "kube-controller-manager", kcm, [
+        // Deployments, ReplicaSets, DaemonSets, Jobs, namespace deletion, garbage collection. The node
+        // lifecycle and IPAM controllers stay off: kwok keeps the fake nodes Ready and hands out pod IPs.
+        launch("kube-controller-manager", kcm, [
             `--kubeconfig=${kubeconfig}`,
             "--leader-elect=false",
             "--secure-port=0",
@@ -286,18 +373,58 @@ async function up(opts: { crds?: string; "no-crds"?: boolean }): Promise<void> {
             `--service-cluster-ip-range=${SERVICE_CIDR}`,
             "--controllers=*,-nodeipam,-nodelifecycle,-persistentvolume-binder,-attachdetach,-persistentvolume-expander,-cloud-node-lifecycle,-ttl",
         ]);
+
+        const toolchainCrds = ["cert-manager", "trust-manager", "kwok", "gateway-api"]
+            .map((c) => toolchainData(c, "crds"))
+            .filter((d): d is string => d !== null);
+        const files = [...(withCrds ? crdFiles(crdsDir) : []), ...crdFiles(ownCrdsDir), ...toolchainCrds.flatMap(crdFiles)];
+        log(`applying ${files.length} CRD files (${withCrds ? `${crdsDir}, ` : ""}${ownCrdsDir}, ${toolchainCrds.join(", ")})`);
+        // Server-side apply: several CRDs are too large for client-side apply's annotation.
+        k("apply", "--server-side", "--force-conflicts", ...files.flatMap((f) => ["-f", f]));
+        k("wait", "--for=condition=Established", "--timeout=120s", "crd", "--all");
+        log(`${k("get", "crd", "-o", "name").trim().split("\n").length} CRDs established`);
+
+        launch("kube-scheduler", scheduler, [`--kubeconfig=${kubeconfig}`, "--leader-elect=false", "--secure-port=0"]);
+        // kwok plays the kubelet of the fake nodes only; its stages are Stage objects it watches, so a
+        // test can change them (e.g. slower pod start-up) while the cluster runs.
+        k("apply", "--server-side", "--force-conflicts", ...crdFiles(stagesDir).flatMap((f) => ["-f", f]));
+        launch("kwok", kwok, [
+            `--kubeconfig=${kubeconfig}`,
+            "--manage-all-nodes=false",
+            `--manage-nodes-with-annotation-selector=${KWOK_NODE_ANNOTATION}=fake`,
+            "--enable-crds=Stage",
+            `--cidr=${POD_CIDR}`,
+            "--node-ip=127.0.0.1",
+            `--server-address=127.0.0.1:${await freePort()}`,
+        ]);
+        sh(kubectl, ["--kubeconfig", kubeconfig, "apply", "--server-side", "--field-manager=cluster-up", "-f", "-"], {
+            input: JSON.stringify({ apiVersion: "v1", kind: "List", items: FAKE_NODES.map(fakeNode) }),
+        });
+
+        // cert-manager's controllers (our main over its pkg/controller) and trust-manager, as
+        // installed in the cert-manager namespace by the guide: ClusterIssuer secrets and trust
+        // sources live there.
+        const cmHealth = await freePort();
+        launch("cert-manager", certManager, [
+            `--kubeconfig=${kubeconfig}`,
+            "--cluster-resource-namespace=cert-manager",
+            `--readyz-address=127.0.0.1:${cmHealth}`,
+        ]);
+        state.readyz["cert-manager"] = `http://127.0.0.1:${cmHealth}/readyz`;
+        const tmReady = await freePort();
+        launch("trust-manager", trustManager, [
+            `--kubeconfig=${kubeconfig}`,
+            "--trust-namespace=cert-manager",
+            "--leader-elect=false",
+            `--readiness-probe-port=${tmReady}`,
+            `--metrics-port=${await freePort()}`,
+            "--webhook-host=127.0.0.1",
+            `--webhook-port=${await freePort()}`,
+            `--webhook-certificate-dir=${makeWebhookCert(dir)}`,
+        ]);
+        state.readyz["trust-manager"] = `http://127.0.0.1:${tmReady}/readyz`;
         save();
 
-        if (withCrds) {
-            const files = [...crdFiles(crdsDir), ...crdFiles(ownCrdsDir)];
-            log(`applying ${files.length} CRD files from ${crdsDir} and ${ownCrdsDir}`);
-            // Server-side apply: several CRDs are too large for client-side apply's annotation.
-            const fileArgs = files.flatMap((f) => ["-f", f]);
-            sh(kubectl, ["--kubeconfig", kubeconfig, "apply", "--server-side", "--force-conflicts", ...fileArgs]);
-            sh(kubectl, ["--kubeconfig", kubeconfig, "wait", "--for=condition=Established", "--timeout=120s", "crd", "--all"]);
-            const names = sh(kubectl, ["--kubeconfig", kubeconfig, "get", "crd", "-o", "name"]).trim().split("\n");
-            log(`${names.length} CRDs established`);
-        }
         // Wait until the namespace controller is up: `default` has its ServiceAccount once KCM runs.
         await waitFor(
             "kube-controller-manager (default ServiceAccount)",
@@ -305,44 +432,77 @@ async function up(opts: { crds?: string; "no-crds"?: boolean }): Promise<void> {
             async () => (await get(`${server}/api/v1/namespaces/default/serviceaccounts/default`, dir)).status === 200,
             state.pids,
         );
+        k("wait", "--for=condition=Ready", "--timeout=60s", "node", "--all");
+        for (const name of ["cert-manager", "trust-manager"]) {
+            await waitFor(`${name} (${state.readyz[name]})`, 60_000, async () => (await plainGet(state.readyz[name])) === 200, state.pids);
+        }
     } catch (err) {
         log(`up failed: ${(err as Error).message}; stopping what was started (logs kept in ${dir})`);
         await stop(state, true);
         fs.rmSync(stateFile, { force: true });
         throw err;
     }
-    log(`cluster up in ${Math.round((Date.now() - started) / 1000)}s; state ${stateFile}`);
+    log(`cluster up in ${Math.round((Date.now() - started) / 1000)}s (${FAKE_NODES.length} kwok nodes Ready); state ${stateFile}`);
     log(`kubeconfig: ${kubeconfig}`);
     process.stdout.write(`${kubeconfig}\n`);
 }
 
-async function stop(state: ClusterState, keep: boolean): Promise<void> {
-    // Reverse start order: controller-manager, API server, then etcd.
-    const order = Object.entries(state.pids).reverse();
-    for (const [name, pid] of order) {
-        if (!alive(pid)) continue;
+/** SIGTERM to the process group, SIGKILL after 15 s. */
+async function stopProcess(name: string, pid: number): Promise<void> {
+    if (!alive(pid)) return;
+    try {
+        process.kill(-pid, "SIGTERM");
+    } catch {
         try {
-            process.kill(-pid, "SIGTERM");
+            process.kill(pid, "SIGTERM");
         } catch {
-            try {
-                process.kill(pid, "SIGTERM");
-            } catch {
-                /* gone */
-            }
+            /* gone */
         }
-        const deadline = Date.now() + 15_000;
-        while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-        if (alive(pid)) {
-            log(`${name} (pid ${pid}) ignored SIGTERM, killing it`);
-            try {
-                process.kill(-pid, "SIGKILL");
-            } catch {
-                /* gone */
-            }
-        }
-        log(`stopped ${name} (pid ${pid})`);
     }
+    const deadline = Date.now() + 15_000;
+    while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    if (alive(pid)) {
+        log(`${name} (pid ${pid}) ignored SIGTERM, killing it`);
+        try {
+            process.kill(-pid, "SIGKILL");
+        } catch {
+            /* gone */
+        }
+    }
+    log(`stopped ${name} (pid ${pid})`);
+}
+
+async function stop(state: ClusterState, keep: boolean): Promise<void> {
+    // Reverse start order: the controllers, the scheduler, the API server, then etcd.
+    for (const [name, pid] of Object.entries(state.pids).reverse()) await stopProcess(name, pid);
     if (!keep) fs.rmSync(state.dir, { recursive: true, force: true });
+}
+
+function runningState(): ClusterState {
+    const state = readState();
+    if (!state) throw new Error(`no cluster (state file ${stateFile} absent): run \`npm run cluster -- up\` first`);
+    return state;
+}
+
+/** `stop <process>`: stops one process of a running cluster (the others keep running). */
+async function stopOne(name: string): Promise<void> {
+    const state = runningState();
+    await stopProcess(name, state.pids[name]);
+}
+
+/** `start <process>`: starts a stopped process again with the flags `up` gave it, then waits until it is ready. */
+async function startOne(name: string): Promise<void> {
+    const state = runningState();
+    if (alive(state.pids[name])) throw new Error(`${name} is already running (pid ${state.pids[name]})`);
+    const { cmd, args } = state.commands[name];
+    state.pids[name] = startProcess(state.dir, name, cmd, args);
+    fs.writeFileSync(stateFile, JSON.stringify(state, null, 2) + "\n");
+    const url = state.readyz[name];
+    if (url) {
+        const check = url.startsWith("https:") ? async () => (await get(url, state.dir)).status === 200 : async () => (await plainGet(url)) === 200;
+        await waitFor(`${name} (${url})`, 90_000, check, { [name]: state.pids[name] });
+    }
+    log(`${name} running again (pid ${state.pids[name]})`);
 }
 
 async function down(opts: { keep?: boolean }): Promise<void> {
@@ -381,14 +541,15 @@ const CLUSTER_EXIT_CODES = { 1: "the cluster could not be started or stopped, or
 const CLUSTER_COMMANDS: Record<string, CommandSpec> = {
     up: {
         usage: "npm run cluster -- up",
-        summary: "Starts the local control plane, applies the CRDs and prints the kubeconfig path.",
+        summary:
+            "Starts the local cluster (control plane, kwok nodes, cert-manager, trust-manager), applies the CRDs and prints the kubeconfig path.",
         options: {
             crds: {
                 type: "string",
                 value: "<dir>",
                 help: "Apply every *.yaml under this directory (default $PICLUSTER_CRDS_DIR or ../shared/reference/crds).",
             },
-            "no-crds": { type: "boolean", help: "Apply only the project's own test/e2e/crds." },
+            "no-crds": { type: "boolean", help: "Skip that directory: apply only test/e2e/crds and the toolchain's CRDs." },
         },
         exitCodes: CLUSTER_EXIT_CODES,
     },
@@ -404,8 +565,22 @@ const CLUSTER_COMMANDS: Record<string, CommandSpec> = {
         options: { keep: { type: "boolean", help: "Keep the cluster directory (logs, etcd data)." } },
         exitCodes: CLUSTER_EXIT_CODES,
     },
+    stop: {
+        usage: "npm run cluster -- stop",
+        summary: "Stops one process of the running cluster (fault tests: the others keep running).",
+        options: {},
+        positionals: { name: "process", help: `One of ${RESTARTABLE.join(", ")}.`, min: 1 },
+        exitCodes: CLUSTER_EXIT_CODES,
+    },
+    start: {
+        usage: "npm run cluster -- start",
+        summary: "Starts a stopped process again with the flags `up` gave it and waits until it is ready.",
+        options: {},
+        positionals: { name: "process", help: `One of ${RESTARTABLE.join(", ")}.`, min: 1 },
+        exitCodes: CLUSTER_EXIT_CODES,
+    },
 };
-const CLUSTER_USAGE = "usage: npm run cluster -- up|status|down [options]   (npm run cluster -- <command> --help for each)";
+const CLUSTER_USAGE = "usage: npm run cluster -- up|status|down|stop|start [options]   (npm run cluster -- <command> --help for each)";
 
 async function main(): Promise<void> {
     const [cmd, ...rest] = process.argv.slice(2);
@@ -418,8 +593,14 @@ async function main(): Promise<void> {
         process.stderr.write(`cluster: ${cmd ? `unknown command "${cmd}"` : "no command given"}\n${CLUSTER_USAGE}\n`);
         process.exit(2);
     }
-    const { values } = commandLine(`cluster ${cmd}`, spec, rest);
-    if (cmd === "up") await up(values as { crds?: string; "no-crds"?: boolean });
+    const { values, positionals } = commandLine(`cluster ${cmd}`, spec, rest);
+    if (cmd === "stop" || cmd === "start") {
+        if (positionals.length !== 1 || !RESTARTABLE.includes(positionals[0])) {
+            process.stderr.write(`cluster ${cmd}: name one process of ${RESTARTABLE.join(", ")} (got ${positionals.join(" ") || "none"})\n`);
+            process.exit(2);
+        }
+        await (cmd === "stop" ? stopOne(positionals[0]) : startOne(positionals[0]));
+    } else if (cmd === "up") await up(values as { crds?: string; "no-crds"?: boolean });
     else if (cmd === "down") await down(values as { keep?: boolean });
     else await status();
 }

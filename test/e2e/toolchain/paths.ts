@@ -17,5 +17,11 @@ export const toolchainDir = process.env.PICLUSTER_TOOLCHAIN_DIR || path.join(os.
 /** Binaries built or installed by `npm run toolchain`. */
 export const toolchainBinDir = path.join(toolchainDir, "bin");
 
+/**
+ * Data files a toolchain component ships (`crds/`, `stages/`), linked as <toolchainDir>/data/<component>
+ * to the cached build of that component.
+ */
+export const toolchainDataDir = path.join(toolchainDir, "data");
+
 /** The cluster CLI the harness shells out to (`npm run cluster`). */
 export const clusterScript = path.join(__dirname, "cluster.ts");

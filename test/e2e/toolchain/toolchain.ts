@@ -2,31 +2,36 @@
  * `npm run toolchain` - provides the binaries the real-engine tests need, from PATH, from a cache
  * outside the repository, or built from Go modules served by the Go module proxy:
  *
- *   etcd, kube-apiserver, kube-controller-manager, kubectl, pulumi, pulumi-language-nodejs,
- *   pulumi-resource-kubernetes, pulumi-resource-command, pulumi-resource-random.
+ *   etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, pulumi,
+ *   pulumi-language-nodejs, pulumi-resource-kubernetes, pulumi-resource-command,
+ *   pulumi-resource-random, cert-manager-controller, trust-manager, kwok, helm, and the Gateway API
+ *   CRDs (data only).
  *
  * Versions are derived from the installed npm packages (node_modules/@pulumi/*) where one exists,
  * and can be overridden with environment variables (see docs/toolchain.md). When the exact module
  * version is not served by the proxy, the documented fallbacks below are tried in order and the
  * manifest records what was actually built.
  *
- * Output: <dir>/bin (symlinks, put it first on PATH), <dir>/env.sh and <dir>/manifest.json, where
+ * Output: <dir>/bin (symlinks, put it first on PATH), <dir>/data/<component> (CRDs and kwok stages the
+ * local cluster applies), <dir>/env.sh and <dir>/manifest.json, where
  * <dir> is $PICLUSTER_TOOLCHAIN_DIR or ~/.cache/picluster-linkerd/toolchain. Builds are cached in
  * <dir>/<name>-<version>/ so a second run only checks and relinks.
  *
  * Usage: npm run toolchain -- [--only name,name] [--rebuild] [--strict]
  *   --only     only these components (etcd, kubernetes, pulumi, language-nodejs,
- *              provider-kubernetes, provider-command, provider-random)
+ *              provider-kubernetes, provider-command, provider-random, cert-manager,
+ *              trust-manager, kwok, helm, gateway-api)
  *   --rebuild  ignore the cache for the selected components
  *   --strict   exit non-zero if any component could not be provided
  */
 import { spawnSync, SpawnSyncOptions } from "child_process";
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 
 import { commandLine, CommandSpec } from "../../../cli/args";
-import { repoRoot, toolchainBinDir, toolchainDir } from "./paths";
+import { repoRoot, toolchainBinDir, toolchainDataDir, toolchainDir } from "./paths";
 export { toolchainDir };
 const binDir = toolchainBinDir;
 const workRoot = path.join(toolchainDir, "work");
@@ -65,7 +70,10 @@ interface Component {
     candidates: string[];
     /** builds into outDir; returns the version actually built */
     build(version: string, outDir: string, workDir: string): void;
-    /** cache key version (defaults to the resolved module version) */
+    /** module asked on the proxy for each candidate (the first one served is built); none: the first candidate */
+    probeModule?: string;
+    /** hash of the project files the build reads (our own Go module): a cached build with another hash is rebuilt */
+    sourceHash?: string;
 }
 
 function log(msg: string): void {
@@ -112,7 +120,7 @@ function checkGo(): string {
     if (res.error || res.status !== 0) {
         process.stderr.write(
             "[toolchain] Go is not installed (no `go` on PATH).\n" +
-                "  The real-engine toolchain is built from Go modules. Install Go >= 1.25 (for example the\n" +
+                "  The real-engine toolchain is built from Go modules. Install Go >= 1.26 (for example the\n" +
                 "  official tarball under /usr/local/go, then add /usr/local/go/bin to PATH) and rerun\n" +
                 "  `npm run toolchain`. Debian's golang-go package is too old for these modules.\n",
         );
@@ -250,7 +258,7 @@ function kubernetesComponent(): Component {
     return {
         name: "kubernetes",
         wanted: version,
-        bins: ["kube-apiserver", "kube-controller-manager", "kubectl"],
+        bins: ["kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubectl"],
         pathCheck: { args: ["--version"], expect: `Kubernetes ${version}` },
         candidates: [version],
         build(v, outDir, workDir) {
@@ -273,7 +281,13 @@ function kubernetesComponent(): Component {
                 goVersion: /^go (\S+)/m.exec(gomod)?.[1],
                 requires: { "k8s.io/kubernetes": v },
                 replaces,
-                packages: ["k8s.io/kubernetes/cmd/kube-apiserver", "k8s.io/kubernetes/cmd/kube-controller-manager", "k8s.io/kubernetes/cmd/kubectl"],
+                packages: [
+                    "k8s.io/kubernetes/cmd/kube-apiserver",
+                    "k8s.io/kubernetes/cmd/kube-controller-manager",
+                    // Schedules the pods kwok's fake nodes run (same packages as the others: links only).
+                    "k8s.io/kubernetes/cmd/kube-scheduler",
+                    "k8s.io/kubernetes/cmd/kubectl",
+                ],
                 ldflags: ["-s", "-w", ...x("k8s.io/component-base/version", stamp), ...x("k8s.io/client-go/pkg/version", stamp)].join(" "),
                 outDir,
             });
@@ -290,6 +304,7 @@ function pulumiComponent(): Component {
         bins: ["pulumi"],
         pathCheck: { args: ["version"], expect: override || wanted },
         candidates: override ? [override] : [wanted, ...FALLBACKS.pulumi],
+        probeModule: "github.com/pulumi/pulumi/pkg/v3",
         build(v, outDir, workDir) {
             // pkg/v3's go.mod replaces sdk/v3 with ../sdk, so `go install` refuses it: a wrapper
             // module requires pkg and sdk at the same tag.
@@ -316,6 +331,7 @@ function languageHostComponent(): Component {
         wanted,
         bins: ["pulumi-language-nodejs"],
         candidates: override ? [override] : [wanted],
+        probeModule: mod,
         build(v, outDir, workDir) {
             buildWrapper({
                 dir: workDir,
@@ -347,6 +363,7 @@ function providerComponent(opts: {
         wanted,
         bins: [bin],
         candidates: override ? [override] : [wanted, ...(FALLBACKS[opts.name] ?? [])],
+        probeModule: opts.module,
         build(v, outDir, workDir) {
             const dl = goDownload(opts.module, v);
             if (!dl) throw new Error(`${opts.module}@${v} is not available`);
@@ -420,6 +437,175 @@ function providerComponent(opts: {
     };
 }
 
+// The in-cluster controllers and helm: one Go module of ours (test/e2e/toolchain/controllers, go.mod
+// and go.sum committed) requires cert-manager, trust-manager, kwok and helm, so the Kubernetes
+// libraries they share resolve to one version and compile once (GOCACHE) for all four binaries.
+const controllersModuleDir = path.join(repoRoot, "test", "e2e", "toolchain", "controllers");
+
+/** The version our controllers module requires of `mod` (its go.mod is the one place it is pinned). */
+function controllersRequire(mod: string): string {
+    const gomod = fs.readFileSync(path.join(controllersModuleDir, "go.mod"), "utf8");
+    const m = new RegExp(`^\\s*${mod.replace(/[.]/g, "\\.")}\\s+(v\\S+)`, "m").exec(gomod);
+    if (!m) throw new Error(`${mod} is not required by ${path.join(controllersModuleDir, "go.mod")}`);
+    return m[1];
+}
+
+function hashFiles(files: string[]): string {
+    const h = crypto.createHash("sha256");
+    for (const f of files) h.update(path.relative(repoRoot, f)).update("\0").update(fs.readFileSync(f)).update("\0");
+    return h.digest("hex").slice(0, 16);
+}
+
+/** Copies `<module dir>/<from>` files matching `pick` into `<outDir>/<to>`. */
+function copyModuleFiles(mod: string, version: string, from: string, pick: (file: string) => boolean, outDir: string, to: string): string[] {
+    const dl = goDownload(mod, version);
+    if (!dl) throw new Error(`${mod}@${version} is not available`);
+    const src = path.join(dl.Dir, from);
+    const files = fs.readdirSync(src).filter(pick).sort();
+    if (files.length === 0) throw new Error(`no files picked from ${mod}@${version}/${from}`);
+    fs.mkdirSync(path.join(outDir, to), { recursive: true });
+    for (const f of files) {
+        fs.copyFileSync(path.join(src, f), path.join(outDir, to, f));
+        fs.chmodSync(path.join(outDir, to, f), 0o644);
+    }
+    return files;
+}
+
+function controllersModuleComponent(opts: {
+    name: string;
+    module: string;
+    bin: string;
+    /** package to build, relative to the controllers module (./cmd/x) or a module path */
+    pkg: string;
+    pathCheck?: (v: string) => Component["pathCheck"];
+    extraLdflags?: (v: string) => string[];
+    /** ships data files (CRDs, stages) from the module into <outDir>/crds, <outDir>/stages */
+    data?: (v: string, outDir: string) => void;
+    ownSources?: string[];
+}): Component {
+    const version = controllersRequire(opts.module);
+    const sources = [path.join(controllersModuleDir, "go.mod"), path.join(controllersModuleDir, "go.sum"), ...(opts.ownSources ?? [])];
+    return {
+        name: opts.name,
+        wanted: version,
+        bins: [opts.bin],
+        pathCheck: opts.pathCheck?.(version),
+        candidates: [version],
+        sourceHash: hashFiles(sources),
+        build(v, outDir) {
+            fs.mkdirSync(outDir, { recursive: true });
+            // -mod=readonly: the committed go.sum is the dependency set; the checkout stays untouched.
+            runLoud(
+                "go",
+                [
+                    "build",
+                    "-mod=readonly",
+                    "-p",
+                    "2",
+                    "-trimpath",
+                    "-ldflags",
+                    ["-s", "-w", ...(opts.extraLdflags?.(v) ?? [])].join(" "),
+                    "-o",
+                    path.join(outDir, opts.bin),
+                    opts.pkg,
+                ],
+                controllersModuleDir,
+            );
+            opts.data?.(v, outDir);
+        },
+    };
+}
+
+function certManagerComponent(): Component {
+    const cmdDir = path.join(controllersModuleDir, "cmd", "cert-manager-controller");
+    return controllersModuleComponent({
+        name: "cert-manager",
+        module: "github.com/cert-manager/cert-manager",
+        bin: "cert-manager-controller",
+        pkg: "./cmd/cert-manager-controller",
+        ownSources: fs
+            .readdirSync(cmdDir)
+            .filter((f) => f.endsWith(".go"))
+            .sort()
+            .map((f) => path.join(cmdDir, f)),
+        data: (v, outDir) => copyModuleFiles("github.com/cert-manager/cert-manager", v, "deploy/crds", (f) => f.endsWith(".yaml"), outDir, "crds"),
+    });
+}
+
+function trustManagerComponent(): Component {
+    return controllersModuleComponent({
+        name: "trust-manager",
+        module: "github.com/cert-manager/trust-manager",
+        bin: "trust-manager",
+        pkg: "github.com/cert-manager/trust-manager/cmd/trust-manager",
+        data: (v, outDir) => copyModuleFiles("github.com/cert-manager/trust-manager", v, "deploy/crds", (f) => f.endsWith(".yaml"), outDir, "crds"),
+    });
+}
+
+/** Stages kwok plays on its fake nodes and pods (kwok's kustomize/stage, "fast" set): nodes become Ready and keep a heartbeat, pods Ready, Job pods complete, deleted pods go away. */
+const KWOK_STAGES: Record<string, string[]> = {
+    "kustomize/stage/node/fast": ["node-initialize.yaml"],
+    "kustomize/stage/node/heartbeat": ["node-heartbeat.yaml"],
+    "kustomize/stage/pod/fast": ["pod-ready.yaml", "pod-complete.yaml", "pod-delete.yaml"],
+};
+
+function kwokComponent(): Component {
+    const mod = "sigs.k8s.io/kwok";
+    return controllersModuleComponent({
+        name: "kwok",
+        module: mod,
+        bin: "kwok",
+        pkg: "sigs.k8s.io/kwok/cmd/kwok",
+        // No PATH lookup: the stages and the Stage CRD ship with the build.
+        extraLdflags: (v) => [`-X sigs.k8s.io/kwok/pkg/consts.Version=${semverOf(v)}`],
+        data: (v, outDir) => {
+            copyModuleFiles(mod, v, "kustomize/crd/bases", (f) => f === "kwok.x-k8s.io_stages.yaml", outDir, "crds");
+            for (const [dir, files] of Object.entries(KWOK_STAGES)) copyModuleFiles(mod, v, dir, (f) => files.includes(f), outDir, "stages");
+        },
+    });
+}
+
+function helmComponent(): Component {
+    const k8sMinor = /^v0\.(\d+)\./.exec(controllersRequire("k8s.io/client-go"))?.[1] ?? "";
+    return controllersModuleComponent({
+        name: "helm",
+        module: "helm.sh/helm/v3",
+        bin: "helm",
+        pkg: "helm.sh/helm/v3/cmd/helm",
+        pathCheck: (v) => ({ args: ["version", "--short"], expect: v }),
+        // As helm's Makefile stamps a release build.
+        extraLdflags: (v) => [
+            `-X helm.sh/helm/v3/internal/version.version=${v}`,
+            "-X helm.sh/helm/v3/internal/version.gitTreeState=clean",
+            ...["helm.sh/helm/v3/pkg/lint/rules", "helm.sh/helm/v3/pkg/chartutil"].flatMap((p) => [
+                `-X ${p}.k8sVersionMajor=1`,
+                `-X ${p}.k8sVersionMinor=${k8sMinor}`,
+            ]),
+        ],
+    });
+}
+
+/**
+ * Gateway API CRDs (HTTPRoute and GRPCRoute, standard channel, v1): what Linkerd's policy
+ * controller and `linkerd check` need and linkerd-crds no longer installs. Data only: the YAML ships
+ * in the sigs.k8s.io/gateway-api module.
+ */
+const GATEWAY_API_CRDS = ["gateway.networking.k8s.io_httproutes.yaml", "gateway.networking.k8s.io_grpcroutes.yaml"];
+function gatewayApiComponent(): Component {
+    const version = process.env.PICLUSTER_GATEWAY_API_VERSION || "v1.4.1";
+    const mod = "sigs.k8s.io/gateway-api";
+    return {
+        name: "gateway-api",
+        wanted: version,
+        bins: [],
+        candidates: [version],
+        probeModule: mod,
+        build(v, outDir) {
+            copyModuleFiles(mod, v, "config/crd/standard", (f) => GATEWAY_API_CRDS.includes(f), outDir, "crds");
+        },
+    };
+}
+
 function components(): Component[] {
     return [
         etcdComponent(),
@@ -452,6 +638,11 @@ function components(): Component[] {
             versionPkg: "github.com/pulumi/pulumi-random/provider/v4/pkg/version",
             siblingSdk: { module: "github.com/pulumi/pulumi-random/sdk/v4", candidates: (v) => [v] },
         }),
+        certManagerComponent(),
+        trustManagerComponent(),
+        kwokComponent(),
+        helmComponent(),
+        gatewayApiComponent(),
     ];
 }
 
@@ -500,6 +691,7 @@ function cached(c: Component, version: string): Result | null {
         bins[b] = p;
     }
     const info = JSON.parse(fs.readFileSync(marker, "utf8"));
+    if (c.sourceHash && info.sourceHash !== c.sourceHash) return null;
     return { name: c.name, wanted: c.wanted, version, source: "cache", bins, seconds: info.seconds };
 }
 
@@ -518,22 +710,8 @@ function provide(c: Component, rebuild: boolean): Result {
     }
     let version: string | null = null;
     for (const cand of [...new Set(c.candidates.filter(Boolean))]) {
-        if (c.name === "kubernetes" || c.name === "etcd") {
-            version = cand; // resolved inside build (several modules)
-            break;
-        }
-        const mod =
-            c.name === "pulumi"
-                ? "github.com/pulumi/pulumi/pkg/v3"
-                : c.name === "language-nodejs"
-                  ? "github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3"
-                  : c.name === "provider-kubernetes"
-                    ? "github.com/pulumi/pulumi-kubernetes/provider/v4"
-                    : c.name === "provider-command"
-                      ? "github.com/pulumi/pulumi-command/provider"
-                      : "github.com/pulumi/pulumi-random/provider/v4";
-        if (goDownload(mod, cand)) {
-            version = cand;
+        if (!c.probeModule || goDownload(c.probeModule, cand)) {
+            version = cand; // without a probe module the build resolves it (several modules, or our go.sum)
             break;
         }
     }
@@ -554,7 +732,7 @@ function provide(c: Component, rebuild: boolean): Result {
     const seconds = Math.round((Date.now() - start) / 1000);
     fs.writeFileSync(
         path.join(tmpOut, ".complete.json"),
-        JSON.stringify({ version, wanted: c.wanted, seconds, builtAt: new Date().toISOString() }, null, 2),
+        JSON.stringify({ version, wanted: c.wanted, seconds, builtAt: new Date().toISOString(), sourceHash: c.sourceHash }, null, 2),
     );
     fs.rmSync(finalDir, { recursive: true, force: true });
     fs.renameSync(tmpOut, finalDir);
@@ -604,7 +782,20 @@ function standIn(name: string, wanted: string): Result {
     };
 }
 
-const COMPONENT_NAMES = ["etcd", "kubernetes", "pulumi", "language-nodejs", "provider-kubernetes", "provider-command", "provider-random"];
+const COMPONENT_NAMES = [
+    "etcd",
+    "kubernetes",
+    "pulumi",
+    "language-nodejs",
+    "provider-kubernetes",
+    "provider-command",
+    "provider-random",
+    "cert-manager",
+    "trust-manager",
+    "kwok",
+    "helm",
+    "gateway-api",
+];
 
 export const TOOLCHAIN_COMMAND: CommandSpec = {
     usage: "npm run toolchain --",
@@ -664,6 +855,15 @@ function main(): void {
             const link = path.join(binDir, b);
             fs.rmSync(link, { force: true });
             fs.symlinkSync(p, link);
+        }
+        const dataLink = path.join(toolchainDataDir, c.name);
+        fs.rmSync(dataLink, { force: true });
+        if (r.version && (r.source === "cache" || r.source === "built")) {
+            const compDir = path.join(toolchainDir, `${c.name}-${r.version}`);
+            if (["crds", "stages"].some((d) => fs.existsSync(path.join(compDir, d)))) {
+                fs.mkdirSync(toolchainDataDir, { recursive: true });
+                fs.symlinkSync(compDir, dataLink);
+            }
         }
         const where =
             r.source === "unavailable"
