@@ -201,13 +201,17 @@ export class PiclusterLinkerd extends pulumi.ComponentResource {
     }
 }
 
-/** The Release inputs the program sets; ignored while adopting so an imported release is taken over exactly as it is. */
-export const ADOPTED_RELEASE_IGNORED_INPUTS = ["chart", "version", "repositoryOpts", "values", "timeout"];
+/**
+ * Release inputs ignored while adopting: the values stay the guide's own, so taking a release over
+ * never changes what it runs. The chart location cannot be ignored (the provider must be able to
+ * find the chart); the import may record one Helm upgrade that only moves the release to it.
+ */
+export const ADOPTED_RELEASE_IGNORED_INPUTS = ["values", "timeout"];
 
 /**
  * Adoption of a guide-made install: each listed Helm release (`<namespace>/<release>`) is imported
- * (Pulumi `import`, id `<namespace>/<release>`) instead of installed, with the program's chart and
- * values ignored, so the first `up` neither reinstalls nor upgrades it (no control-plane restart).
+ * (Pulumi `import`, id `<namespace>/<release>`) instead of installed, with its values kept as they
+ * are, so the first `up` neither reinstalls it nor changes what it runs (no control-plane restart).
  * Once adopt.enabled is false again, `pulumi preview` shows the upgrade to the program's values.
  */
 export function adoptHelmReleases(releases: readonly string[]): pulumi.ResourceTransformation {

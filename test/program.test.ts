@@ -213,7 +213,7 @@ describe("adopting a guide-made install (adopt.enabled)", () => {
         );
         expect(imported).toHaveLength(5);
         for (const r of result.resources.filter((x) => x.importId)) {
-            expect(r.ignoreChanges).toEqual(["chart", "version", "repositoryOpts", "values", "timeout"]);
+            expect(r.ignoreChanges).toEqual(["values", "timeout"]);
         }
         expect(byName(result.resources, "pulumi:providers:kubernetes", "linkerd-kubernetes").inputs).toMatchObject({ upsertExistingObjects: "true" });
     });

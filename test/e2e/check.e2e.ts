@@ -95,6 +95,21 @@ beforeAll(
         await pulumi.setConfig(repoRoot, stack, configFile, `${PROJECT}:vizDashboardPassword`, randomPassword(20), true);
         const up = await pulumi.ok(repoRoot, ["up", "--yes", "--skip-preview", "--config-file", configFile, "-s", stack]);
         timings.up = up.seconds;
+        // STAND-IN for the proxy injector (no admission webhook here): after the Longhorn steps annotated
+        // longhorn-manager and longhorn-ui, their restarted pods get the proxy on a cluster.
+        for (const workload of ["daemonset/longhorn-manager", "deployment/longhorn-ui"]) {
+            const proxy = { name: "linkerd-proxy", image: "registry.k8s.io/pause:3.10" };
+            kubectl(cluster, [
+                "-n",
+                "longhorn-system",
+                "patch",
+                workload,
+                "--type=json",
+                "-p",
+                JSON.stringify([{ op: "add", path: "/spec/template/spec/containers/-", value: proxy }]),
+            ]);
+            kubectl(cluster, ["-n", "longhorn-system", "rollout", "status", workload, "--timeout=180s"]);
+        }
         // kwok's nodes run the charts' pods; Helm already waited for them, this only says so.
         for (const [namespace, names] of [
             ["linkerd", CONTROL_PLANE_DEPLOYMENTS],
