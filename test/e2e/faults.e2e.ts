@@ -147,11 +147,11 @@ beforeAll(
     async () => {
         work = fs.mkdtempSync(path.join(os.tmpdir(), "picluster-faults-"));
         if (externalCluster) return;
+        chartDir = linkerdChartDirectory(work, resolveRelease("stable", "2.14.10"));
         cluster = await startCluster(work);
         const rootCA = makeRootCA(path.join(work, "root-ca"));
         prepareCluster(cluster, rootCA);
         pulumi = new Pulumi(work);
-        chartDir = linkerdChartDirectory(work, resolveRelease("stable", "2.14.10"));
     },
     5 * 60 * 1000,
 );

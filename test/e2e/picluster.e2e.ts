@@ -60,6 +60,8 @@ beforeAll(
     async () => {
         const t0 = Date.now();
         work = fs.mkdtempSync(path.join(os.tmpdir(), "picluster-e2e-"));
+        // First: a bad PICLUSTER_E2E_CHART_DIR fails before any process starts.
+        chartDir = linkerdChartDirectory(work, resolveRelease("stable", "2.14.10"));
         cluster = await startCluster(work);
         rootCA = makeRootCA(path.join(work, "root-ca"));
         prepareCluster(cluster, rootCA);
@@ -68,7 +70,6 @@ beforeAll(
         await pulumi.initStack(repoRoot, stack, configFile);
         await pulumi.setConfig(repoRoot, stack, configFile, `${PROJECT}:kubernetes.kubeconfig`, cluster.kubeconfig);
         await pulumi.setConfig(repoRoot, stack, configFile, `${PROJECT}:kubernetes.context`, cluster.context);
-        chartDir = linkerdChartDirectory(work, resolveRelease("stable", "2.14.10"));
         if (chartDir) await pulumi.setConfig(repoRoot, stack, configFile, `${PROJECT}:linkerd.chartDirectory`, chartDir);
         const traefikCharts = traefikChartDirectory(work);
         if (traefikCharts) await pulumi.setConfig(repoRoot, stack, configFile, `${PROJECT}:ingress.traefik.chartDirectory`, traefikCharts);
