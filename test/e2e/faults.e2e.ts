@@ -131,7 +131,20 @@ async function withStack(
 
 /** `up` until it converges, then `up --expect-no-changes`, `destroy` and nothing left. */
 async function convergesAndCleansUp(stack: { name: string; args: string[] }): Promise<void> {
-    const again = await pulumi.run(repoRoot, ["up", "--yes", ...stack.args]);
+    let again = await pulumi.run(repoRoot, ["up", "--yes", ...stack.args]);
+    if (again.code !== 0 && /cannot re-use a name that is still in use/.test(output(again))) {
+        // The interruption hit Helm's install after Helm recorded the release but before Pulumi did: the
+        // documented recovery (README "Known caveats") is to adopt the releases Helm has, then switch adopt off.
+        const releases = kubectlJson(cluster, ["-n", "linkerd", "get", "secrets", "-l", "owner=helm"]).items.map((s: any) => s.metadata.labels.name);
+        const set = (key: string, value: string) => pulumi.ok(repoRoot, ["config", "set", "--path", `${PROJECT}:${key}`, value, ...stack.args]);
+        await set("adopt.enabled", "true");
+        for (const [i, name] of [...new Set<string>(releases)].entries()) await set(`adopt.helmReleases[${i}]`, name);
+        again = await pulumi.run(repoRoot, ["up", "--yes", ...stack.args]);
+        await pulumi.ok(repoRoot, ["config", "rm", "--path", `${PROJECT}:adopt`, ...stack.args]);
+        expect([again.code, again.code === 0 ? "" : output(again)]).toEqual([0, ""]);
+        // Adoption off again: the provider loses upsertExistingObjects (an update, nothing else changes).
+        again = await pulumi.run(repoRoot, ["up", "--yes", ...stack.args]);
+    }
     expect([again.code, again.code === 0 ? "" : output(again)]).toEqual([0, ""]);
     await pulumi.ok(repoRoot, ["up", "--yes", "--expect-no-changes", ...stack.args]);
     expect(kubectlJson(cluster, ["-n", "linkerd", "get", "deployment", "linkerd-identity"]).status.readyReplicas).toBe(1);
