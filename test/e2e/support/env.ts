@@ -109,7 +109,13 @@ export async function startCluster(workDir: string): Promise<Cluster> {
     const stateFile = path.join(workDir, "cluster-state.json");
     const env = { ...process.env, PICLUSTER_CLUSTER_STATE: stateFile, PICLUSTER_TOOLCHAIN_DIR: toolchainDir };
     const tsNode = path.join(repoRoot, "node_modules", ".bin", "ts-node");
-    const up = await run(tsNode, ["--transpile-only", clusterScript, "up"], { cwd: repoRoot, env, timeoutMs: 300_000 });
+    // Ports are picked free, then bound by the processes a moment later: another process can take one in
+    // between (the process exits with "address already in use" in its log); `up` has already stopped what
+    // it started, so it is tried again, up to three times.
+    let up = await run(tsNode, ["--transpile-only", clusterScript, "up"], { cwd: repoRoot, env, timeoutMs: 300_000 });
+    for (let attempt = 2; up.code !== 0 && /exited while waiting|address already in use/.test(up.stderr) && attempt <= 3; attempt++) {
+        up = await run(tsNode, ["--transpile-only", clusterScript, "up"], { cwd: repoRoot, env, timeoutMs: 300_000 });
+    }
     if (up.code !== 0) throw new Error(`cluster up failed:\n${up.stderr}`);
     const kubeconfig = up.stdout.trim().split("\n").pop()!;
     const context = sh(kubectlPath(), ["--kubeconfig", kubeconfig, "config", "current-context"]).trim();
