@@ -2,15 +2,23 @@
  * picluster-linkerd: Linkerd on a Raspberry Pi k3s cluster, as the guide installs it.
  *
  * The program is a function (Pulumi runs it and uses its result as the stack outputs): the
- * configuration is read and validated once, before any resource is registered, then handed to the
- * composition root (components/picluster.ts), which maps it onto the components.
+ * configuration is read once, what the cluster already has that the charts could collide with is
+ * read once (lib/cluster.ts), and both are validated together before any resource is registered; then
+ * the composition root (components/picluster.ts) maps the result onto the components.
  */
 import { PiclusterLinkerd } from "./components/picluster";
-import { loadConfig } from "./lib/config";
+import { ClusterReader, OFFLINE, kubectlClusterReader } from "./lib/cluster";
+import { clusterAccess, loadConfig } from "./lib/config";
 import { readStackConfig } from "./lib/config/stack";
+import { GATEWAY_API_CRDS } from "./lib/gatewayApi";
 
-export = async () => {
-    const config = loadConfig(readStackConfig());
+/** `clusterReader`: how the cluster is read before deciding; the offline render passes one that reads nothing. @default kubectl on the stack's cluster */
+export = async (options: { readonly clusterReader?: ClusterReader } = {}) => {
+    const raw = readStackConfig();
+    const access = clusterAccess(raw);
+    const reader = options.clusterReader ?? (access ? kubectlClusterReader(access) : undefined);
+    const cluster = reader ? await reader(Object.values(GATEWAY_API_CRDS)) : OFFLINE;
+    const config = loadConfig(raw, process.env, cluster);
     const { outputs } = new PiclusterLinkerd("linkerd", { config });
     // Outputs that do not apply to the chosen mode are left out rather than shown as undefined.
     return Object.fromEntries(Object.entries(outputs).filter(([, value]) => value !== undefined));

@@ -10,7 +10,7 @@ import {
     trustAnchorFromLinkerdConfig,
 } from "../lib/builders/controlPlane";
 import { ChartSource } from "../lib/charts";
-import { LINKERD_NAMESPACE } from "../lib/k8s";
+import { CONTROL_PLANE_RELEASE_NAME, CRDS_RELEASE_NAME, LINKERD_NAMESPACE } from "../lib/k8s";
 import type { LinkerdRelease } from "../lib/release";
 import { linkerdHelmRelease, renamedFrom } from "../lib/resources";
 import type { LinkerdIdentity } from "./identity";
@@ -67,7 +67,7 @@ export class LinkerdControlPlane extends pulumi.ComponentResource {
 
         this.crdsRelease = linkerdHelmRelease(
             `${name}-crds`,
-            { ...chart, releaseName: "linkerd-crds", chart: this.release.charts.crds, values: crdsValues(this.release, args.gatewayApiCrds) },
+            { ...chart, releaseName: CRDS_RELEASE_NAME, chart: this.release.charts.crds, values: crdsValues(this.release, args.gatewayApiCrds) },
             { parent: this, dependsOn: [identity.namespace], ...renamedFrom("linkerd-crds") },
         );
 
@@ -84,7 +84,7 @@ export class LinkerdControlPlane extends pulumi.ComponentResource {
         });
         this.controlPlaneRelease = linkerdHelmRelease(
             name,
-            { ...chart, releaseName: "linkerd-control-plane", chart: this.release.charts.controlPlane, values },
+            { ...chart, releaseName: CONTROL_PLANE_RELEASE_NAME, chart: this.release.charts.controlPlane, values },
             { parent: this, dependsOn: [this.crdsRelease, ...identity.dependencies] },
         );
 

@@ -23,6 +23,10 @@ export const VIZ_NAMESPACE = "linkerd-viz";
 export const KUBE_SYSTEM_NAMESPACE = "kube-system";
 export const CERT_MANAGER_NAMESPACE = "cert-manager";
 
+/** Helm release names of the guide's `helm install` (steps 7-8), in LINKERD_NAMESPACE. */
+export const CRDS_RELEASE_NAME = "linkerd-crds";
+export const CONTROL_PLANE_RELEASE_NAME = "linkerd-control-plane";
+
 /** `enabled` | `disabled` | `ingress`, on a namespace or a pod template (guide: "Meshing a service with linkerd"). */
 export const INJECT_ANNOTATION = "linkerd.io/inject";
 /** Values of the inject annotation that give a pod the proxy. */

@@ -26,6 +26,20 @@ export const EDGE_THRESHOLDS = {
     oldest: [24, 2, 4],
     /** The last release that ships linkerd-jaeger (removed in edge-25.10.1). */
     lastWithJaeger: [25, 9, 4],
+    /** linkerd-crds ships GRPCRoute (v1alpha2) beside HTTPRoute, both switched by enableHttpRoutes (lib/gatewayApi.ts). */
+    grpcRoutesShipped: [24, 5, 2],
+    /** linkerd-crds ships TLSRoute and TCPRoute too (enableTlsRoutes, enableTcpRoutes). */
+    tlsTcpRoutesShipped: [24, 10, 4],
+    /** linkerd-crds switches every Gateway API CRD with installGatewayAPI and marks them helm.sh/resource-policy: keep. */
+    installGatewayApiValue: [25, 3, 1],
+    /** The policy controller watches GRPCRoute v1alpha2 (policy-controller/src/main.rs). */
+    grpcRouteWatched: [24, 6, 4],
+    /**
+     * The policy controller asks discovery for each Gateway API group-version it watches and panics when one
+     * is not served (`.expect("Failed to list API group resources")`), until edge-25.3.1 made it tolerant.
+     */
+    gatewayApiDiscoveryPanics: [24, 8, 1],
+    gatewayApiDiscoveryTolerant: [25, 3, 1],
     /**
      * From this release linkerd-crds no longer installs the Gateway API CRDs by default (values
      * `installGatewayAPI: false`), while the control plane still needs HTTPRoute and GRPCRoute v1.

@@ -9,6 +9,7 @@
  * - `installNamespace` is gone from every chart since 2.12 and must not be passed.
  */
 
+import { LinkerdCrdsGatewayApi, linkerdCrdsGatewayApi } from "./gatewayApi";
 import { EDGE_THRESHOLDS, EdgeVersion, LinkerdFeatures, compareVersions, edgeMinor, linkerdFeatures } from "./linkerdVersions";
 
 export type Channel = "stable" | "edge";
@@ -34,11 +35,10 @@ export interface LinkerdRelease extends LinkerdFeatures {
         readonly jaeger?: ChartRef;
     };
     readonly defaultRepository: string;
-    /**
-     * Whether linkerd-crds installs the Gateway API CRDs (HTTPRoute, GRPCRoute) with its default
-     * values; from edge-25.9.4 it does only with `installGatewayAPI: true`.
-     */
-    readonly gatewayApiCrdsByDefault: boolean;
+    /** The edge release as numbers; undefined on the stable channel. */
+    readonly edge?: EdgeVersion;
+    /** What this release's linkerd-crds chart does with the Gateway API CRDs (lib/gatewayApi.ts). */
+    readonly gatewayApi: LinkerdCrdsGatewayApi;
 }
 
 export const STABLE_REPOSITORY = "https://helm.linkerd.io/stable";
@@ -87,7 +87,7 @@ export function resolveRelease(channel: Channel, version: string | undefined): L
                 jaeger: { name: "linkerd-jaeger", version: charts.jaeger },
             },
             defaultRepository: STABLE_REPOSITORY,
-            gatewayApiCrdsByDefault: true,
+            gatewayApi: linkerdCrdsGatewayApi(undefined),
             ...linkerdFeatures(Number(v.split(".")[1])),
         };
     }
@@ -121,7 +121,8 @@ export function resolveRelease(channel: Channel, version: string | undefined): L
             jaeger: compareVersions(parts, EDGE_THRESHOLDS.lastWithJaeger) <= 0 ? { name: "linkerd-jaeger", version: chartVersion } : undefined,
         },
         defaultRepository: EDGE_REPOSITORY,
-        gatewayApiCrdsByDefault: compareVersions(parts, EDGE_THRESHOLDS.gatewayApiCrdsNotInstalled) < 0,
+        edge: parts,
+        gatewayApi: linkerdCrdsGatewayApi(parts),
         ...linkerdFeatures(minor),
     };
 }

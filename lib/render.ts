@@ -11,6 +11,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { stackFileProblems } from "./config/stackFile";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
+import { offlineClusterReader } from "./cluster";
 import { PROJECT } from "./config";
 
 export const SECRET_PLACEHOLDER = "[secret]";
@@ -239,7 +240,8 @@ export async function renderProgram(
             return undefined;
         });
         try {
-            return (await run()) as Record<string, unknown>;
+            // Offline: the program reads nothing from a cluster (index.ts: clusterReader).
+            return (await run({ clusterReader: offlineClusterReader })) as Record<string, unknown>;
         } catch (e) {
             programError = e;
             return {};

@@ -66,21 +66,25 @@ describe("control-plane values", () => {
         expect(unknownValueKeys(withGuideKey, loadChartKeys("linkerd-control-plane", "1.16.11"))).toEqual(["installNamespace"]);
     });
 
-    test("linkerd-crds values: empty where the chart installs the Gateway API CRDs itself (2.14)", () => {
+    test("linkerd-crds values on 2.14: the chart's defaults install HTTPRoute; enableHttpRoutes false when the cluster has it", () => {
         expect(crdsValues(stable.linkerd.release)).toEqual({});
-        expect(crdsValues(stable.linkerd.release, "cluster")).toEqual({});
-        expect(unknownValueKeys(crdsValues(stable.linkerd.release), loadChartKeys("linkerd-crds", "1.8.0"))).toEqual([]);
+        expect(crdsValues(stable.linkerd.release, "cluster")).toEqual({ enableHttpRoutes: false });
+        for (const owner of ["linkerd-crds", "cluster"] as const) {
+            expect(unknownValueKeys(crdsValues(stable.linkerd.release, owner), loadChartKeys("linkerd-crds", "1.8.0"))).toEqual([]);
+        }
     });
 
-    test("linkerd-crds values on edge-26.8.3: installGatewayAPI when they are ours to install, nothing when the cluster has them", () => {
+    test("linkerd-crds values on edge-26.8.3: installGatewayAPI when they are ours to install, off when the cluster has them", () => {
         const edgeRelease = resolveRelease("edge", "edge-26.8.3");
-        expect(edgeRelease.gatewayApiCrdsByDefault).toBe(false);
+        expect(edgeRelease.gatewayApi.installedByDefault).toBe(false);
         expect(crdsValues(edgeRelease, "linkerd-crds")).toEqual({ installGatewayAPI: true });
-        expect(crdsValues(edgeRelease, "cluster")).toEqual({});
-        expect(unknownValueKeys(crdsValues(edgeRelease, "linkerd-crds"), loadChartKeys("linkerd-crds", "2026.8.3"))).toEqual([]);
+        expect(crdsValues(edgeRelease, "cluster")).toEqual({ installGatewayAPI: false });
+        for (const owner of ["linkerd-crds", "cluster"] as const) {
+            expect(unknownValueKeys(crdsValues(edgeRelease, owner), loadChartKeys("linkerd-crds", "2026.8.3"))).toEqual([]);
+        }
         // edge-25.9.3 still installed them by default; edge-25.9.4 is the first that does not.
-        expect(resolveRelease("edge", "edge-25.9.3").gatewayApiCrdsByDefault).toBe(true);
-        expect(resolveRelease("edge", "edge-25.9.4").gatewayApiCrdsByDefault).toBe(false);
+        expect(resolveRelease("edge", "edge-25.9.3").gatewayApi.installedByDefault).toBe(true);
+        expect(resolveRelease("edge", "edge-25.9.4").gatewayApi.installedByDefault).toBe(false);
     });
 });
 

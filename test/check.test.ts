@@ -8,7 +8,8 @@ import * as path from "path";
 import { gzipSync } from "zlib";
 import { stringify as stringifyYaml } from "yaml";
 import { CheckResult, ClusterSnapshot, checkPlan, exitCodeOf, formatJson, formatTable, restartTargets, runChecks } from "../lib/check";
-import { checkCrds, deploymentProblem, gatewayApiRequirement } from "../lib/check/controlPlane";
+import { checkCrds, deploymentProblem } from "../lib/check/controlPlane";
+import { gatewayApiRequirement } from "../lib/gatewayApi";
 import { checkIngress, checkJobs, checkMeshedNamespaces, checkMeshedWorkloads, topOwner, unmeshedPods } from "../lib/check/dataPlane";
 import { checkPodMonitors, selectorMatches } from "../lib/check/extensions";
 import { checkLonghorn, longhornStepUrn } from "../lib/check/longhorn";
@@ -93,10 +94,10 @@ describe("control plane", () => {
     });
 
     test("Gateway API CRDs: not needed on stable, warned from edge-25.9.4, required (v1) from edge-26.7.1", () => {
-        expect(gatewayApiRequirement(resolveRelease("stable", "2.14.10"))).toBeUndefined();
-        expect(gatewayApiRequirement(resolveRelease("edge", "edge-25.9.3"))).toBeUndefined();
-        expect(gatewayApiRequirement(resolveRelease("edge", "edge-25.9.4"))).toMatchObject({ required: false });
-        expect(gatewayApiRequirement(resolveRelease("edge", "edge-26.8.3"))).toMatchObject({ required: true, version: "v1" });
+        expect(gatewayApiRequirement(resolveRelease("stable", "2.14.10").edge)).toBeUndefined();
+        expect(gatewayApiRequirement(resolveRelease("edge", "edge-25.9.3").edge)).toBeUndefined();
+        expect(gatewayApiRequirement(resolveRelease("edge", "edge-25.9.4").edge)).toMatchObject({ required: false });
+        expect(gatewayApiRequirement(resolveRelease("edge", "edge-26.8.3").edge)).toMatchObject({ required: true, version: "v1" });
         const config = testConfig({ linkerd: { channel: "edge", version: "edge-26.8.3" }, jaeger: { enabled: false } });
         const s = healthy(config);
         const missing = checkCrds(s, context(config));

@@ -175,9 +175,9 @@ describe("the release in use decides the Gateway API CRDs and the tracing path",
 
     test("edge-26.8.3 on k3s 1.37+: the cluster's own Gateway API CRDs are used, never installed over", async () => {
         const result = await renderWith({ kubernetes: { ...KUBE, version: "1.37" }, linkerd: { channel: "edge", version: "edge-26.8.3" } });
-        expect(byName(result.resources, RELEASE, "linkerd-control-plane-crds").inputs.values).toEqual({});
+        expect(byName(result.resources, RELEASE, "linkerd-control-plane-crds").inputs.values).toEqual({ installGatewayAPI: false });
         const explicit = await renderWith({ kubernetes: KUBE, linkerd: { channel: "edge", version: "edge-26.8.3", gatewayApiCrds: "cluster" } });
-        expect(byName(explicit.resources, RELEASE, "linkerd-control-plane-crds").inputs.values).toEqual({});
+        expect(byName(explicit.resources, RELEASE, "linkerd-control-plane-crds").inputs.values).toEqual({ installGatewayAPI: false });
         await expect(
             renderWith({
                 kubernetes: { ...KUBE, version: "1.37" },

@@ -6,7 +6,10 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
+import { GatewayApiCrdsOwner, gatewayApiCrdsValues } from "../gatewayApi";
 import type { LinkerdRelease } from "../release";
+
+export type { GatewayApiCrdsOwner };
 
 export interface ResourcePair {
     readonly request?: string;
@@ -31,22 +34,14 @@ export const CONTROL_PLANE_DEFAULTS = {
 } as const satisfies { helmTimeoutSeconds: number; proxyResources: ProxyResources; chartPodMonitors: boolean };
 
 /**
- * Who provides the Gateway API CRDs (HTTPRoute, GRPCRoute v1) the control plane needs:
- * "linkerd-crds" sets installGatewayAPI on releases whose chart no longer installs them by default;
- * "cluster" leaves them to their owner (k3s 1.37+, or whoever installed them).
- */
-export type GatewayApiCrdsOwner = "linkerd-crds" | "cluster";
-
-/**
- * linkerd-crds values. The defaults install every Linkerd CRD; from edge-25.9.4 the Gateway API CRDs only
- * with `installGatewayAPI: true` (chart values.yaml), which the program sets when they are ours to install.
+ * linkerd-crds values: every Linkerd CRD with the chart's defaults; the Gateway API CRDs switched on
+ * when they are the release's to install, off when the cluster provides them (lib/gatewayApi.ts).
  */
 export function crdsValues(
-    release: Pick<LinkerdRelease, "gatewayApiCrdsByDefault">,
+    release: Pick<LinkerdRelease, "gatewayApi">,
     gatewayApiCrds: GatewayApiCrdsOwner = "linkerd-crds",
 ): Record<string, unknown> {
-    if (release.gatewayApiCrdsByDefault) return {};
-    return gatewayApiCrds === "linkerd-crds" ? { installGatewayAPI: true } : {};
+    return gatewayApiCrdsValues(release.gatewayApi, gatewayApiCrds);
 }
 
 /** Where the proxies send spans with the control plane's native tracing (2.19+). */

@@ -6,37 +6,14 @@
 import { linkerdConfigValues } from "../builders/controlPlane";
 import { LINKERD_NAMESPACE } from "../k8s";
 import { kubectlCommand } from "../kubeconfig";
-import { EDGE_THRESHOLDS, EdgeVersion, compareVersions } from "../linkerdVersions";
-import { EDGE_VERSION_PATTERN, LinkerdRelease } from "../release";
+import { GATEWAY_API_GROUP, gatewayApiRequirement } from "../gatewayApi";
 import { get } from "../../policy/rules/k8s";
 import { CONTROL_PLANE_DEPLOYMENTS, ClusterSnapshot, LINKERD_CONFIG, Obj, findObject } from "./snapshot";
 import { CheckContext, CheckGroup, CheckResult, fail, ok, warn } from "./types";
 
 const GROUP = "control plane";
-export const GATEWAY_API_GROUP = "gateway.networking.k8s.io";
+export { GATEWAY_API_GROUP };
 const GATEWAY_API_INSTALL = "https://github.com/kubernetes-sigs/gateway-api/releases (standard-install.yaml; k3s 1.37+ installs them itself)";
-
-/** The edge release as numbers, or undefined on the stable channel. */
-function edgeVersion(release: LinkerdRelease): EdgeVersion | undefined {
-    const m = EDGE_VERSION_PATTERN.exec(release.version);
-    return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined;
-}
-
-/**
- * Gateway API CRDs the release relies on without installing them: linkerd-crds stopped shipping them
- * at edge-25.9.4, and from edge-26.7.1 `linkerd check` fails unless HTTPRoute and GRPCRoute serve v1.
- */
-export function gatewayApiRequirement(
-    release: LinkerdRelease,
-): { readonly crds: readonly string[]; readonly version: string; readonly required: boolean } | undefined {
-    const edge = edgeVersion(release);
-    if (!edge || compareVersions(edge, EDGE_THRESHOLDS.gatewayApiCrdsNotInstalled) < 0) return undefined;
-    return {
-        crds: [`httproutes.${GATEWAY_API_GROUP}`, `grpcroutes.${GATEWAY_API_GROUP}`],
-        version: "v1",
-        required: compareVersions(edge, EDGE_THRESHOLDS.gatewayApiV1Required) >= 0,
-    };
-}
 
 export function checkCrds(s: ClusterSnapshot, ctx: CheckContext): CheckResult[] {
     const present = new Map(s.crds.map((c) => [c.name, c]));
@@ -67,7 +44,7 @@ export function checkCrds(s: ClusterSnapshot, ctx: CheckContext): CheckResult[] 
             results.push(ok(GROUP, "Linkerd CRDs", `all ${s.releaseCrds.length} CRDs of the linkerd-crds release are present`));
         }
     }
-    const gateway = gatewayApiRequirement(ctx.config.linkerd.release);
+    const gateway = gatewayApiRequirement(ctx.config.linkerd.release.edge);
     if (gateway) {
         const lacking = gateway.crds.filter((n) => !present.get(n)?.servedVersions.includes(gateway.version));
         const message = `Linkerd ${ctx.config.linkerd.release.version} does not install the Gateway API CRDs (since edge-25.9.4); ${lacking.join(", ")} not served at ${gateway.version}`;

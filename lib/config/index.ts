@@ -9,7 +9,7 @@
 export { PROJECT, configKey, configKeyPath } from "./keys";
 export { ConfigError, parseConfig } from "./parse";
 export type { ConfigProblem, RawConfig } from "./parse";
-export { caCertificateProblem, durationSeconds, loadConfig } from "./resolve";
+export { caCertificateProblem, clusterAccess, durationSeconds, loadConfig } from "./resolve";
 export type { PiclusterConfig, RawStackConfig } from "./resolve";
 export { SECRET_KEYS, STRUCTURED_KEYS, configKeyPaths, configSchema } from "./schema";
 export type { ParsedConfig, SecretKey } from "./schema";

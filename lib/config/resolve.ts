@@ -7,7 +7,9 @@
 import { X509Certificate } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { ChartSource } from "../charts";
-import { ControlPlaneSettings, GatewayApiCrdsOwner, ProxyTracingSettings } from "../builders/controlPlane";
+import { ControlPlaneSettings, ProxyTracingSettings } from "../builders/controlPlane";
+import { ClusterAccess, ClusterFacts, OFFLINE } from "../cluster";
+import { GatewayApiCrdsOwner, decideGatewayApiCrdsOwner, policyControllerGatewayApiNeeds } from "../gatewayApi";
 import { IdentityIssuer, TrustAnchor } from "../builders/identity";
 import { INGRESS_DEFAULTS, IngressController, TRAEFIK_RELEASE_NAME } from "../builders/ingress";
 import { JAEGER_DEFAULTS, JaegerSettings, collectorNamespace, unmeshedCollectorWarning } from "../builders/jaeger";
@@ -17,7 +19,7 @@ import { MonitoringSettings } from "../builders/monitoring";
 import { ALLOW_ANY_HOST_WARNING, VizDashboard } from "../builders/viz";
 import { KubeTarget, resolveKubeTarget } from "../kubeconfig";
 import { injectorBlindSpot } from "../injector";
-import { LINKERD_NAMESPACE, VIZ_NAMESPACE } from "../k8s";
+import { CONTROL_PLANE_RELEASE_NAME, CRDS_RELEASE_NAME, LINKERD_NAMESPACE, VIZ_NAMESPACE } from "../k8s";
 import { LinkerdRelease, ReleaseError, resolveRelease } from "../release";
 import { configKey } from "./keys";
 import { ConfigError, ConfigProblem, RawConfig, isInvalid, parseConfig } from "./parse";
@@ -98,14 +100,26 @@ const NEVER_MESHED: Readonly<Record<string, string>> = {
     [LINKERD_NAMESPACE]: "the control plane stays out of the mesh",
 };
 
-/** Kubernetes minor from which k3s installs the Gateway API CRDs itself (its HelmChart gateway-api-crd). */
-export const K3S_GATEWAY_API_CRDS_FROM_MINOR = 37;
-
 /** OTLP gRPC port of Tempo's distributor: the default receiver of the control plane's native tracing. */
 const TEMPO_OTLP_COLLECTOR = "tempo-distributor.tracing:4317";
 
-/** Validates, resolves and checks every rule that spans keys. Throws one ConfigError listing every problem. */
-export function loadConfig(raw: RawStackConfig, env: NodeJS.ProcessEnv = process.env): PiclusterConfig {
+/**
+ * How the program reaches the cluster the configuration targets (kubeconfig, context, kubectl), to read
+ * what it must know before deciding (lib/cluster.ts); undefined when those keys are invalid (loadConfig
+ * then reports them).
+ */
+export function clusterAccess(raw: RawStackConfig, env: NodeJS.ProcessEnv = process.env): ClusterAccess | undefined {
+    const parsed = parseConfig(raw);
+    if (isInvalid(parsed.invalid, "kubernetes") || isInvalid(parsed.invalid, "longhorn.kubectl")) return undefined;
+    const target = resolveKubernetes(parsed.config.kubernetes, raw.provider ?? {}, env, []);
+    return target && { kubeconfigPath: target.kubeconfigPath, context: target.context, kubectl: parsed.config.longhorn.kubectl };
+}
+
+/**
+ * Validates, resolves and checks every rule that spans keys, against what was read from the cluster
+ * (`cluster`; offline: decided from the configuration alone). Throws one ConfigError listing every problem.
+ */
+export function loadConfig(raw: RawStackConfig, env: NodeJS.ProcessEnv = process.env, cluster: ClusterFacts = OFFLINE): PiclusterConfig {
     const parsed = parseConfig(raw);
     const cfg = parsed.config;
     const problems: ConfigProblem[] = [...(raw.fileProblems ?? []), ...parsed.problems];
@@ -180,28 +194,22 @@ export function loadConfig(raw: RawStackConfig, env: NodeJS.ProcessEnv = process
         }
     }
 
-    // Gateway API CRDs: from edge-25.9.4 linkerd-crds installs them only when asked; never fight another owner.
+    // Gateway API CRDs: decided against what the cluster already has; never fight another owner, never drop ours.
     let gatewayApiCrds: GatewayApiCrdsOwner = "linkerd-crds";
-    if (release && !release.gatewayApiCrdsByDefault && valid("linkerd.gatewayApiCrds", "kubernetes.version")) {
-        const choice = cfg.linkerd.gatewayApiCrds;
-        const kubeMinor = cfg.kubernetes.version ? Number(cfg.kubernetes.version.split(".")[1]) : undefined;
-        if (choice !== "auto") gatewayApiCrds = choice;
-        else if (kubeMinor !== undefined) gatewayApiCrds = kubeMinor >= K3S_GATEWAY_API_CRDS_FROM_MINOR ? "cluster" : "linkerd-crds";
-        else {
-            // Helm refuses to take over CRDs another owner installed, so this cannot silently fight k3s: it fails loudly at `up`.
-            warn(
-                "linkerd.gatewayApiCrds",
-                `Linkerd ${release.version} needs the Gateway API CRDs (HTTPRoute, GRPCRoute v1), which its linkerd-crds chart no longer installs by default: ` +
-                    `linkerd-crds installs them (installGatewayAPI). On k3s 1.${K3S_GATEWAY_API_CRDS_FROM_MINOR}+, which ships them itself, or when they are already installed, ` +
-                    `set kubernetes.version or linkerd.gatewayApiCrds to "cluster"`,
-            );
-        }
-        if (gatewayApiCrds === "linkerd-crds" && kubeMinor !== undefined && kubeMinor >= K3S_GATEWAY_API_CRDS_FROM_MINOR) {
-            at(
-                "linkerd.gatewayApiCrds",
-                `"linkerd-crds" would fight k3s 1.${kubeMinor} over the Gateway API CRDs (k3s installs them itself, HelmChart gateway-api-crd): set it to "cluster"`,
-            );
-        }
+    if (release && valid("linkerd.gatewayApiCrds", "kubernetes.version")) {
+        const decision = decideGatewayApiCrdsOwner({
+            choice: cfg.linkerd.gatewayApiCrds,
+            chart: release.gatewayApi,
+            needs: policyControllerGatewayApiNeeds(release.edge),
+            linkerdVersion: release.version,
+            release: { name: CRDS_RELEASE_NAME, namespace: LINKERD_NAMESPACE },
+            kubernetesMinor: kube,
+            live: cluster.status === "read" ? cluster.crds : undefined,
+            unreadReason: cluster.status === "unread" ? cluster.reason : undefined,
+        });
+        gatewayApiCrds = decision.owner;
+        decision.problems.forEach((m) => at("linkerd.gatewayApiCrds", m));
+        decision.warnings.forEach((m) => warn("linkerd.gatewayApiCrds", m));
     }
     if (cfg.linkerd.chartRepository && cfg.linkerd.chartDirectory) {
         at("linkerd.chartDirectory", "set either linkerd.chartRepository or linkerd.chartDirectory, not both");
@@ -286,7 +294,7 @@ export function loadConfig(raw: RawStackConfig, env: NodeJS.ProcessEnv = process
     if (cfg.longhorn.enabled && kubernetes && !kubernetes.context) warn("kubernetes.context", missingContextMessage(kubernetes));
 
     // Adoption: the Helm releases this configuration installs, by name, with their namespaces.
-    const installed: Record<string, string> = { "linkerd-crds": LINKERD_NAMESPACE, "linkerd-control-plane": LINKERD_NAMESPACE };
+    const installed: Record<string, string> = { [CRDS_RELEASE_NAME]: LINKERD_NAMESPACE, [CONTROL_PLANE_RELEASE_NAME]: LINKERD_NAMESPACE };
     if (cfg.viz.enabled) installed["linkerd-viz"] = VIZ_NAMESPACE;
     if (jaegerEnabled) installed["linkerd-jaeger"] = cfg.jaeger.namespace;
     if (ingress.controller === "traefik" && ingress.install) installed[TRAEFIK_RELEASE_NAME] = ingress.namespace;

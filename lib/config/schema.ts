@@ -63,11 +63,13 @@ const linkerdSchema = z.strictObject({
     /** Seconds Helm waits for each release. @default 600 */
     helmTimeoutSeconds: z.number().int().min(30).max(3600).default(CONTROL_PLANE_DEFAULTS.helmTimeoutSeconds),
     /**
-     * Who provides the Gateway API CRDs (HTTPRoute, GRPCRoute v1) that releases from edge-25.9.4 need and
-     * their linkerd-crds chart no longer installs: "linkerd-crds" (the chart installs them, installGatewayAPI),
-     * "cluster" (already there: k3s 1.37+ ships them, or another owner installed them; never touched), or
-     * "auto" (from kubernetes.version: "cluster" on 1.37+, else "linkerd-crds", with a warning when the version is unset).
-     * Ignored by releases whose linkerd-crds installs them itself.
+     * Who provides the Gateway API CRDs (HTTPRoute, GRPCRoute, ...) Linkerd's policy controller uses:
+     * "linkerd-crds" (the linkerd-crds chart installs them: enableHttpRoutes on 2.14, installGatewayAPI on
+     * recent edges), "cluster" (already there: k3s 1.37+ ships them, Traefik or you installed them; the chart
+     * leaves them out and they are never touched), or "auto": read from the cluster at preview — "cluster"
+     * when another owner has them, "linkerd-crds" when the linkerd-crds release already does, else from
+     * kubernetes.version ("cluster" on 1.37+). A choice that would collide with the cluster's CRDs, or make
+     * Helm delete CRDs the linkerd-crds release owns, is refused at preview.
      * @default "auto"
      */
     gatewayApiCrds: z.enum(["auto", "linkerd-crds", "cluster"]).default("auto"),

@@ -1,0 +1,241 @@
+/**
+ * The Gateway API CRDs and Linkerd, in one place: which of them each release's linkerd-crds chart
+ * ships, which values switch them on and off, whether the chart marks them `helm.sh/resource-policy:
+ * keep`, and what the control plane needs from them. Read from the linkerd-crds chart of every
+ * release (charts/linkerd-crds/values.yaml and templates/gateway.networking.k8s.io_*.yaml at each tag):
+ *
+ * | linkerd-crds                 | Gateway API CRDs shipped            | switch                          | keep |
+ * |------------------------------|-------------------------------------|---------------------------------|------|
+ * | 1.8.0 (stable-2.14.10)       | httproutes (v1beta1)                | enableHttpRoutes (default true) | no   |
+ * | edge-24.2.4 .. edge-24.5.1   | httproutes                          | enableHttpRoutes                | no   |
+ * | edge-24.5.2 .. edge-24.10.3  | + grpcroutes (v1alpha2)             | enableHttpRoutes (both)         | no   |
+ * | edge-24.10.4 .. edge-25.2.x  | + tlsroutes, tcproutes              | + enableTlsRoutes, enableTcpRoutes | no |
+ * | edge-25.3.1 .. edge-25.9.3   | the four (HTTPRoute, GRPCRoute v1)  | installGatewayAPI (default true)  | yes |
+ * | edge-25.9.4 and later        | the four                            | installGatewayAPI (default false) | yes |
+ *
+ * Helm refuses to install a CRD that exists without its own release's ownership metadata ("invalid
+ * ownership metadata"), and deletes a CRD it owned once the chart stops shipping it unless the live
+ * object carries the keep annotation: the program decides who owns them (lib/config/resolve.ts) from
+ * what the cluster already has (lib/cluster.ts).
+ */
+import type { LiveCrd } from "./cluster";
+import { EDGE_THRESHOLDS, EdgeVersion, compareVersions } from "./linkerdVersions";
+
+export const GATEWAY_API_GROUP = "gateway.networking.k8s.io";
+
+export const GATEWAY_API_CRDS = {
+    httpRoutes: `httproutes.${GATEWAY_API_GROUP}`,
+    grpcRoutes: `grpcroutes.${GATEWAY_API_GROUP}`,
+    tlsRoutes: `tlsroutes.${GATEWAY_API_GROUP}`,
+    tcpRoutes: `tcproutes.${GATEWAY_API_GROUP}`,
+} as const;
+
+/** Who provides the Gateway API CRDs: the linkerd-crds release, or the cluster (k3s 1.37+, or whoever installed them). */
+export type GatewayApiCrdsOwner = "linkerd-crds" | "cluster";
+
+/** What one release's linkerd-crds chart does with the Gateway API CRDs. */
+export interface LinkerdCrdsGatewayApi {
+    /** The Gateway API CRDs the chart can ship, by name. */
+    readonly crds: readonly string[];
+    /** Whether the chart ships them with its default values. */
+    readonly installedByDefault: boolean;
+    /** Whether the shipped CRDs carry `helm.sh/resource-policy: keep` (Helm then never deletes them). */
+    readonly keep: boolean;
+    /** Values that make the chart ship every one of them. */
+    readonly installValues: Readonly<Record<string, boolean>>;
+    /** Values that make the chart ship none of them. */
+    readonly omitValues: Readonly<Record<string, boolean>>;
+}
+
+/** The stable minor 2.14 chart, and edge releases by version (undefined: stable-2.14.10). */
+export function linkerdCrdsGatewayApi(edge: EdgeVersion | undefined): LinkerdCrdsGatewayApi {
+    const from = (threshold: EdgeVersion) => edge !== undefined && compareVersions(edge, threshold) >= 0;
+    if (from(EDGE_THRESHOLDS.installGatewayApiValue)) {
+        return {
+            crds: Object.values(GATEWAY_API_CRDS),
+            installedByDefault: !from(EDGE_THRESHOLDS.gatewayApiCrdsNotInstalled),
+            keep: true,
+            installValues: { installGatewayAPI: true },
+            omitValues: { installGatewayAPI: false },
+        };
+    }
+    const switches: Record<string, readonly string[]> = { enableHttpRoutes: [GATEWAY_API_CRDS.httpRoutes] };
+    if (from(EDGE_THRESHOLDS.grpcRoutesShipped)) switches.enableHttpRoutes = [GATEWAY_API_CRDS.httpRoutes, GATEWAY_API_CRDS.grpcRoutes];
+    if (from(EDGE_THRESHOLDS.tlsTcpRoutesShipped)) {
+        switches.enableTlsRoutes = [GATEWAY_API_CRDS.tlsRoutes];
+        switches.enableTcpRoutes = [GATEWAY_API_CRDS.tcpRoutes];
+    }
+    const keys = Object.keys(switches);
+    return {
+        crds: Object.values(switches).flat(),
+        installedByDefault: true,
+        keep: false,
+        installValues: Object.fromEntries(keys.map((k) => [k, true])),
+        omitValues: Object.fromEntries(keys.map((k) => [k, false])),
+    };
+}
+
+/**
+ * linkerd-crds values for the chosen owner: none where the chart's defaults already do it, else the
+ * switches that make it ship all of its Gateway API CRDs ("linkerd-crds") or none of them ("cluster").
+ */
+export function gatewayApiCrdsValues(chart: LinkerdCrdsGatewayApi, owner: GatewayApiCrdsOwner): Record<string, boolean> {
+    if (owner === "linkerd-crds") return chart.installedByDefault ? {} : { ...chart.installValues };
+    return { ...chart.omitValues };
+}
+
+/**
+ * What the control plane needs from the Gateway API CRDs it does not install itself: from edge-25.9.4
+ * HTTPRoute and GRPCRoute, and from edge-26.7.1 `linkerd check` fails unless they serve v1.
+ */
+export function gatewayApiRequirement(
+    edge: EdgeVersion | undefined,
+): { readonly crds: readonly string[]; readonly version: string; readonly required: boolean } | undefined {
+    if (!edge || compareVersions(edge, EDGE_THRESHOLDS.gatewayApiCrdsNotInstalled) < 0) return undefined;
+    return {
+        crds: [GATEWAY_API_CRDS.httpRoutes, GATEWAY_API_CRDS.grpcRoutes],
+        version: "v1",
+        required: compareVersions(edge, EDGE_THRESHOLDS.gatewayApiV1Required) >= 0,
+    };
+}
+
+/** A version the control plane needs served by one of some Gateway API CRDs, and why. */
+export interface ServedVersionNeed {
+    /** Any one of these CRDs serving `version` will do. */
+    readonly crds: readonly string[];
+    readonly version: string;
+}
+
+/**
+ * What the policy controller needs served by Gateway API CRDs it does not install itself (its
+ * `linkerd-destination` pod never becomes ready otherwise), from policy-controller/ at each tag:
+ * up to edge-24.8.0 it watches HTTPRoute v1beta1 (and from edge-24.6.4 GRPCRoute v1alpha2)
+ * unconditionally; from edge-24.8.1 it asks discovery first but panics when the v1beta1 or v1alpha2
+ * group-version is not served at all; from edge-25.3.1 it skips what is missing.
+ */
+export function policyControllerGatewayApiNeeds(edge: EdgeVersion | undefined): readonly ServedVersionNeed[] {
+    const from = (threshold: EdgeVersion) => edge !== undefined && compareVersions(edge, threshold) >= 0;
+    if (from(EDGE_THRESHOLDS.gatewayApiDiscoveryTolerant)) return [];
+    if (from(EDGE_THRESHOLDS.gatewayApiDiscoveryPanics)) {
+        return [
+            { crds: [GATEWAY_API_CRDS.httpRoutes], version: "v1beta1" },
+            { crds: Object.values(GATEWAY_API_CRDS), version: "v1alpha2" },
+        ];
+    }
+    const needs: ServedVersionNeed[] = [{ crds: [GATEWAY_API_CRDS.httpRoutes], version: "v1beta1" }];
+    if (from(EDGE_THRESHOLDS.grpcRouteWatched)) needs.push({ crds: [GATEWAY_API_CRDS.grpcRoutes], version: "v1alpha2" });
+    return needs;
+}
+
+/** Kubernetes minor from which k3s installs the Gateway API CRDs itself (its HelmChart gateway-api-crd). */
+export const K3S_GATEWAY_API_CRDS_FROM_MINOR = 37;
+
+/** Where the linkerd-crds release lives (its Helm ownership annotations on the CRDs it installed). */
+export interface CrdsRelease {
+    readonly name: string;
+    readonly namespace: string;
+}
+
+export interface GatewayApiDecision {
+    readonly owner: GatewayApiCrdsOwner;
+    /** Each refuses the configuration (key linkerd.gatewayApiCrds). */
+    readonly problems: readonly string[];
+    readonly warnings: readonly string[];
+}
+
+function describeOwner(crd: LiveCrd): string {
+    return crd.helmRelease
+        ? `Helm release ${crd.helmRelease.namespace}/${crd.helmRelease.name}`
+        : "no Helm release (installed with kubectl or by the cluster)";
+}
+
+/**
+ * Who provides the Gateway API CRDs, decided against what the cluster has (`live`: the CRDs read by
+ * name, undefined when the cluster could not be read). Never installs over CRDs another owner has
+ * (Helm would refuse halfway through `up`), and never lets the linkerd-crds release drop CRDs it owns
+ * without the keep annotation (Helm would delete them and every route stored in them).
+ */
+export function decideGatewayApiCrdsOwner(input: {
+    readonly choice: "auto" | GatewayApiCrdsOwner;
+    readonly chart: LinkerdCrdsGatewayApi;
+    /** What the release's policy controller needs served when it does not install the CRDs itself. */
+    readonly needs: readonly ServedVersionNeed[];
+    readonly linkerdVersion: string;
+    readonly release: CrdsRelease;
+    readonly kubernetesMinor?: number;
+    readonly live?: Readonly<Record<string, LiveCrd>>;
+    /** Why `live` is undefined when the cluster was asked but could not answer (unset: it was not asked, e.g. offline). */
+    readonly unreadReason?: string;
+}): GatewayApiDecision {
+    const { choice, chart, release, kubernetesMinor, live } = input;
+    const present = live ? chart.crds.map((n) => live[n]).filter((c): c is LiveCrd => c !== undefined) : [];
+    const ours = (c: LiveCrd) => c.helmRelease?.name === release.name && c.helmRelease.namespace === release.namespace;
+    const foreign = present.filter((c) => !ours(c));
+    const owned = present.filter(ours);
+    const k3sShipsThem = kubernetesMinor !== undefined && kubernetesMinor >= K3S_GATEWAY_API_CRDS_FROM_MINOR;
+    const problems: string[] = [];
+    const warnings: string[] = [];
+
+    let owner: GatewayApiCrdsOwner;
+    if (choice !== "auto") owner = choice;
+    else if (foreign.length > 0) owner = "cluster";
+    else if (owned.length > 0) owner = "linkerd-crds";
+    else owner = k3sShipsThem ? "cluster" : "linkerd-crds";
+
+    if (choice === "auto" && !live && input.unreadReason === undefined) {
+        if (!chart.installedByDefault && kubernetesMinor === undefined) {
+            warnings.push(
+                `the Gateway API CRDs (HTTPRoute, GRPCRoute v1), which this release's linkerd-crds chart no longer installs by default: ` +
+                    `linkerd-crds installs them (installGatewayAPI). On k3s 1.${K3S_GATEWAY_API_CRDS_FROM_MINOR}+, which ships them itself, or when they are already installed, ` +
+                    `set kubernetes.version or linkerd.gatewayApiCrds to "cluster"`,
+            );
+        }
+    } else if (choice === "auto" && !live) {
+        const basis = kubernetesMinor !== undefined ? `kubernetes.version 1.${kubernetesMinor}` : "the default (kubernetes.version is unset)";
+        warnings.push(
+            `the cluster's Gateway API CRDs could not be read (${input.unreadReason ?? "unknown reason"}): ${owner === "cluster" ? "the cluster provides them" : "linkerd-crds installs them"}, ` +
+                `from ${basis}. If the cluster already has them (k3s 1.${K3S_GATEWAY_API_CRDS_FROM_MINOR}+, Traefik's or your own install), set linkerd.gatewayApiCrds to "cluster"`,
+        );
+    }
+    if (owner === "linkerd-crds") {
+        if (foreign.length > 0) {
+            problems.push(
+                `"linkerd-crds" would install ${foreign.map((c) => c.name).join(", ")}, which the cluster already has (owned by ${describeOwner(foreign[0])}): ` +
+                    `Helm refuses to take them over ("invalid ownership metadata") halfway through \`up\`. Set linkerd.gatewayApiCrds to "cluster" (or "auto") to use the cluster's own`,
+            );
+        } else if (choice === "linkerd-crds" && k3sShipsThem) {
+            problems.push(
+                `"linkerd-crds" would fight k3s 1.${kubernetesMinor} over the Gateway API CRDs (k3s installs them itself, HelmChart gateway-api-crd): set it to "cluster"`,
+            );
+        }
+    } else {
+        if (live && !live[GATEWAY_API_CRDS.httpRoutes] && input.needs.length === 0) {
+            warnings.push(
+                `"cluster" provides the Gateway API CRDs, but the cluster has no ${GATEWAY_API_CRDS.httpRoutes}: Linkerd's policy controller needs it. ` +
+                    `Install the Gateway API CRDs (https://github.com/kubernetes-sigs/gateway-api/releases, standard-install.yaml), or set linkerd.gatewayApiCrds to "linkerd-crds"`,
+            );
+        }
+        if (live) {
+            for (const need of input.needs) {
+                if (need.crds.some((n) => live[n]?.servedVersions.includes(need.version))) continue;
+                const have = need.crds
+                    .map((n) => `${n} ${live[n] ? `serves ${live[n].servedVersions.join(", ") || "nothing"}` : "is absent"}`)
+                    .join("; ");
+                problems.push(
+                    `Linkerd ${input.linkerdVersion}'s policy controller needs ${need.crds.length > 1 ? "one of " : ""}${need.crds.join(", ")} served at ${need.version}, ` +
+                        `which the cluster's Gateway API CRDs do not give (${have}): its destination pods would never become ready. ` +
+                        `Use a Linkerd release that tolerates them (edge-25.3.1 or later), or install Gateway API CRDs that serve ${need.version}`,
+                );
+            }
+        }
+        const dropped = owned.filter((c) => !c.keep);
+        if (dropped.length > 0) {
+            problems.push(
+                `the ${release.namespace}/${release.name} release owns ${dropped.map((c) => c.name).join(", ")} without helm.sh/resource-policy: keep: ` +
+                    `handing them to the cluster would make Helm delete them, and every route stored in them. Keep "linkerd-crds" (or "auto"); ` +
+                    `to hand them over, first upgrade to a release whose linkerd-crds marks them keep (edge-25.3.1+)`,
+            );
+        }
+    }
+    return { owner, problems, warnings };
+}
