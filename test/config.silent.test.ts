@@ -118,3 +118,90 @@ describe("each silent case is an error or a warning at its key", () => {
         expect(w?.message).toMatch(/linkerd-crds installs them \(installGatewayAPI\).*set kubernetes.version or linkerd.gatewayApiCrds to "cluster"/);
     });
 });
+
+describe("every key of every namespace in a stack file is checked", () => {
+    const file = "Pulumi.dev.yaml";
+    const problems = (config: Record<string, unknown>) => stackFileProblems({ config }, file, PROJECT);
+
+    test("a dotted key (pulumi config set without --path) is an error naming the key and the --path command", () => {
+        expect(problems({ "picluster-linkerd:linkerd.channel": "edge" })).toEqual([
+            `${file}: "picluster-linkerd:linkerd.channel": a key named "linkerd.channel", not the path linkerd -> …: this is what ` +
+                "`pulumi config set` writes without --path, and the program never reads it. Remove it (`pulumi config rm linkerd.channel`) " +
+                "and run `pulumi config set --path linkerd.channel edge`",
+        ]);
+        expect(problems({ "picluster-linkerd:meshing.namespaces[0]": "apps" })[0]).toContain(
+            "`pulumi config set --path 'meshing.namespaces[0]' apps`",
+        );
+    });
+
+    test("a misspelt project prefix is an error naming the key, the right name and the --path commands", () => {
+        const [p] = problems({ "picluster-linkred:viz": { enabled: false } });
+        expect(p).toBe(
+            `${file}: "picluster-linkred:viz": namespace "picluster-linkred" is not this project's ("picluster-linkerd"), so Pulumi hands the key ` +
+                `to no one and the program would deploy without it. Rename it to "picluster-linkerd:viz", or remove it and run ` +
+                "`pulumi config set --path viz.enabled false`",
+        );
+        expect(problems({ "Picluster-Linkerd:linkerd": { channel: "edge", version: "edge-26.8.3" } })[0]).toContain(
+            "`pulumi config set --path linkerd.channel edge`, `pulumi config set --path linkerd.version edge-26.8.3`",
+        );
+        expect(problems({ "linkerd:vizDashboardPassword": { secure: "v1:abc" } })[0]).toContain(
+            "`pulumi config set --secret vizDashboardPassword <value>`",
+        );
+    });
+
+    test("the kubernetes provider's kubeconfig and context, and Pulumi's own keys, are accepted", () => {
+        expect(
+            problems({
+                "kubernetes:kubeconfig": "~/.kube/config",
+                "kubernetes:context": "pi",
+                "pulumi:tags": { team: "home" },
+                "picluster-linkerd:viz": { enabled: false },
+                vizDashboardPassword: { secure: "v1:abc" },
+            }),
+        ).toEqual([]);
+    });
+
+    test("other kubernetes provider keys are ignored by the program's own provider: an error", () => {
+        expect(problems({ "kubernetes:namespace": "apps" })[0]).toMatch(
+            /"kubernetes:namespace": configures Pulumi's default kubernetes provider, which this program never uses/,
+        );
+    });
+
+    test("a key of a namespace nothing here reads is an error", () => {
+        expect(problems({ "aws:region": "eu-west-1" })[0]).toMatch(/"aws:region": namespace "aws" is read by nothing in this program/);
+    });
+
+    test("an unknown key of the project suggests the closest one", () => {
+        expect(problemAt({ values: {}, presentKeys: ["vizz"] }, `${PROJECT}:vizz`)?.message).toMatch(/did you mean "viz"\?/);
+        expect(problemAt({ values: { linkerd: { chanel: "edge" } } }, `${PROJECT}:linkerd.chanel`)?.message).toMatch(
+            /unknown key \(did you mean "channel"\? expected one of channel, version,/,
+        );
+    });
+
+    test.each([
+        ["render", ["cli/render.ts"]],
+        ["check", ["cli/check.ts"]],
+    ])("npm run %s refuses a stack file with such keys, naming the file and the key", (_, args) => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "picluster-keys-"));
+        try {
+            const stackFile = path.join(dir, "Pulumi.dev.yaml");
+            fs.writeFileSync(stackFile, "config:\n  picluster-linkerd:linkerd.channel: edge\n  picluster-linkred:viz:\n    enabled: false\n");
+            const outArgs = args[0] === "cli/render.ts" ? ["--out", path.join(dir, "out")] : [];
+            const res = spawnSync(
+                path.join(REPO, "node_modules/.bin/ts-node"),
+                ["--transpile-only", path.join(REPO, args[0]), ...outArgs, "--stack", "dev", "--stack-file", stackFile],
+                {
+                    cwd: REPO,
+                    encoding: "utf8",
+                    env: { ...process.env, PATH: `${path.join(REPO, "node_modules/.bin")}${path.delimiter}${process.env.PATH}` },
+                },
+            );
+            expect(res.status).toBe(args[0] === "cli/render.ts" ? 1 : 2);
+            expect(res.stderr).toContain(`${stackFile}: "picluster-linkerd:linkerd.channel": a key named "linkerd.channel"`);
+            expect(res.stderr).toContain(`${stackFile}: "picluster-linkred:viz": namespace "picluster-linkred" is not this project's`);
+            expect(fs.existsSync(path.join(dir, "out"))).toBe(false);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+});
