@@ -8,6 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import { ConfigError, ConfigProblem, loadConfig, RawStackConfig } from "../lib/config";
 import { stackFileProblems } from "../lib/config/stackFile";
+import { makeRoot } from "./support/certs";
 import { REPO } from "./support/render";
 
 const PROJECT = "picluster-linkerd";
@@ -203,5 +204,91 @@ describe("every key of every namespace in a stack file is checked", () => {
         } finally {
             fs.rmSync(dir, { recursive: true, force: true });
         }
+    });
+});
+
+describe("refused at preview, naming the key", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "picluster-anchors-"));
+    afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const inline = (pem: string) => ({ values: { identity: { trustAnchor: { mode: "pem", source: "inline", pem } } } });
+
+    test.each([
+        ["rsa", /its key is RSA, but Linkerd requires ECDSA P-256.*`linkerd check` fails it after the install/],
+        ["p384", /its key is ECDSA on secp384r1, but Linkerd requires the P-256 curve/],
+    ] as const)("a trust anchor with a %s key", (key, message) => {
+        const root = makeRoot(dir, { key });
+        expect(problemAt(inline(root.crt), `${PROJECT}:identity.trustAnchor.pem`)?.message).toMatch(message);
+    });
+
+    test("an ECDSA P-256 CA is accepted", () => {
+        expect(problemsOf(inline(makeRoot(dir, { key: "p256" }).crt))).toEqual([]);
+    });
+
+    test.each([["longhorn-system"], ["storage"]])("Longhorn's namespace (%s) in meshing.namespaces", (ns) => {
+        const raw = { values: { meshing: { namespaces: ["monitoring", ns] }, longhorn: { namespace: ns } } };
+        expect(problemAt(raw, `${PROJECT}:meshing.namespaces[1]`)?.message).toMatch(
+            new RegExp(`"${ns}" is Longhorn's namespace, which must never be meshed implicitly.*longhorn-manager and longhorn-ui`),
+        );
+    });
+
+    test("longhorn-system is refused even when Longhorn is configured elsewhere", () => {
+        const raw = { values: { meshing: { namespaces: ["longhorn-system"] }, longhorn: { namespace: "storage" } } };
+        expect(problemAt(raw, `${PROJECT}:meshing.namespaces[0]`)?.message).toMatch(/Longhorn's namespace/);
+    });
+});
+
+describe("warned", () => {
+    test("a plain-text vizDashboardPassword, with the command that encrypts it", () => {
+        const raw: RawStackConfig = {
+            values: {},
+            secrets: { vizDashboardPassword: "correct horse battery" },
+            plainTextSecrets: ["vizDashboardPassword"],
+        };
+        expect(warningAt(raw, `${PROJECT}:vizDashboardPassword`)?.message).toMatch(
+            /stored in plain text in the stack file.*`pulumi config set --secret vizDashboardPassword <value>`/,
+        );
+        expect(
+            warningAt({ values: {}, secrets: { vizDashboardPassword: "correct horse battery" } }, `${PROJECT}:vizDashboardPassword`),
+        ).toBeUndefined();
+    });
+
+    test("the program reads which secret keys the engine got in plain text", () => {
+        const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
+        const { readStackConfig } = require("../lib/config/stack") as typeof import("../lib/config/stack");
+        pulumi.runtime.setAllConfig({ [`${PROJECT}:vizDashboardPassword`]: "correct horse battery" }, []);
+        expect(readStackConfig().plainTextSecrets).toEqual(["vizDashboardPassword"]);
+        pulumi.runtime.setAllConfig({ [`${PROJECT}:vizDashboardPassword`]: "correct horse battery" }, [`${PROJECT}:vizDashboardPassword`]);
+        expect(readStackConfig().plainTextSecrets).toEqual([]);
+    });
+});
+
+describe("every combination the README calls refused is refused, naming its key", () => {
+    const readme = fs.readFileSync(path.join(REPO, "README.md"), "utf8").replace(/\s+/g, " ");
+    const edge = (version: string) => ({ channel: "edge", version });
+    const cases: [string, Record<string, unknown>, string][] = [
+        ["native sidecars before 2.15", { controlPlane: { nativeSidecar: true } }, "controlPlane.nativeSidecar"],
+        ["disabling the shutdown endpoint before 2.16", { controlPlane: { enableShutdownEndpoint: false } }, "controlPlane.enableShutdownEndpoint"],
+        ["tracing on releases with neither linkerd-jaeger nor `proxy.tracing`", { linkerd: edge("edge-25.10.3") }, "jaeger.enabled"],
+        ["a 2.20 release on Kubernetes below 1.31", { linkerd: edge("edge-26.8.3"), kubernetes: { version: "1.30" } }, "linkerd.version"],
+        ["`renewBefore` not below `duration`", { identity: { issuer: { duration: "24h", renewBefore: "24h" } } }, "identity.issuer.renewBefore"],
+        ["meshing a namespace the proxy injector never sees", { meshing: { namespaces: ["kube-system"] } }, "meshing.namespaces[0]"],
+        ["Longhorn's namespace", { meshing: { namespaces: ["longhorn-system"] } }, "meshing.namespaces[0]"],
+        ["a trust anchor that is not ECDSA P-256", {}, "identity.trustAnchor.pem"],
+        [
+            "`manageK3sHelmChartConfig: true`",
+            { ingress: { traefik: { manageK3sHelmChartConfig: true } } },
+            "ingress.traefik.manageK3sHelmChartConfig",
+        ],
+    ];
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "picluster-refused-"));
+    afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    test.each(cases)("%s", (claim, values, key) => {
+        expect(readme).toContain(claim);
+        const raw =
+            key === "identity.trustAnchor.pem"
+                ? { values: { identity: { trustAnchor: { mode: "pem", source: "inline", pem: makeRoot(dir, { key: "rsa" }).crt } } } }
+                : { values };
+        expect(problemAt(raw, `${PROJECT}:${key}`)).toBeDefined();
     });
 });
