@@ -15,7 +15,7 @@ import { INGRESS_DEFAULTS, IngressController, TRAEFIK_RELEASE_NAME } from "../bu
 import { JAEGER_DEFAULTS, JaegerSettings, collectorNamespace, unmeshedCollectorWarning } from "../builders/jaeger";
 import { LONGHORN_DEFAULTS, missingContextMessage } from "../builders/longhorn";
 import { WorkloadRef, workloadKey } from "../builders/meshing";
-import { MonitoringSettings } from "../builders/monitoring";
+import { GRAFANA_COM_API, GRAFANA_COM_SOURCE_PROBLEM, MonitoringSettings } from "../builders/monitoring";
 import { ALLOW_ANY_HOST_WARNING, VizDashboard } from "../builders/viz";
 import { KubeTarget, resolveKubeTarget } from "../kubeconfig";
 import { injectorBlindSpot } from "../injector";
@@ -259,6 +259,9 @@ export function loadConfig(raw: RawStackConfig, env: NodeJS.ProcessEnv = process
     }
     if (cfg.viz.enabled && dashboard.allowAnyHost) warn("viz.dashboard.allowAnyHost", ALLOW_ANY_HOST_WARNING);
 
+    if (cfg.monitoring.enabled && cfg.monitoring.dashboards.enabled && GRAFANA_COM_API.test(cfg.monitoring.dashboards.sourceBaseUrl)) {
+        at("monitoring.dashboards.sourceBaseUrl", GRAFANA_COM_SOURCE_PROBLEM);
+    }
     if (valid("meshing.namespaces", "longhorn.namespace")) longhornMeshingProblems(cfg.meshing.namespaces, cfg.longhorn.namespace, at);
     if (valid("meshing.namespaces")) {
         const seen = new Set<string>();
@@ -331,7 +334,7 @@ export function loadConfig(raw: RawStackConfig, env: NodeJS.ProcessEnv = process
             grafanaUrl: cfg.viz.grafanaUrl,
             dashboard: { ...dashboard, password: password === undefined ? undefined : pulumi.secret(password) },
         },
-        monitoring: cfg.monitoring,
+        monitoring: { ...cfg.monitoring, dashboards: { ...cfg.monitoring.dashboards, linkerdTag: release.tag } },
         jaeger: {
             enabled: jaegerEnabled,
             namespace: cfg.jaeger.namespace,

@@ -206,7 +206,11 @@ const monitoringSchema = z.strictObject({
             enabled: z.boolean().default(MONITORING_DEFAULTS.dashboards.enabled),
             /** Label the Grafana sidecar loads ConfigMaps by. @default {grafana_dashboard: "1"} */
             labels: labelMap.default({ ...MONITORING_DEFAULTS.dashboards.labels }),
-            /** Where the dashboards are downloaded from (mirror it for air-gapped clusters). @default "https://grafana.com/api/dashboards" */
+            /**
+             * Base of the linkerd2 repository's raw files: each dashboard is downloaded from
+             * <sourceBaseUrl>/<release tag>/grafana/dashboards/<file>.json (mirror that layout for air-gapped clusters).
+             * @default "https://raw.githubusercontent.com/linkerd/linkerd2"
+             */
             sourceBaseUrl: httpUrl.default(MONITORING_DEFAULTS.dashboards.sourceBaseUrl),
             /** Grafana folder annotation for the sidecar. @default "Linkerd" */
             folder: z.string().min(1).default(MONITORING_DEFAULTS.dashboards.folder),
