@@ -163,7 +163,9 @@ describe("nginx exposure", () => {
         });
         expect(byName(result.resources, SECRET, "linkerd-viz-basic-auth").inputs.stringData).toEqual({ auth: "[secret]" });
         expect(result.resources.filter((x) => x.parent === "linkerd-viz" && /traefik|cert-manager/.test(x.type))).toEqual([]);
-        expect(releaseValues(result.resources).get("linkerd-viz")).not.toHaveProperty("dashboard");
+        expect(releaseValues(result.resources).get("linkerd-viz")).toMatchObject({
+            dashboard: { enforcedHostRegexp: "^linkerd\\.picluster\\.ricsanfre\\.com$" },
+        });
     });
 
     test("every object passes its schema", () => expectValid(result));

@@ -100,10 +100,19 @@ describe("each silent case is an error or a warning at its key", () => {
         );
     });
 
-    test("ingress.controller none with the Traefik IngressRoute of the dashboard", () => {
-        expect(problemAt({ values: { ingress: { controller: "none" } } }, `${PROJECT}:viz.dashboard.exposure`)?.message).toMatch(
-            /"traefik" needs the Traefik ingress controller, but ingress.controller is "none".*port-forward/,
-        );
+    test("ingress.controller none with the Traefik IngressRoute of the dashboard set explicitly", () => {
+        expect(
+            problemAt(
+                { values: { ingress: { controller: "none" }, viz: { dashboard: { exposure: "traefik" } } } },
+                `${PROJECT}:viz.dashboard.exposure`,
+            )?.message,
+        ).toMatch(/"traefik" needs the Traefik ingress controller, but ingress.controller is "none".*port-forward/);
+    });
+
+    test.each(["nginx", "none", "traefik"])("viz.dashboard.exposure follows ingress.controller %s unless set", (controller) => {
+        const c = loadConfig({ values: { ingress: { controller } } });
+        expect(c.viz.dashboard.exposure).toBe(controller);
+        expect(loadConfig({ values: { ingress: { controller }, viz: { dashboard: { exposure: "none" } } } }).viz.dashboard.exposure).toBe("none");
     });
 
     test.each([

@@ -49,6 +49,13 @@ describe("the README's set-up claims", () => {
         }
     });
 
+    test("no caveat for what now works by default: the dashboards' ${DS_PROMETHEUS}, the NGINX snippet", () => {
+        const caveats = readme.slice(readme.indexOf("## Known caveats"), readme.indexOf("## End-to-end tests"));
+        expect(caveats).not.toMatch(/DS_PROMETHEUS|configuration-snippet/);
+        expect(readme).toMatch(/ingress-nginx is retired upstream/);
+        expect(readme).toMatch(/`traefik` \(recommended\)/);
+    });
+
     test("no caveat says the program owns k3s' HelmChartConfig", () => {
         const caveats = readme.slice(readme.indexOf("## Known caveats"), readme.indexOf("## End-to-end tests"));
         expect(caveats).not.toMatch(/HelmChartConfig `kube-system\/traefik` is owned/);

@@ -242,7 +242,8 @@ export function loadConfig(raw: RawStackConfig, env: NodeJS.ProcessEnv = process
             at("ingress.traefik.chartDirectory", "set either ingress.traefik.chartRepository or ingress.traefik.chartDirectory, not both");
         }
     }
-    const dashboard = cfg.viz.dashboard;
+    // The dashboard is exposed through the ingress controller in use unless said otherwise.
+    const dashboard: VizDashboard = { ...cfg.viz.dashboard, exposure: cfg.viz.dashboard.exposure ?? ingress.controller };
     if (
         cfg.viz.enabled &&
         valid("viz.dashboard.exposure", "ingress.controller") &&

@@ -170,8 +170,8 @@ const vizSchema = z.strictObject({
         .default(VIZ_DEFAULTS.grafanaUrl),
     dashboard: z
         .strictObject({
-            /** How the dashboard is exposed. @default "traefik" (k3s' bundled ingress controller) */
-            exposure: z.enum(["none", "nginx", "traefik"]).default(VIZ_DEFAULTS.dashboard.exposure),
+            /** How the dashboard is exposed: "traefik" (IngressRoute), "nginx" (Ingress) or "none" (port-forward). @default ingress.controller */
+            exposure: z.enum(["none", "nginx", "traefik"]).optional(),
             /** Public host name. @default "linkerd.picluster.ricsanfre.com" */
             host: dns1123Subdomain.default(VIZ_DEFAULTS.dashboard.host),
             /** cert-manager ClusterIssuer for the dashboard's TLS certificate. @default "ca-issuer" */
