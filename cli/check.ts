@@ -293,6 +293,8 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
     } catch (e) {
         if (e instanceof CannotRun) {
             err(`check: ${e.message}`);
+            // Machines read stdout: with --json they get the reason too, in the same shape (exitCode, no results).
+            if (values.json) out(JSON.stringify({ stack: values.stack, exitCode: 2, error: e.message, results: [] }, null, 2));
             return 2;
         }
         throw e;

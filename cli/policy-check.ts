@@ -30,7 +30,9 @@ import {
     injectorBlindSpot,
     parseLinkerdVersion,
     releaseFacts,
+    traefikIngressModeFromInput,
 } from "../policy/rules";
+import { INJECT_ANNOTATION } from "../policy/rules/k8s";
 import { Obj, get, isObj, name as objName, str } from "../policy/rules/k8s";
 
 const FORMATS = ["text", "line"] as const;
@@ -62,6 +64,10 @@ export const POLICY_CHECK_COMMAND: CommandSpec = {
         "linkerd-version": { type: "string", value: "<v>", help: "Linkerd release the rules assume, e.g. 2.14, stable-2.14.10, edge-26.8.3." },
         "shutdown-endpoint-enabled": { type: "boolean", help: "The proxy's /shutdown endpoint is enabled (2.15+)." },
         "native-sidecar": { type: "boolean", help: "The proxy runs as a native sidecar (2.15+)." },
+        "no-service-account-token-projection": {
+            type: "boolean",
+            help: "The control plane runs with identity.serviceAccountTokenProjection false: pods with automountServiceAccountToken: false are not injected.",
+        },
         "default-namespace": {
             type: "string",
             value: "<ns>",
@@ -82,7 +88,9 @@ export const POLICY_CHECK_COMMAND: CommandSpec = {
     },
     exitCodes: {
         1: "a mandatory rule is violated (advisory findings alone exit 0)",
-        2: "bad usage, an unreadable file, invalid YAML, a directory without YAML or an invalid --config file: nothing was checked",
+        2:
+            "bad usage, an unreadable file, invalid YAML, a directory without YAML, an input without any Kubernetes object (e.g. an " +
+            "empty standard input after a failed `helm template`) or an invalid --config file: nothing was checked",
     },
 };
 
@@ -237,7 +245,7 @@ export function wrap(text: string, width: number, indent: string): string[] {
 /** A finding as printed: the head line, then (text format) the message wrapped, the fix on lines of its own. */
 export function formatFinding(f: Finding & { file: string }, format: (typeof FORMATS)[number]): string[] {
     const head = `${f.file}: ${f.kind}/${f.namespace}/${f.name}: ${f.rule}`;
-    if (format === "line") return [`${head}: ${f.message}`];
+    if (format === "line") return [`${head} (${f.enforcement}): ${f.message}`];
     const at = f.message.indexOf(" Fix: ");
     const paragraphs = at < 0 ? [f.message] : [f.message.slice(0, at), f.message.slice(at + 1)];
     return [`${head} (${f.enforcement})`, ...paragraphs.flatMap((p) => wrap(p, WRAP_WIDTH, "    "))];
@@ -291,6 +299,7 @@ export function main(
             "linkerd-version"?: string;
             "shutdown-endpoint-enabled"?: boolean;
             "native-sidecar"?: boolean;
+            "no-service-account-token-projection"?: boolean;
             "default-namespace"?: string;
             config?: string;
             format: (typeof FORMATS)[number];
@@ -302,6 +311,7 @@ export function main(
         if (values["linkerd-version"] !== undefined) config.linkerdVersion = values["linkerd-version"];
         if (values["shutdown-endpoint-enabled"] !== undefined) config.shutdownEndpointEnabled = values["shutdown-endpoint-enabled"];
         if (values["native-sidecar"] !== undefined) config.nativeSidecar = values["native-sidecar"];
+        if (values["no-service-account-token-projection"]) config.serviceAccountTokenProjection = false;
         if (values["default-namespace"] !== undefined) config.defaultNamespace = values["default-namespace"];
         if (config.linkerdVersion !== undefined && !parseLinkerdVersion(config.linkerdVersion)) {
             throw new UsageError(`unrecognised Linkerd version "${config.linkerdVersion}" (e.g. 2.14, stable-2.14.10, edge-24.8.2)`);
@@ -324,6 +334,13 @@ export function main(
             }
         }
         const allObjects = inputs.flatMap((f) => f.objects);
+        if (allObjects.length === 0) {
+            const stdin = positionals.includes(STDIN);
+            throw new UsageError(
+                `the input holds no Kubernetes objects: nothing was checked` +
+                    (stdin ? ` (standard input was empty: did the command before the pipe, e.g. \`helm template\`, fail?)` : ""),
+            );
+        }
 
         const defaultNamespace = config.defaultNamespace ?? "default";
         const base = emptyContext({
@@ -333,6 +350,7 @@ export function main(
                     linkerdVersion: config.linkerdVersion,
                     shutdownEndpointEnabled: config.shutdownEndpointEnabled,
                     nativeSidecar: config.nativeSidecar,
+                    serviceAccountTokenProjection: config.serviceAccountTokenProjection,
                 },
                 "--linkerd-version",
             ),
@@ -344,6 +362,9 @@ export function main(
         const flagNamespaces = values["meshed-namespace"];
         addConfiguredMeshedNamespaces(ctx, flagNamespaces, "--meshed-namespace");
         addConfiguredMeshedNamespaces(ctx, config.meshedNamespaces ?? [], `--config ${values.config} (meshedNamespaces)`);
+        // A Traefik in the input tells whether its routes are proxied in ingress mode (the l5d-dst-override rule).
+        const traefik = traefikIngressModeFromInput(allObjects, ctx);
+        if (traefik) ctx.traefik = { ...ctx.traefik, ingressMode: traefik.ingressMode };
 
         const findings: (Finding & { file: string })[] = [];
         for (const { file, objects } of inputs) {
@@ -355,7 +376,11 @@ export function main(
             }
         }
 
-        const notes = inputNotes(allObjects, flagNamespaces, ctx, config.defaultNamespace === undefined ? defaultNamespace : undefined);
+        const notes = [
+            ...ctx.release.ignored,
+            ...(traefik && !traefik.ingressMode ? [traefik.note] : []),
+            ...inputNotes(allObjects, flagNamespaces, ctx, config.defaultNamespace === undefined ? defaultNamespace : undefined),
+        ];
         for (const n of notes) for (const [i, line] of wrap(n, WRAP_WIDTH, "      ").entries()) out(i === 0 ? `note: ${line.trimStart()}` : line);
         const mandatory = findings.filter((f) => f.enforcement === "mandatory").length;
         out(
@@ -380,7 +405,6 @@ function inputNotes(
     implicitDefault: string | undefined,
 ): string[] {
     const notes: string[] = [];
-    if (objects.length === 0) notes.push("the input holds no Kubernetes objects: nothing was checked");
     const seen = new Set<string>();
     for (const o of objects) {
         if (o.kind === "Namespace") seen.add(str(get(o, "metadata", "name")) ?? "");
@@ -388,8 +412,14 @@ function inputNotes(
     }
     for (const ns of new Set(flagNamespaces)) {
         const blind = injectorBlindSpot(ctx, ns);
+        const info = ctx.namespaces.get(ns);
         if (blind) notes.push(`--meshed-namespace ${ns}: ${blind}; its pods are checked as not meshed`);
-        else if (!seen.has(ns)) notes.push(`--meshed-namespace ${ns} matches no object in the input (a typo, or the wrong namespace?)`);
+        else if (info && !info.meshed && info.source !== "--meshed-namespace") {
+            notes.push(
+                `--meshed-namespace ${ns} is contradicted by the input: ${info.source} sets ${INJECT_ANNOTATION}: ${info.value}, and the input is what ` +
+                    `will be applied, so its pods are checked as not meshed (drop the flag, or the annotation)`,
+            );
+        } else if (!seen.has(ns)) notes.push(`--meshed-namespace ${ns} matches no object in the input (a typo, or the wrong namespace?)`);
     }
     if (implicitDefault !== undefined) {
         const unset = objects.filter((o) => isNamespaced(o) && str(get(o, "metadata", "namespace")) === undefined);
@@ -405,6 +435,18 @@ function inputNotes(
     return notes;
 }
 
+/**
+ * Output piped into a reader that stops early (`| head -1`) makes later writes fail with EPIPE: the reader has what
+ * it wanted, so the command ends quietly with the exit code of its findings instead of a stack trace.
+ */
+export function exitQuietlyOnEpipe(stream: NodeJS.WriteStream = process.stdout): void {
+    stream.on("error", (e: NodeJS.ErrnoException) => {
+        if (e.code !== "EPIPE") throw e;
+        process.exit(process.exitCode ?? 0);
+    });
+}
+
 if (require.main === module) {
+    exitQuietlyOnEpipe();
     process.exitCode = main(process.argv.slice(2)).exitCode;
 }

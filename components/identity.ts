@@ -7,6 +7,7 @@ import {
     identityIssuerCertificate,
     linkerdNamespace,
     trustRootsBundle,
+    trustAnchorKeyProblem,
 } from "../lib/builders/identity";
 import { renamedFrom } from "../lib/resources";
 
@@ -107,7 +108,11 @@ export class LinkerdIdentity extends pulumi.ComponentResource {
         const pem = pulumi.all([secret.data, ref.id]).apply(([data, id]) => {
             const encoded = data?.[ref.key];
             if (!encoded) throw new Error(`Secret ${id} has no key "${ref.key}": cannot read the Linkerd trust anchor (identity.trustAnchor)`);
-            return Buffer.from(encoded, "base64").toString("utf8");
+            const text = Buffer.from(encoded, "base64").toString("utf8");
+            // Known only once the Secret exists (at up): refuse an anchor Linkerd cannot use before the control plane is installed.
+            const problem = trustAnchorKeyProblem(text);
+            if (problem) throw new Error(`the Linkerd trust anchor in Secret ${id} (key ${ref.key}, identity.trustAnchor): ${problem}`);
+            return text;
         });
         // A CA certificate is public; only the Secret's other keys are sensitive.
         return pulumi.unsecret(pem);

@@ -61,6 +61,11 @@ export const FEATURE_MINORS = {
     proxyTracing: 19,
     /** proxy.nativeSidecar defaults to true, and the GA annotation: 2.20+. */
     nativeSidecarByDefault: 20,
+    /**
+     * identity.serviceAccountTokenProjection (default true): the proxy gets its own projected token, so pods with
+     * automountServiceAccountToken: false are injected too: 2.12+ (pkg/inject/report.go skips them only when it is false).
+     */
+    serviceAccountTokenProjection: 12,
 } as const;
 
 /** Stable linkerd-control-plane chart minors, newest first: [from chart 1.<minor>, Linkerd minor] (1.16 = 2.14, 1.12 = 2.13, 1.9 = 2.12). */

@@ -25,6 +25,8 @@ export interface LinkerdRelease extends LinkerdFeatures {
     readonly channel: Channel;
     /** "2.14.10" or "edge-26.8.3". */
     readonly version: string;
+    /** The release's tag in the linkerd2 repository: "stable-2.14.10", "edge-26.8.3". */
+    readonly tag: string;
     /** The stable minor this release corresponds to (14 for 2.14.x, 20 for edge-26.6.3 and later, ...). */
     readonly minor: number;
     readonly charts: {
@@ -79,6 +81,7 @@ export function resolveRelease(channel: Channel, version: string | undefined): L
         return {
             channel,
             version: v,
+            tag: `stable-${v}`,
             minor: Number(v.split(".")[1]),
             charts: {
                 crds: { name: "linkerd-crds", version: charts.crds },
@@ -113,6 +116,7 @@ export function resolveRelease(channel: Channel, version: string | undefined): L
     return {
         channel,
         version,
+        tag: version,
         minor,
         charts: {
             crds: { name: "linkerd-crds", version: chartVersion },

@@ -41,19 +41,28 @@ export function unknownFromCluster(what: string): string {
     return `[unknown: ${what}]`;
 }
 
+/** A YAML file's document; a syntax error names the file and the line (the parser's message alone names neither file). */
+function readYamlFile(file: string): unknown {
+    try {
+        return parseYaml(fs.readFileSync(file, "utf8"));
+    } catch (e) {
+        throw new Error(`${file}: not valid YAML: ${(e as Error).message.split("\n")[0]}`);
+    }
+}
+
 /**
  * Reads Pulumi.yaml declared defaults and Pulumi.<stack>.yaml as the engine would hand them to the
  * program. Encrypted values cannot be read offline: they are passed as a secret placeholder.
  */
 export function readStackConfigFiles(projectDir: string, stack: string, stackFile = path.join(projectDir, `Pulumi.${stack}.yaml`)): StackConfigFile {
-    const project = parseYaml(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8")) as {
+    const project = readYamlFile(path.join(projectDir, "Pulumi.yaml")) as {
         name: string;
         config?: Record<string, { default?: unknown } | unknown>;
     };
     if (!fs.existsSync(stackFile)) {
         throw new Error(`stack file ${stackFile} not found (stack "${stack}"): create it or pass another --stack`);
     }
-    const stackDoc = (parseYaml(fs.readFileSync(stackFile, "utf8")) ?? {}) as { config?: Record<string, unknown> };
+    const stackDoc = (readYamlFile(stackFile) ?? {}) as { config?: Record<string, unknown> };
     const shapeProblems = stackFileProblems(stackDoc, stackFile, project.name);
     if (shapeProblems.length > 0) throw new Error(`invalid stack file, nothing was rendered:\n  - ${shapeProblems.join("\n  - ")}`);
     const qualify = (key: string) => (key.includes(":") ? key : `${project.name}:${key}`);
@@ -249,8 +258,48 @@ export async function renderProgram(
     });
     await (pulumi.runtime as any).waitForRPCs();
     if (programError !== undefined) throw programError;
-    const outputs = stackOutputs;
-    return { resources, outputs };
+    return { resources, outputs: withUnknownDerivations(stackOutputs) };
+}
+
+/**
+ * Stack outputs computed from values only the cluster can give: offline, their inputs are placeholders, so the
+ * computation (e.g. a comparison of two placeholders) says nothing: they are shown as unknown too.
+ */
+const DERIVED_OUTPUTS: Readonly<Record<string, { readonly from: readonly string[]; readonly what: string }>> = {
+    trustAnchorInLinkerdConfig: {
+        from: ["trustAnchorPEM", "linkerdConfigTrustAnchorPEM"],
+        what: "whether linkerd-config carries the trust anchor, known after pulumi up",
+    },
+};
+
+function holdsPlaceholder(value: unknown): boolean {
+    return typeof value === "string" && (value === UNKNOWN_PLACEHOLDER || value.includes("[unknown: "));
+}
+
+export function withUnknownDerivations(outputs: Record<string, unknown>): Record<string, unknown> {
+    const out = { ...outputs };
+    for (const [key, { from, what }] of Object.entries(DERIVED_OUTPUTS)) {
+        if (key in out && from.some((f) => holdsPlaceholder(out[f]))) out[key] = unknownFromCluster(what);
+    }
+    return out;
+}
+
+/** `local.Command` scripts by resource: what `pulumi up` and `pulumi destroy` run on this machine. */
+export function commandScripts(resources: readonly RenderedResource[]): { file: string; text: string }[] {
+    const out: { file: string; text: string }[] = [];
+    for (const r of resources) {
+        if (r.type !== "command:local:Command") continue;
+        const interpreter = Array.isArray(r.inputs.interpreter) ? (r.inputs.interpreter as string[]).join(" ") : "/bin/sh -c";
+        for (const phase of ["create", "update", "delete"] as const) {
+            const script = r.inputs[phase];
+            if (typeof script !== "string") continue;
+            out.push({
+                file: `${r.name}.${phase}.sh`,
+                text: `# ${r.name}: the ${phase} script of this local.Command, run by ${interpreter} <script> (as \`pulumi ${phase === "delete" ? "destroy" : "up"}\` runs it)\n${script.endsWith("\n") ? script : `${script}\n`}`,
+            });
+        }
+    }
+    return out;
 }
 
 const MANIFEST_EXCLUDED = new Set(["kubernetes:helm.sh/v3:Release", "kubernetes:helm.sh/v4:Chart"]);
@@ -271,12 +320,13 @@ export function releaseValues(resources: readonly RenderedResource[]): Map<strin
     return out;
 }
 
-/** Writes resources.json, outputs.json, manifests/<logical name>.yaml and values/<release>.yaml. */
+/** Writes resources.json, outputs.json, manifests/<logical name>.yaml, values/<release>.yaml and scripts/<command>.<phase>.sh. */
 export function writeRender(outDir: string, result: RenderResult): void {
-    fs.rmSync(path.join(outDir, "manifests"), { recursive: true, force: true });
-    fs.rmSync(path.join(outDir, "values"), { recursive: true, force: true });
-    fs.mkdirSync(path.join(outDir, "manifests"), { recursive: true });
-    fs.mkdirSync(path.join(outDir, "values"), { recursive: true });
+    for (const dir of ["manifests", "values", "scripts"]) {
+        fs.rmSync(path.join(outDir, dir), { recursive: true, force: true });
+        fs.mkdirSync(path.join(outDir, dir), { recursive: true });
+    }
+    for (const { file, text } of commandScripts(result.resources)) fs.writeFileSync(path.join(outDir, "scripts", file), text);
     fs.writeFileSync(path.join(outDir, "resources.json"), JSON.stringify(result.resources, null, 2) + "\n");
     fs.writeFileSync(path.join(outDir, "outputs.json"), JSON.stringify(result.outputs, null, 2) + "\n");
     for (const { resource, object } of kubernetesObjects(result.resources)) {

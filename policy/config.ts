@@ -47,6 +47,11 @@ export const RELEASE_PROPERTIES: Record<string, JsonSchema> = {
         type: "boolean",
         description: "Control-plane value proxy.nativeSidecar (2.15+; default false before 2.20, true from 2.20).",
     },
+    serviceAccountTokenProjection: {
+        type: "boolean",
+        description:
+            "Control-plane value identity.serviceAccountTokenProjection (2.12+, default true). While true, pods with automountServiceAccountToken: false are injected all the same.",
+    },
 };
 
 export const TRAEFIK_PROPERTIES: Record<string, JsonSchema> = {
@@ -83,7 +88,10 @@ export const POLICY_CONFIG_SCHEMAS: Readonly<Record<string, PolicyConfigSchema>>
     [HOSTNETWORK_RULE]: schema({ defaultNamespace: MESH_PROPERTIES.defaultNamespace }),
     [IGNORED_NAMESPACE_RULE]: schema({ defaultNamespace: MESH_PROPERTIES.defaultNamespace }),
     [TRAEFIK_RULE]: schema(MESH_PROPERTIES, TRAEFIK_PROPERTIES),
-    [AUTOMOUNT_RULE]: schema(MESH_PROPERTIES),
+    [AUTOMOUNT_RULE]: schema(MESH_PROPERTIES, {
+        linkerdVersion: RELEASE_PROPERTIES.linkerdVersion,
+        serviceAccountTokenProjection: RELEASE_PROPERTIES.serviceAccountTokenProjection,
+    }),
     [VIZ_RULE]: schema({ defaultNamespace: MESH_PROPERTIES.defaultNamespace }),
     [NGINX_RULE]: schema(MESH_PROPERTIES),
 };
@@ -98,6 +106,7 @@ export interface PolicyConfig {
     linkerdVersion?: string;
     shutdownEndpointEnabled?: boolean;
     nativeSidecar?: boolean;
+    serviceAccountTokenProjection?: boolean;
     traefikIngressMode?: boolean;
     traefikIngressClasses?: string[];
     traefikIsDefaultIngressClass?: boolean;
@@ -123,6 +132,7 @@ export function readPolicyConfig(raw: unknown): PolicyConfig {
         linkerdVersion: string(r.linkerdVersion),
         shutdownEndpointEnabled: bool(r.shutdownEndpointEnabled),
         nativeSidecar: bool(r.nativeSidecar),
+        serviceAccountTokenProjection: bool(r.serviceAccountTokenProjection),
         traefikIngressMode: bool(r.traefikIngressMode),
         traefikIngressClasses: strings(r.traefikIngressClasses),
         traefikIsDefaultIngressClass: bool(r.traefikIsDefaultIngressClass),
@@ -136,6 +146,7 @@ export function mergeReleaseOverrides(config: PolicyConfig, fromStack: ReleaseOv
         linkerdVersion: config.linkerdVersion ?? fromStack?.linkerdVersion,
         shutdownEndpointEnabled: config.shutdownEndpointEnabled ?? fromStack?.shutdownEndpointEnabled,
         nativeSidecar: config.nativeSidecar ?? fromStack?.nativeSidecar,
+        serviceAccountTokenProjection: config.serviceAccountTokenProjection ?? fromStack?.serviceAccountTokenProjection,
     };
 }
 

@@ -1,5 +1,5 @@
 import { loadConfig } from "../lib/config";
-import { IDENTITY_DEFAULTS, identityIssuerCertificate, linkerdNamespace, trustRootsBundle } from "../lib/builders/identity";
+import { IDENTITY_DEFAULTS, identityIssuerCertificate, linkerdNamespace, trustAnchorKeyProblem, trustRootsBundle } from "../lib/builders/identity";
 import { validateObject } from "./support/k8sSchemas";
 
 const guide = loadConfig({ values: {} });
@@ -74,5 +74,21 @@ describe("identity builders", () => {
         ["Bundle", trustRootsBundle(IDENTITY_DEFAULTS.trustAnchorSecret)],
     ])("the %s passes its schema", (_kind, object) => {
         expect(validateObject(object)).toEqual([]);
+    });
+});
+
+describe("a trust anchor read from the cluster (source issuerSecret or secret)", () => {
+    const fs = require("fs") as typeof import("fs");
+    const os = require("os") as typeof import("os");
+    const path = require("path") as typeof import("path");
+    const { makeRoot } = require("./support/certs") as typeof import("./support/certs");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "picluster-anchor-"));
+    afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    test("an RSA or P-384 anchor is refused at up, before the control plane is installed; P-256 and placeholders pass", () => {
+        expect(trustAnchorKeyProblem(makeRoot(dir, { key: "rsa" }).crt)).toMatch(/its key is RSA, but Linkerd requires ECDSA P-256/);
+        expect(trustAnchorKeyProblem(makeRoot(dir, { key: "p384" }).crt)).toMatch(/P-256 curve/);
+        expect(trustAnchorKeyProblem(makeRoot(dir, { key: "p256" }).crt)).toBeUndefined();
+        expect(trustAnchorKeyProblem("[unknown: ca.crt of Secret linkerd/linkerd-identity-issuer]")).toBeUndefined();
     });
 });

@@ -93,15 +93,16 @@ describe("config validation of jaeger.enabled against the release", () => {
         });
     });
 
-    test("edge-25.10.1 has neither the extension nor proxy.tracing: refused when asked for, a warning by default", () => {
-        expect(problems({ linkerd: { channel: "edge", version: "edge-25.10.1" }, jaeger: { enabled: true } })).toEqual([
-            "picluster-linkerd:jaeger.enabled",
-        ]);
-        const c = loadConfig({ values: { linkerd: { channel: "edge", version: "edge-25.10.1" } } });
-        expect(c.jaeger.enabled).toBe(false);
-        expect(c.controlPlane.proxyTracing).toBeUndefined();
-        expect(c.warnings.find((w) => w.key === "picluster-linkerd:jaeger.enabled")?.message).toMatch(/no spans are sent to Tempo/);
-    });
+    test.each(["edge-25.10.1", "edge-25.10.3", "edge-25.10.6"])(
+        "%s has neither the extension nor proxy.tracing: refused when asked for and at the default (as the README says), accepted when off",
+        (version) => {
+            expect(problems({ linkerd: { channel: "edge", version }, jaeger: { enabled: true } })).toEqual(["picluster-linkerd:jaeger.enabled"]);
+            expect(problems({ linkerd: { channel: "edge", version } })).toEqual(["picluster-linkerd:jaeger.enabled"]);
+            const c = loadConfig({ values: { linkerd: { channel: "edge", version }, jaeger: { enabled: false } } });
+            expect(c.jaeger.enabled).toBe(false);
+            expect(c.controlPlane.proxyTracing).toBeUndefined();
+        },
+    );
 
     test.each(["edge-25.9.4", "edge-24.11.8"])("accepted and on by default on %s", (version) => {
         expect(problems({ linkerd: { channel: "edge", version }, jaeger: { enabled: true } })).toEqual([]);

@@ -1,4 +1,7 @@
-import { loadConfig } from "../lib/config";
+import * as fs from "fs";
+import * as path from "path";
+import { ConfigError, loadConfig } from "../lib/config";
+import { resolveRelease } from "../lib/release";
 import { LINKERD_DASHBOARDS, dashboardConfigMap, dashboardUrl, linkerdPodMonitors } from "../lib/builders/monitoring";
 import { validateObject } from "./support/k8sSchemas";
 
@@ -119,26 +122,38 @@ describe("PodMonitors (guide viz step 5)", () => {
 });
 
 describe("Grafana dashboards (guide viz step 6)", () => {
-    test("the grafana.com ids Linkerd publishes, at the revisions Linkerd pins", () => {
-        expect(Object.fromEntries(LINKERD_DASHBOARDS.map((d) => [d.name, [d.id, d.revision]]))).toEqual({
-            "top-line": [15474, 4],
-            deployment: [15475, 6],
-            pod: [15477, 3],
-            namespace: [15478, 3],
-            kubernetes: [15479, 2],
-            service: [15480, 3],
-            route: [15481, 3],
-            authority: [15482, 3],
-            cronjob: [15483, 3],
-            daemonset: [15484, 3],
-            health: [15486, 3],
-            job: [15487, 3],
-            multicluster: [15488, 3],
-            prometheus: [15489, 2],
-            replicaset: [15491, 3],
-            replicationcontroller: [15492, 4],
-            statefulset: [15493, 3],
-        });
+    const fixture = JSON.parse(fs.readFileSync(path.join(__dirname, "fixtures", "grafana-dashboards", "linkerd2-dashboards.json"), "utf8")) as {
+        groups: { tags: string[]; files: Record<string, { datasourceVariables: string[]; datasourceRefs: string[]; dsInputPlaceholder: boolean }> }[];
+    };
+    const tags = fixture.groups.flatMap((g) => g.tags.map((tag) => ({ tag, files: g.files })));
+
+    test("the fixture covers every supported release: stable-2.14.10, the oldest edge and the newest tag derived", () => {
+        const names = tags.map((t) => t.tag);
+        expect(names).toEqual(expect.arrayContaining(["stable-2.14.10", "edge-24.2.4", "edge-25.9.4", "edge-25.10.7", "edge-26.8.3"]));
+        for (const tag of names)
+            expect(() => resolveRelease(tag.startsWith("stable-") ? "stable" : "edge", tag.replace(/^stable-/, ""))).not.toThrow();
+        expect(resolveRelease("stable", undefined).tag).toBe("stable-2.14.10");
+        expect(resolveRelease("edge", "edge-26.8.3").tag).toBe("edge-26.8.3");
+    });
+
+    test.each(LINKERD_DASHBOARDS.map((d) => [d.name, d.file]))(
+        "%s (%s) works as a provisioned file at every supported tag: a datasource template variable, no ${DS_ input",
+        (_, file) => {
+            for (const { tag, files } of tags) {
+                const facts = files[file];
+                expect({ tag, present: facts !== undefined }).toEqual({ tag, present: true });
+                expect({ tag, dsInput: facts.dsInputPlaceholder }).toEqual({ tag, dsInput: false });
+                expect(facts.datasourceVariables.length).toBeGreaterThan(0);
+                for (const ref of facts.datasourceRefs)
+                    expect({ tag, ref, declared: facts.datasourceVariables.includes(ref) }).toEqual({ tag, ref, declared: true });
+            }
+        },
+    );
+
+    test("every Linkerd dashboard of the repository is provisioned, but the two that are not Linkerd's and do not work as files", () => {
+        const left = Object.keys(tags[tags.length - 1].files).filter((f) => !LINKERD_DASHBOARDS.some((d) => d.file === f));
+        expect(left.sort()).toEqual(["prometheus-2-stats.json", "prometheus-benchmark.json"]);
+        expect(tags[tags.length - 1].files["prometheus-2-stats.json"]).toMatchObject({ datasourceVariables: [], datasourceRefs: ["datasource"] });
     });
 
     test("one ConfigMap with a .url key per dashboard, which the sidecar downloads", () => {
@@ -150,26 +165,45 @@ describe("Grafana dashboards (guide viz step 6)", () => {
             annotations: { grafana_folder: "Linkerd" },
         });
         const data = cm.data as Record<string, string>;
-        expect(Object.keys(data)).toHaveLength(17);
-        expect(data["top-line.json.url"]).toBe("https://grafana.com/api/dashboards/15474/revisions/4/download");
+        expect(Object.keys(data)).toHaveLength(LINKERD_DASHBOARDS.length);
+        expect(data["top-line.json.url"]).toBe("https://raw.githubusercontent.com/linkerd/linkerd2/stable-2.14.10/grafana/dashboards/top-line.json");
         for (const dash of LINKERD_DASHBOARDS) {
-            expect(data[`${dash.name}.json.url`]).toBe(`https://grafana.com/api/dashboards/${dash.id}/revisions/${dash.revision}/download`);
+            expect(data[`${dash.name}.json.url`]).toBe(
+                `https://raw.githubusercontent.com/linkerd/linkerd2/stable-2.14.10/grafana/dashboards/${dash.file}`,
+            );
         }
         expect(validateObject(cm)).toEqual([]);
     });
 
-    test("labels, folder, namespace and source follow the configuration (a mirror keeps the API's path form)", () => {
+    test("labels, folder, namespace, source and the release's tag follow the configuration (a mirror keeps the repository's layout)", () => {
         const c = loadConfig({
             values: {
+                linkerd: { channel: "edge", version: "edge-26.8.3" },
                 monitoring: {
                     namespace: "observability",
-                    dashboards: { labels: { dash: "yes" }, folder: "Mesh", sourceBaseUrl: "https://mirror.lan/dashboards/" },
+                    dashboards: { labels: { dash: "yes" }, folder: "Mesh", sourceBaseUrl: "https://mirror.lan/linkerd2/" },
                 },
             },
         });
         const cm = dashboardConfigMap(c.monitoring);
         expect(cm.metadata).toMatchObject({ namespace: "observability", labels: { dash: "yes" }, annotations: { grafana_folder: "Mesh" } });
-        expect((cm.data as Record<string, string>)["deployment.json.url"]).toBe("https://mirror.lan/dashboards/15475/revisions/6/download");
-        expect(dashboardUrl("https://grafana.com/api/dashboards", 15474, 4)).toBe("https://grafana.com/api/dashboards/15474/revisions/4/download");
+        expect((cm.data as Record<string, string>)["deployment.json.url"]).toBe(
+            "https://mirror.lan/linkerd2/edge-26.8.3/grafana/dashboards/deployment.json",
+        );
+        expect(dashboardUrl("https://raw.githubusercontent.com/linkerd/linkerd2", "edge-25.9.4", "pod.json")).toBe(
+            "https://raw.githubusercontent.com/linkerd/linkerd2/edge-25.9.4/grafana/dashboards/pod.json",
+        );
+    });
+
+    test("a sourceBaseUrl left on grafana.com's API (the old layout, ${DS_PROMETHEUS} revisions) is refused, naming the key", () => {
+        let problems: { key: string; message: string }[] = [];
+        try {
+            loadConfig({ values: { monitoring: { dashboards: { sourceBaseUrl: "https://grafana.com/api/dashboards" } } } });
+        } catch (e) {
+            problems = [...(e as ConfigError).problems];
+        }
+        expect(problems.find((p) => p.key === "picluster-linkerd:monitoring.dashboards.sourceBaseUrl")?.message).toMatch(
+            /grafana.com's dashboard API.*DS_PROMETHEUS.*<base>\/<tag>\/grafana\/dashboards\/<file>.json/,
+        );
     });
 });

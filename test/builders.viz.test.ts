@@ -52,8 +52,10 @@ describe("namespace and values (guide viz steps 1-2)", () => {
         });
     });
 
-    test("nginx and none keep the chart's default host check", () => {
-        expect(vizValues(cfgWith({ dashboard: { exposure: "nginx" } }).viz)).not.toHaveProperty("dashboard");
+    test("nginx passes the public Host through too, so it gets the anchored host; none keeps the chart's default host check", () => {
+        expect(vizValues(cfgWith({ dashboard: { exposure: "nginx" } }).viz)).toMatchObject({
+            dashboard: { enforcedHostRegexp: "^linkerd\\.picluster\\.ricsanfre\\.com$" },
+        });
         expect(vizValues(cfgWith({ dashboard: { exposure: "none" } }).viz)).not.toHaveProperty("dashboard");
     });
 
@@ -108,7 +110,25 @@ describe("dashboard host check (DNS rebinding protection)", () => {
 });
 
 describe("nginx exposure (guide viz step 4)", () => {
-    test("the guide's Ingress, with basic auth from our Secret in linkerd-viz", () => {
+    /**
+     * ingress-nginx's annotation risk levels (docs/user-guide/nginx-configuration/annotations-risk.md): from 1.12 the
+     * admission webhook rejects annotations above `annotations-risk-level` (default High), and from 1.9 every snippet
+     * annotation while `allow-snippet-annotations` is false (the default). The Critical ones, and the levels of the
+     * annotations the dashboard's Ingress may use.
+     */
+    const CRITICAL = ["configuration-snippet", "server-snippet", "auth-snippet", "modsecurity-snippet", "stream-snippet"];
+    const RISK: Record<string, "Low" | "Medium" | "High"> = { "auth-type": "Low", "auth-secret": "Medium", "service-upstream": "Low" };
+
+    test("accepted by a current ingress-nginx with its defaults: no snippet, only annotations rated at most High", () => {
+        const cfg = cfgWith({ dashboard: { exposure: "nginx" } });
+        const annotations = Object.keys(vizNginxIngress(cfg.viz.dashboard, ingressClassOf(cfg)).metadata.annotations ?? {});
+        const nginx = annotations.filter((a) => a.startsWith("nginx.ingress.kubernetes.io/")).map((a) => a.split("/")[1]);
+        expect(nginx.filter((a) => a.endsWith("-snippet") || CRITICAL.includes(a))).toEqual([]);
+        for (const a of nginx)
+            expect({ annotation: a, rated: RISK[a] }).toEqual({ annotation: a, rated: expect.stringMatching(/^(Low|Medium|High)$/) });
+    });
+
+    test("the guide's Ingress, with basic auth from our Secret in linkerd-viz (no snippet, no upstream-vhost)", () => {
         const cfg = cfgWith({ dashboard: { exposure: "nginx" } });
         const ingress = vizNginxIngress(cfg.viz.dashboard, ingressClassOf(cfg));
         expect(ingress).toEqual({
@@ -121,9 +141,6 @@ describe("nginx exposure (guide viz step 4)", () => {
                     "nginx.ingress.kubernetes.io/auth-type": "basic",
                     "nginx.ingress.kubernetes.io/auth-secret": "linkerd-viz/linkerd-viz-basic-auth",
                     "nginx.ingress.kubernetes.io/service-upstream": "true",
-                    "nginx.ingress.kubernetes.io/upstream-vhost": "$service_name.$namespace.svc.cluster.local:8084",
-                    "nginx.ingress.kubernetes.io/configuration-snippet":
-                        'proxy_set_header Origin "";\nproxy_hide_header l5d-remote-ip;\nproxy_hide_header l5d-server-id;\n',
                     "cert-manager.io/cluster-issuer": "ca-issuer",
                     "cert-manager.io/common-name": "linkerd.picluster.ricsanfre.com",
                 },

@@ -118,3 +118,34 @@ describe("readSnapshot", () => {
         expect(() => readSnapshot(k, testConfig())).toThrow(/kubectl get namespaces -o json failed: Error from server \(Forbidden\)/);
     });
 });
+
+describe("npm run check --json when it cannot run", () => {
+    test("exit 2 prints the reason on stdout as JSON too (and on stderr)", () => {
+        const fs = require("fs") as typeof import("fs");
+        const os = require("os") as typeof import("os");
+        const { spawnSync } = require("child_process") as typeof import("child_process");
+        const path = require("path") as typeof import("path");
+        const repo = path.resolve(__dirname, "..");
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "picluster-check-json-"));
+        try {
+            const file = path.join(dir, "Pulumi.dev.yaml");
+            fs.writeFileSync(file, "config:\n  picluster-linkerd:linkerd:\n    channel: nightly\n");
+            const run = spawnSync(
+                path.join(repo, "node_modules/.bin/ts-node"),
+                ["--transpile-only", path.join(repo, "cli/check.ts"), "--stack", "dev", "--stack-file", file, "--json"],
+                {
+                    cwd: repo,
+                    encoding: "utf8",
+                    env: { ...process.env, PATH: `${path.join(repo, "node_modules/.bin")}${path.delimiter}${process.env.PATH}` },
+                },
+            );
+            expect(run.status).toBe(2);
+            const json = JSON.parse(run.stdout);
+            expect(json).toMatchObject({ stack: "dev", exitCode: 2, results: [] });
+            expect(json.error).toContain('picluster-linkerd:linkerd.channel: expected one of "stable", "edge"');
+            expect(run.stderr).toContain("check: Invalid configuration");
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+});

@@ -263,7 +263,22 @@ describe("data plane", () => {
                 }),
             ],
         });
-        expect(failures(checkIngress(wrongMode, context()))[0]).toMatchObject({ name: "Traefik ingress mode" });
+        expect(failures(checkIngress(wrongMode, context()))[0]).toMatchObject({
+            name: "Traefik ingress mode",
+            fix: expect.stringMatching(/the program's Traefik release sets deployment.podAnnotations linkerd.io\/inject: ingress/),
+        });
+        expect(failures(checkIngress(wrongMode, context()))[0].fix).not.toMatch(/HelmChartConfig/);
+        const own = testConfig({ ingress: { traefik: { install: false } } });
+        const ownWrongMode = withObjects(healthy(own), {
+            add: [
+                pod("traefik", "traefik-5d-xyz", {
+                    proxy: true,
+                    labels: { "app.kubernetes.io/name": "traefik" },
+                    annotations: { "linkerd.io/inject": "enabled" },
+                }),
+            ],
+        });
+        expect(failures(checkIngress(ownWrongMode, context(own)))[0].fix).toMatch(/pulumi stack output ingressMeshing/);
         const none = withObjects(healthy(), { remove: [["Pod", "traefik", "traefik-5d-xyz"]] });
         expect(checkIngress(none, context())[0]).toMatchObject({ status: "warn", message: expect.stringMatching(/found no running Traefik pods/) });
     });

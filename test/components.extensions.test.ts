@@ -80,7 +80,7 @@ describe("defaults: stable 2.14.10, Traefik, generated password", () => {
         expect(result.outputs.vizDashboardPassword).toBe("[secret]");
     });
 
-    test("monitoring: three PodMonitors and the dashboards ConfigMap with 17 dashboards", () => {
+    test("monitoring: three PodMonitors and the dashboards ConfigMap with 16 dashboards of the release's tag", () => {
         const mine = result.resources.filter((x) => x.parent === "linkerd-monitoring");
         expect(
             mine
@@ -90,7 +90,9 @@ describe("defaults: stable 2.14.10, Traefik, generated password", () => {
         ).toEqual(["linkerd-controller", "linkerd-proxy", "linkerd-service-mirror"]);
         const configMaps = mine.filter((x) => x.type === "kubernetes:core/v1:ConfigMap");
         expect(configMaps.map((x) => x.name)).toEqual(["linkerd-monitoring-dashboards"]);
-        expect(Object.keys(configMaps[0].inputs.data as object)).toHaveLength(17);
+        const data = configMaps[0].inputs.data as Record<string, string>;
+        expect(Object.keys(data)).toHaveLength(16);
+        expect(data["top-line.json.url"]).toBe("https://raw.githubusercontent.com/linkerd/linkerd2/stable-2.14.10/grafana/dashboards/top-line.json");
     });
 
     test("jaeger: after the control plane and the tracing namespace's mesh patch", () => {
@@ -161,7 +163,9 @@ describe("nginx exposure", () => {
         });
         expect(byName(result.resources, SECRET, "linkerd-viz-basic-auth").inputs.stringData).toEqual({ auth: "[secret]" });
         expect(result.resources.filter((x) => x.parent === "linkerd-viz" && /traefik|cert-manager/.test(x.type))).toEqual([]);
-        expect(releaseValues(result.resources).get("linkerd-viz")).not.toHaveProperty("dashboard");
+        expect(releaseValues(result.resources).get("linkerd-viz")).toMatchObject({
+            dashboard: { enforcedHostRegexp: "^linkerd\\.picluster\\.ricsanfre\\.com$" },
+        });
     });
 
     test("every object passes its schema", () => expectValid(result));

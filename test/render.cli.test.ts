@@ -52,6 +52,34 @@ describe("npm run render", () => {
         expect(values.identity.issuer.scheme).toBe("kubernetes.io/tls");
         expect(values.identityTrustAnchorsPEM).toMatch(/^\[unknown: /);
         expect(fs.existsSync(path.join(out, "values", "linkerd-crds.yaml"))).toBe(true);
+        // What only the cluster can tell is unknown, not false.
+        const outputs = JSON.parse(fs.readFileSync(path.join(out, "outputs.json"), "utf8"));
+        expect(outputs.trustAnchorInLinkerdConfig).toMatch(/^\[unknown: whether linkerd-config carries the trust anchor/);
+        // The Longhorn steps, readable as the scripts bash runs.
+        const scripts = fs.readdirSync(path.join(out, "scripts")).sort();
+        expect(scripts).toEqual(expect.arrayContaining(["linkerd-longhorn-mesh-annotate.create.sh", "linkerd-longhorn-mesh-annotate.delete.sh"]));
+        const create = fs.readFileSync(
+            path.join(
+                out,
+                "scripts",
+                scripts.find((f) => f.endsWith("pod-ip.create.sh"))!,
+            ),
+            "utf8",
+        );
+        expect(create).toMatch(/^# linkerd-longhorn-mesh-pod-ip: the create script of this local.Command, run by bash -euo pipefail -c <script>/);
+        expect(create).toContain("POD_IP=0.0.0.0");
+        const command = resources.find((r: any) => r.name === "linkerd-longhorn-mesh-pod-ip");
+        expect(create.split("\n").slice(1).join("\n")).toBe(
+            command.inputs.create.endsWith("\n") ? command.inputs.create : `${command.inputs.create}\n`,
+        );
+    });
+
+    test("broken YAML in a stack file is an error naming the file", () => {
+        const file = path.join(tmp, "Pulumi.broken.yaml");
+        fs.writeFileSync(file, "config:\n  picluster-linkerd:linkerd:\n    channel: [edge\n");
+        const run = render(["--stack", "broken", "--stack-file", file, "--out", path.join(tmp, "broken")]);
+        expect(run.status).toBe(1);
+        expect(run.stderr).toContain(`render failed: ${file}: not valid YAML:`);
     });
 
     test("mode bundle renders the Bundle and identity.externalCA", () => {

@@ -2,6 +2,7 @@
  * What to deploy for Linkerd identity: the control-plane namespace, the identity issuer Certificate
  * and the trust-manager Bundle. Pure functions from settings to Kubernetes objects.
  */
+import { X509Certificate } from "crypto";
 import {
     ADMISSION_WEBHOOKS_LABEL,
     CERT_MANAGER_NAMESPACE,
@@ -158,4 +159,36 @@ export function trustRootsBundle(source: SecretKeyRef): KubeObject {
             },
         },
     };
+}
+
+/**
+ * Why a certificate's key is not what Linkerd requires of its trust anchor and issuer (ECDSA on P-256:
+ * linkerd2 pkg/healthcheck, "trust anchors are using supported crypto algorithm"), or undefined.
+ */
+export function keyProblem(cert: X509Certificate): string | undefined {
+    const key = cert.publicKey;
+    if (key.asymmetricKeyType !== "ec") return `its key is ${String(key.asymmetricKeyType).toUpperCase()}, but Linkerd requires ECDSA P-256`;
+    const curve = key.asymmetricKeyDetails?.namedCurve;
+    if (curve !== "prime256v1") return `its key is ECDSA on ${curve}, but Linkerd requires the P-256 curve (prime256v1)`;
+    return undefined;
+}
+
+/**
+ * Why a trust anchor read from the cluster (a Secret's ca.crt) cannot be Linkerd's, or undefined: a key that is not
+ * ECDSA P-256 (`linkerd check` fails it after the install). Text that is not a PEM certificate (e.g. the offline
+ * render's placeholder) is left to the chart.
+ */
+export function trustAnchorKeyProblem(pem: string): string | undefined {
+    if (!pem.includes("-----BEGIN CERTIFICATE-----")) return undefined;
+    let cert: X509Certificate;
+    try {
+        cert = new X509Certificate(pem);
+    } catch {
+        return undefined;
+    }
+    const problem = keyProblem(cert);
+    return (
+        problem &&
+        `"${cert.subject.replace(/\n/g, ", ")}": ${problem}; use an ECDSA P-256 root CA (cert-manager: privateKey.algorithm ECDSA, size 256)`
+    );
 }

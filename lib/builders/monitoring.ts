@@ -24,8 +24,13 @@ export interface DashboardSettings {
     readonly enabled: boolean;
     /** Labels the Grafana sidecar loads ConfigMaps by. */
     readonly labels: Readonly<Record<string, string>>;
-    /** Where the dashboards are downloaded from (mirror it for air-gapped clusters). */
+    /**
+     * Base of the linkerd2 repository's raw files: each dashboard is `<sourceBaseUrl>/<linkerdTag>/grafana/dashboards/<file>`
+     * (a mirror for air-gapped clusters keeps that layout).
+     */
     readonly sourceBaseUrl: string;
+    /** The linkerd2 git tag of the release in use (`stable-2.14.10`, `edge-26.8.3`): the dashboards that match its metrics. */
+    readonly linkerdTag: string;
     /** Grafana folder. */
     readonly folder: string;
 }
@@ -34,7 +39,13 @@ export interface DashboardSettings {
 export const MONITORING_DEFAULTS = {
     namespace: "monitoring",
     podMonitorLabels: { app: "linkerd", release: "kube-prometheus-stack" },
-    dashboards: { enabled: true, labels: { grafana_dashboard: "1" }, sourceBaseUrl: "https://grafana.com/api/dashboards", folder: "Linkerd" },
+    dashboards: {
+        enabled: true,
+        labels: { grafana_dashboard: "1" },
+        sourceBaseUrl: "https://raw.githubusercontent.com/linkerd/linkerd2",
+        linkerdTag: "stable-2.14.10",
+        folder: "Linkerd",
+    },
 } as const satisfies MonitoringSettings;
 
 export interface Relabeling {
@@ -128,51 +139,66 @@ export function linkerdPodMonitors(s: Pick<MonitoringSettings, "namespace" | "po
 }
 
 /**
- * Linkerd's Grafana dashboards on grafana.com and the revisions Linkerd pins (the linkerd-viz
- * Grafana values, `dashboards.default`, upstream main 2026-08). prometheus-benchmark (15490) is left
- * out: it benchmarks the Prometheus linkerd-viz installs, and we use kube-prometheus-stack's.
+ * Linkerd's Grafana dashboards: the JSON files of the linkerd2 repository (grafana/dashboards/) at the
+ * release's own tag, which select their Prometheus through a `datasource` template variable and so work
+ * as provisioned files. (The grafana.com revisions older viz charts pinned use the `${DS_PROMETHEUS}`
+ * import input instead, which the Grafana sidecar never substitutes: every panel stays empty, linkerd2
+ * #10873.) `name` is the ConfigMap key (`<name>.json.url`, the file the sidecar writes); every file is
+ * present at every supported tag (test/fixtures/grafana-dashboards). Left out: prometheus-benchmark (it
+ * benchmarks the Prometheus linkerd-viz installs, and we use kube-prometheus-stack's) and prometheus-2-stats
+ * (Prometheus' own statistics, which kube-prometheus-stack's dashboards show; its panels name `${datasource}`
+ * but the file declares no such variable at any tag, so provisioned it shows nothing).
  */
-export const LINKERD_DASHBOARDS: readonly { readonly name: string; readonly id: number; readonly revision: number }[] = [
-    { name: "top-line", id: 15474, revision: 4 },
-    { name: "deployment", id: 15475, revision: 6 },
-    { name: "pod", id: 15477, revision: 3 },
-    { name: "namespace", id: 15478, revision: 3 },
-    { name: "kubernetes", id: 15479, revision: 2 },
-    { name: "service", id: 15480, revision: 3 },
-    { name: "route", id: 15481, revision: 3 },
-    { name: "authority", id: 15482, revision: 3 },
-    { name: "cronjob", id: 15483, revision: 3 },
-    { name: "daemonset", id: 15484, revision: 3 },
-    { name: "health", id: 15486, revision: 3 },
-    { name: "job", id: 15487, revision: 3 },
-    { name: "multicluster", id: 15488, revision: 3 },
-    { name: "prometheus", id: 15489, revision: 2 },
-    { name: "replicaset", id: 15491, revision: 3 },
-    { name: "replicationcontroller", id: 15492, revision: 4 },
-    { name: "statefulset", id: 15493, revision: 3 },
+export const LINKERD_DASHBOARDS: readonly { readonly name: string; readonly file: string }[] = [
+    { name: "top-line", file: "top-line.json" },
+    { name: "deployment", file: "deployment.json" },
+    { name: "pod", file: "pod.json" },
+    { name: "namespace", file: "namespace.json" },
+    { name: "kubernetes", file: "kubernetes.json" },
+    { name: "service", file: "service.json" },
+    { name: "route", file: "route.json" },
+    { name: "authority", file: "authority.json" },
+    { name: "cronjob", file: "cronjob.json" },
+    { name: "daemonset", file: "daemonset.json" },
+    { name: "health", file: "health.json" },
+    { name: "job", file: "job.json" },
+    { name: "multicluster", file: "multicluster.json" },
+    { name: "replicaset", file: "replicaset.json" },
+    { name: "replicationcontroller", file: "replicationcontroller.json" },
+    { name: "statefulset", file: "statefulset.json" },
 ];
 
 /** Annotation the Grafana sidecar (folderAnnotation in kube-prometheus-stack) reads the folder from. */
 export const GRAFANA_FOLDER_ANNOTATION = "grafana_folder";
 
-/** `<sourceBaseUrl>/<id>/revisions/<revision>/download` (grafana.com's API form; a mirror must keep it). */
-export function dashboardUrl(sourceBaseUrl: string, id: number, revision: number): string {
-    return `${sourceBaseUrl.replace(/\/+$/, "")}/${id}/revisions/${revision}/download`;
+/** `<sourceBaseUrl>/<linkerdTag>/grafana/dashboards/<file>`: the raw file of the linkerd2 repository at that tag (a mirror keeps the layout). */
+export function dashboardUrl(sourceBaseUrl: string, linkerdTag: string, file: string): string {
+    return `${sourceBaseUrl.replace(/\/+$/, "")}/${linkerdTag}/grafana/dashboards/${file}`;
 }
+
+/** grafana.com's dashboard API (`…/api/dashboards/<id>/revisions/<rev>/download`), the layout of older versions of this program. */
+export const GRAFANA_COM_API = /\/api\/dashboards\/?$/;
+
+export const GRAFANA_COM_SOURCE_PROBLEM =
+    "points at grafana.com's dashboard API (the layout of older versions of this program), whose Linkerd revisions use the " +
+    "${DS_PROMETHEUS} input that the Grafana sidecar never substitutes (empty panels, linkerd2 #10873). The dashboards now come " +
+    "from the linkerd2 repository at the release's tag: remove the key (default https://raw.githubusercontent.com/linkerd/linkerd2), " +
+    "or mirror <base>/<tag>/grafana/dashboards/<file>.json and set the mirror's base";
 
 /** Name of the ConfigMap that carries the Linkerd dashboards. */
 export const DASHBOARDS_CONFIGMAP = "linkerd-grafana-dashboards";
 
 /**
  * Guide step 6: one ConfigMap labelled for the Grafana sidecar, with a `<name>.json.url` key per
- * Linkerd dashboard: the sidecar writes one file per key and downloads `.url` keys, so each becomes
- * `<name>.json` in the folder the annotation names. No dashboard JSON is copied into the project,
+ * Linkerd dashboard (the release's own, from the linkerd2 repository): the sidecar writes one file per key
+ * and downloads `.url` keys, so each becomes `<name>.json` in the folder the annotation names. No dashboard
+ * JSON is copied into the project,
  * and one object (rather than one per dashboard) keeps the stack small.
  */
 export function dashboardConfigMap(s: Pick<MonitoringSettings, "namespace" | "dashboards">): KubeObject {
     const d = s.dashboards;
     const data: Record<string, string> = {};
-    for (const dash of LINKERD_DASHBOARDS) data[`${dash.name}.json.url`] = dashboardUrl(d.sourceBaseUrl, dash.id, dash.revision);
+    for (const dash of LINKERD_DASHBOARDS) data[`${dash.name}.json.url`] = dashboardUrl(d.sourceBaseUrl, d.linkerdTag, dash.file);
     return {
         apiVersion: "v1",
         kind: "ConfigMap",

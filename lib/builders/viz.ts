@@ -94,13 +94,13 @@ export const ALLOW_ANY_HOST_WARNING =
  * The dashboard's Host check (chart value dashboard.enforcedHostRegexp), or undefined to keep the
  * chart's default (localhost and web.linkerd-viz.svc[.cluster.local] only).
  * - allowAnyHost: ".*" (the guide's commented-out Traefik setting; the configuration warns, ALLOW_ANY_HOST_WARNING);
- * - Traefik: Traefik cannot rewrite the Host header, so the public host name, anchored and escaped;
- * - nginx: the Ingress rewrites Host to web.linkerd-viz.svc.cluster.local:8084 (upstream-vhost),
- *   which the default accepts; none: reached by port-forward on localhost.
+ * - Traefik and NGINX: both pass the public Host header through, so the public host name, anchored and
+ *   escaped (the dashboard's websockets then see an Origin of that same host, which they require);
+ * - none: reached by port-forward on localhost.
  */
 export function enforcedHostRegexp(dashboard: VizDashboard): string | undefined {
     if (dashboard.allowAnyHost) return ANY_HOST_REGEXP;
-    if (dashboard.exposure === "traefik") return hostRegexp(dashboard.host);
+    if (dashboard.exposure !== "none") return hostRegexp(dashboard.host);
     return undefined;
 }
 
@@ -139,10 +139,17 @@ export function basicAuthSecretKey(dashboard: VizDashboard): string {
     return dashboard.exposure === "nginx" ? NGINX_AUTH_KEY : TRAEFIK_USERS_KEY;
 }
 
-/** The guide's configuration-snippet: drop Origin (the dashboard rejects cross-origin websockets) and Linkerd's response headers. */
-export const NGINX_VIZ_CONFIGURATION_SNIPPET = 'proxy_set_header Origin "";\nproxy_hide_header l5d-remote-ip;\nproxy_hide_header l5d-server-id;\n';
-
-/** Guide step 4: the ingress-nginx Ingress, with basic auth from our Secret in linkerd-viz. */
+/**
+ * Guide step 4: the ingress-nginx Ingress, with basic auth from our Secret in linkerd-viz, without the guide's
+ * `configuration-snippet` and `upstream-vhost` (**changed from the guide**). Snippet annotations are off by
+ * default since ingress-nginx 1.9 and rated Critical from 1.12, so the admission webhook rejects the Ingress
+ * on any current ingress-nginx; every annotation left is rated Low or Medium (accepted by the default
+ * `annotations-risk-level`). The snippet dropped the Origin header because upstream-vhost rewrote Host to
+ * web.linkerd-viz.svc and the dashboard's websockets require Origin to match Host: with Host passed through
+ * and enforcedHostRegexp set to the public host instead, they match without either. (Its other two lines hid
+ * Linkerd's l5d-remote-ip/l5d-server-id response headers: ingress-nginx's `hide-headers` ConfigMap option does
+ * that cluster-wide.) service-upstream keeps NGINX sending to the Service, which Linkerd balances.
+ */
 export function vizNginxIngress(dashboard: VizDashboard, ingressClassName: string): KubeObject {
     const { host, clusterIssuer, tlsSecretName } = dashboard;
     return {
@@ -155,8 +162,6 @@ export function vizNginxIngress(dashboard: VizDashboard, ingressClassName: strin
                 "nginx.ingress.kubernetes.io/auth-type": "basic",
                 "nginx.ingress.kubernetes.io/auth-secret": `${VIZ_NAMESPACE}/${VIZ_BASIC_AUTH_SECRET}`,
                 [NGINX_SERVICE_UPSTREAM_ANNOTATION]: "true",
-                "nginx.ingress.kubernetes.io/upstream-vhost": `$service_name.$namespace.svc.cluster.local:${VIZ_WEB_PORT}`,
-                "nginx.ingress.kubernetes.io/configuration-snippet": NGINX_VIZ_CONFIGURATION_SNIPPET,
                 "cert-manager.io/cluster-issuer": clusterIssuer,
                 "cert-manager.io/common-name": host,
             },

@@ -7,7 +7,9 @@
  */
 import { X509Certificate } from "crypto";
 import { durationSeconds } from "../config/resolve";
-import { IDENTITY_ISSUER_NAME, identityName } from "../builders/identity";
+import { IDENTITY_ISSUER_NAME, identityName, keyProblem } from "../builders/identity";
+
+export { keyProblem };
 import { LINKERD_NAMESPACE } from "../k8s";
 import { kubectlCommand } from "../kubeconfig";
 import { CheckContext, CheckResult, fail, ok, warn } from "./types";
@@ -37,15 +39,6 @@ export function parseCertificates(pem: string, where: string): X509Certificate[]
 
 export function subjectOf(cert: X509Certificate): string {
     return cert.subject.replace(/\n/g, ", ");
-}
-
-/** Why the key is not what Linkerd requires (ECDSA on P-256), or undefined. */
-export function keyProblem(cert: X509Certificate): string | undefined {
-    const key = cert.publicKey;
-    if (key.asymmetricKeyType !== "ec") return `its key is ${String(key.asymmetricKeyType).toUpperCase()}, but Linkerd requires ECDSA P-256`;
-    const curve = key.asymmetricKeyDetails?.namedCurve;
-    if (curve !== "prime256v1") return `its key is ECDSA on ${curve}, but Linkerd requires the P-256 curve (prime256v1)`;
-    return undefined;
 }
 
 /** Seconds until `validTo` (negative once expired). */

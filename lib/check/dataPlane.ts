@@ -298,7 +298,9 @@ export function checkIngress(s: ClusterSnapshot, ctx: CheckContext): CheckResult
                 GROUP,
                 `${name} ingress mode`,
                 `Traefik pod(s) ${listNames(wrongMode)} carry the proxy, but not in ingress mode (${INJECT_ANNOTATION}: ingress, ${PROXY_INGRESS_MODE_ENV}=true): requests routed by the l5d-dst-override header do not reach meshed Services`,
-                `run \`pulumi up -s ${ctx.stack}\` (the HelmChartConfig sets podAnnotations ${INJECT_ANNOTATION}: ingress), then \`${k(`-n ${ingress.namespace} rollout restart deployment/traefik`)}\``,
+                ingress.install
+                    ? `run \`pulumi up -s ${ctx.stack}\` (the program's Traefik release sets deployment.podAnnotations ${INJECT_ANNOTATION}: ingress), then \`${k(`-n ${ingress.namespace} rollout restart deployment/traefik`)}\``
+                    : `give your Traefik release the values of \`pulumi stack output ingressMeshing -s ${ctx.stack}\` (traefik.valuesYaml: deployment.podAnnotations ${INJECT_ANNOTATION}: ingress), then \`${k(`-n ${ingress.namespace} rollout restart deployment/traefik`)}\``,
             ),
         );
     }

@@ -5,8 +5,8 @@
  * remembered so no rule reasons from a value the user did not give.
  */
 import { z } from "zod";
-import { PROJECT, configKeyPath } from "./keys";
-import { ParsedConfig, SECRET_KEYS, STRUCTURED_KEYS, configSchema } from "./schema";
+import { PROJECT, configKeyPath, didYouMean } from "./keys";
+import { ParsedConfig, SECRET_KEYS, STRUCTURED_KEYS, configKeyPaths, configSchema } from "./schema";
 
 /** One problem (or warning), tied to the configuration key that causes it. */
 export interface ConfigProblem {
@@ -71,14 +71,34 @@ export function isInvalid(invalid: ReadonlySet<string>, path: string): boolean {
     return false;
 }
 
+/** The keys an object of the schema accepts at `parent` (dotted), from every leaf path. */
+function siblingKeys(parent: string): string[] {
+    const prefix = parent ? `${parent}.` : "";
+    const names = new Set<string>();
+    for (const leaf of configKeyPaths()) if (leaf.startsWith(prefix)) names.add(leaf.slice(prefix.length).split(".")[0]);
+    return [...names];
+}
+
+function unknownKeyMessage(path: readonly PropertyKey[]): string {
+    const key = String(path[path.length - 1]);
+    const known = siblingKeys(fieldPath(path.slice(0, -1)));
+    const guess = didYouMean(key, known);
+    return `unknown key (${guess ? `did you mean "${guess}"? ` : ""}${known.length ? `expected one of ${known.join(", ")}` : "README lists every key"})`;
+}
+
 /** Validates the structured keys and the keys present. Never throws: problems are returned. */
 export function parseConfig(raw: RawConfig): ParseResult {
     const problems: ConfigProblem[] = [];
     const invalid = new Set<string>();
     const known = new Set<string>([...STRUCTURED_KEYS, ...SECRET_KEYS]);
     for (const key of raw.presentKeys ?? []) {
-        if (!known.has(key) && !key.includes(".")) {
-            problems.push({ key: `${PROJECT}:${key}`, message: `unknown configuration key (expected one of ${[...known].join(", ")})` });
+        // Dotted keys (`linkerd.channel` set without --path) are named by the stack file's check (lib/config/stackFile.ts).
+        if (!known.has(key) && !key.includes(".") && !key.includes("[")) {
+            const guess = didYouMean(key, [...known]);
+            problems.push({
+                key: `${PROJECT}:${key}`,
+                message: `unknown configuration key (${guess ? `did you mean "${guess}"? ` : ""}expected one of ${[...known].join(", ")})`,
+            });
         }
     }
     let values: unknown = raw.values;
@@ -91,8 +111,7 @@ export function parseConfig(raw: RawConfig): ParseResult {
             const paths = issue.code === "unrecognized_keys" ? issue.keys.map((key) => [...issue.path, key]) : [issue.path];
             for (const path of paths) {
                 const field = fieldPath(path);
-                const reported =
-                    issue.code === "unrecognized_keys" ? "unknown key (check the spelling; README lists every key)" : describeIssue(issue);
+                const reported = issue.code === "unrecognized_keys" ? unknownKeyMessage(path) : describeIssue(issue);
                 const key = configKeyPath(path);
                 if (!problems.some((p) => p.key === key && p.message === reported)) problems.push({ key, message: reported });
                 invalid.add(field);

@@ -10,12 +10,12 @@ import { ChartSource } from "../charts";
 import { ControlPlaneSettings, ProxyTracingSettings } from "../builders/controlPlane";
 import { ClusterAccess, ClusterFacts, OFFLINE } from "../cluster";
 import { GatewayApiCrdsOwner, decideGatewayApiCrdsOwner, policyControllerGatewayApiNeeds } from "../gatewayApi";
-import { IdentityIssuer, TrustAnchor } from "../builders/identity";
+import { IdentityIssuer, TrustAnchor, keyProblem } from "../builders/identity";
 import { INGRESS_DEFAULTS, IngressController, TRAEFIK_RELEASE_NAME } from "../builders/ingress";
 import { JAEGER_DEFAULTS, JaegerSettings, collectorNamespace, unmeshedCollectorWarning } from "../builders/jaeger";
-import { missingContextMessage } from "../builders/longhorn";
+import { LONGHORN_DEFAULTS, missingContextMessage } from "../builders/longhorn";
 import { WorkloadRef, workloadKey } from "../builders/meshing";
-import { MonitoringSettings } from "../builders/monitoring";
+import { GRAFANA_COM_API, GRAFANA_COM_SOURCE_PROBLEM, MonitoringSettings } from "../builders/monitoring";
 import { ALLOW_ANY_HOST_WARNING, VizDashboard } from "../builders/viz";
 import { KubeTarget, resolveKubeTarget } from "../kubeconfig";
 import { injectorBlindSpot } from "../injector";
@@ -71,6 +71,8 @@ export interface PiclusterConfig {
 export interface RawStackConfig extends RawConfig {
     /** Secret keys as plain strings (already decrypted by the engine); never logged. */
     readonly secrets?: Readonly<Partial<Record<SecretKey, string>>>;
+    /** Secret keys whose value the stack holds in plain text (set without --secret). */
+    readonly plainTextSecrets?: readonly SecretKey[];
     /** The kubernetes provider's own keys (`kubernetes:kubeconfig`, `kubernetes:context`), when set. */
     readonly provider?: { readonly kubeconfig?: string; readonly context?: string };
     /** Problems with the stack file's own shape (e.g. keys outside `config:`), each naming the file. */
@@ -181,15 +183,13 @@ export function loadConfig(raw: RawStackConfig, env: NodeJS.ProcessEnv = process
                     `through the control plane's proxy.tracing instead. A linkerd-jaeger release this stack installed before is uninstalled by the next \`pulumi up\`; ` +
                     `set jaeger.enabled to false to silence this and send no spans.`,
             );
-        } else if (cfg.jaeger.enabled === true) {
+        } else {
+            // Refused whether asked for or left at its default (on): the release cannot send spans at all.
             at(
                 "jaeger.enabled",
-                `Linkerd ${release.version} has neither linkerd-jaeger (removed in edge-25.10.1) nor native proxy tracing (2.19, edge-25.10.7+): choose another release, or set jaeger.enabled to false`,
-            );
-        } else {
-            warn(
-                "jaeger.enabled",
-                `Linkerd ${release.version} has neither linkerd-jaeger (removed in edge-25.10.1) nor native proxy tracing (2.19, edge-25.10.7+): no spans are sent to Tempo, and a linkerd-jaeger release this stack installed before is uninstalled by the next \`pulumi up\``,
+                `Linkerd ${release.version} has neither linkerd-jaeger (removed in edge-25.10.1) nor native proxy tracing (2.19, edge-25.10.7+)` +
+                    `${cfg.jaeger.enabled === true ? "" : ", and jaeger.enabled is on by default"}: choose another release (up to edge-25.9.4, or edge-25.10.7 and later), ` +
+                    `or set jaeger.enabled to false (no spans are sent; a linkerd-jaeger release this stack installed before is uninstalled by the next \`pulumi up\`)`,
             );
         }
     }
@@ -223,6 +223,7 @@ export function loadConfig(raw: RawStackConfig, env: NodeJS.ProcessEnv = process
 
     const password = raw.secrets?.vizDashboardPassword;
     if (password !== undefined && password.length < 12) at("vizDashboardPassword", "expected at least 12 characters (the value is not shown)");
+    plainTextSecretWarnings(raw.plainTextSecrets ?? [], warn);
 
     const ingress = resolveIngress(cfg.ingress);
     if (ingress.controller === "traefik") {
@@ -241,7 +242,8 @@ export function loadConfig(raw: RawStackConfig, env: NodeJS.ProcessEnv = process
             at("ingress.traefik.chartDirectory", "set either ingress.traefik.chartRepository or ingress.traefik.chartDirectory, not both");
         }
     }
-    const dashboard = cfg.viz.dashboard;
+    // The dashboard is exposed through the ingress controller in use unless said otherwise.
+    const dashboard: VizDashboard = { ...cfg.viz.dashboard, exposure: cfg.viz.dashboard.exposure ?? ingress.controller };
     if (
         cfg.viz.enabled &&
         valid("viz.dashboard.exposure", "ingress.controller") &&
@@ -258,6 +260,10 @@ export function loadConfig(raw: RawStackConfig, env: NodeJS.ProcessEnv = process
     }
     if (cfg.viz.enabled && dashboard.allowAnyHost) warn("viz.dashboard.allowAnyHost", ALLOW_ANY_HOST_WARNING);
 
+    if (cfg.monitoring.enabled && cfg.monitoring.dashboards.enabled && GRAFANA_COM_API.test(cfg.monitoring.dashboards.sourceBaseUrl)) {
+        at("monitoring.dashboards.sourceBaseUrl", GRAFANA_COM_SOURCE_PROBLEM);
+    }
+    if (valid("meshing.namespaces", "longhorn.namespace")) longhornMeshingProblems(cfg.meshing.namespaces, cfg.longhorn.namespace, at);
     if (valid("meshing.namespaces")) {
         const seen = new Set<string>();
         cfg.meshing.namespaces.forEach((ns, i) => {
@@ -329,7 +335,7 @@ export function loadConfig(raw: RawStackConfig, env: NodeJS.ProcessEnv = process
             grafanaUrl: cfg.viz.grafanaUrl,
             dashboard: { ...dashboard, password: password === undefined ? undefined : pulumi.secret(password) },
         },
-        monitoring: cfg.monitoring,
+        monitoring: { ...cfg.monitoring, dashboards: { ...cfg.monitoring.dashboards, linkerdTag: release.tag } },
         jaeger: {
             enabled: jaegerEnabled,
             namespace: cfg.jaeger.namespace,
@@ -348,6 +354,32 @@ export function loadConfig(raw: RawStackConfig, env: NodeJS.ProcessEnv = process
 }
 
 type At = (path: string, message: string) => void;
+
+/** Secret keys the stack holds in plain text: readable by anyone who reads the stack file or the repository. */
+function plainTextSecretWarnings(keys: readonly SecretKey[], warn: At): void {
+    for (const key of keys) {
+        warn(
+            key,
+            `stored in plain text in the stack file (set without --secret): anyone who can read the file or the repository can read it. ` +
+                `Encrypt it: \`pulumi config set --secret ${key} <value>\``,
+        );
+    }
+}
+
+/**
+ * Longhorn is never meshed by namespace (guide, "Meshing cluster services / Longhorn"): only longhorn-manager
+ * (after POD_IP=0.0.0.0) and longhorn-ui get the proxy; its instance-manager, engine and CSI pods must not.
+ */
+function longhornMeshingProblems(namespaces: readonly string[], longhornNamespace: string, at: At): void {
+    namespaces.forEach((ns, i) => {
+        if (ns !== longhornNamespace && ns !== LONGHORN_DEFAULTS.namespace) return;
+        at(
+            `meshing.namespaces[${i}]`,
+            `"${ns}" is Longhorn's namespace, which must never be meshed implicitly (guide: Longhorn): its instance-manager, engine and CSI pods ` +
+                `must stay without the proxy. Remove it: longhorn.enabled (the default) meshes only longhorn-manager and longhorn-ui, with the guide's POD_IP step`,
+        );
+    });
+}
 
 /** The trust anchor as one of its valid shapes, or undefined after reporting why not. */
 function resolveTrustAnchor(anchor: ParsedConfig["identity"]["trustAnchor"], pemValid: boolean, at: At): TrustAnchor | undefined {
@@ -386,6 +418,13 @@ export function caCertificateProblem(pem: string): string | undefined {
     if (!cert.ca)
         return `the certificate "${cert.subject.replace(/\n/g, ", ")}" is not a CA (basicConstraints CA:TRUE): Linkerd's trust anchor must be the root CA`;
     if (Date.parse(cert.validTo) < Date.now()) return `the certificate "${cert.subject.replace(/\n/g, ", ")}" expired on ${cert.validTo}`;
+    const key = keyProblem(cert);
+    if (key) {
+        return (
+            `the certificate "${cert.subject.replace(/\n/g, ", ")}": ${key} for its trust anchor (\`linkerd check\` fails it after the install): ` +
+            `use an ECDSA P-256 root CA (cert-manager: privateKey.algorithm ECDSA, size 256)`
+        );
+    }
     return undefined;
 }
 

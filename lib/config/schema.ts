@@ -170,8 +170,8 @@ const vizSchema = z.strictObject({
         .default(VIZ_DEFAULTS.grafanaUrl),
     dashboard: z
         .strictObject({
-            /** How the dashboard is exposed. @default "traefik" (k3s' bundled ingress controller) */
-            exposure: z.enum(["none", "nginx", "traefik"]).default(VIZ_DEFAULTS.dashboard.exposure),
+            /** How the dashboard is exposed: "traefik" (IngressRoute), "nginx" (Ingress) or "none" (port-forward). @default ingress.controller */
+            exposure: z.enum(["none", "nginx", "traefik"]).optional(),
             /** Public host name. @default "linkerd.picluster.ricsanfre.com" */
             host: dns1123Subdomain.default(VIZ_DEFAULTS.dashboard.host),
             /** cert-manager ClusterIssuer for the dashboard's TLS certificate. @default "ca-issuer" */
@@ -206,7 +206,11 @@ const monitoringSchema = z.strictObject({
             enabled: z.boolean().default(MONITORING_DEFAULTS.dashboards.enabled),
             /** Label the Grafana sidecar loads ConfigMaps by. @default {grafana_dashboard: "1"} */
             labels: labelMap.default({ ...MONITORING_DEFAULTS.dashboards.labels }),
-            /** Where the dashboards are downloaded from (mirror it for air-gapped clusters). @default "https://grafana.com/api/dashboards" */
+            /**
+             * Base of the linkerd2 repository's raw files: each dashboard is downloaded from
+             * <sourceBaseUrl>/<release tag>/grafana/dashboards/<file>.json (mirror that layout for air-gapped clusters).
+             * @default "https://raw.githubusercontent.com/linkerd/linkerd2"
+             */
             sourceBaseUrl: httpUrl.default(MONITORING_DEFAULTS.dashboards.sourceBaseUrl),
             /** Grafana folder annotation for the sidecar. @default "Linkerd" */
             folder: z.string().min(1).default(MONITORING_DEFAULTS.dashboards.folder),

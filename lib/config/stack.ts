@@ -14,10 +14,14 @@ export function readStackConfig(): RawStackConfig {
         if (value !== undefined) values[key] = value;
     }
     const secrets: Partial<Record<SecretKey, string>> = {};
+    const plainTextSecrets: SecretKey[] = [];
+    // Whether the engine received a key as a secret (set with --secret, encrypted in the stack file).
+    const isSecret = (pulumi.runtime as { isConfigSecret?: (key: string) => boolean }).isConfigSecret;
     for (const key of SECRET_KEYS) {
         // Read the plain value for validation only; loadConfig wraps it as a secret right away.
         const value = pulumi.runtime.getConfig(`${PROJECT}:${key}`);
         if (value !== undefined) secrets[key] = value;
+        if (value !== undefined && isSecret && !isSecret(`${PROJECT}:${key}`)) plainTextSecrets.push(key);
     }
     const all = pulumi.runtime.allConfig();
     const presentKeys = Object.keys(all)
@@ -28,5 +32,5 @@ export function readStackConfig(): RawStackConfig {
     // Pulumi runs the program in the project directory, beside the stack file.
     const stackFile = `Pulumi.${pulumi.getStack()}.yaml`;
     const fileProblems = checkStackFile(path.join(process.cwd(), stackFile), PROJECT).map((message) => ({ key: stackFile, message }));
-    return { values, secrets, presentKeys, provider, fileProblems };
+    return { values, secrets, plainTextSecrets, presentKeys, provider, fileProblems };
 }

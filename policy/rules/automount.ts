@@ -3,11 +3,16 @@
  *
  * Guide, "EFK": Elasticsearch and Kibana pods created by the ECK operator are not injected unless their
  * podTemplate sets `automountServiceAccountToken: true` (ECK turns the token off by default). The same holds for
- * any pod template that disables the token: the pod silently stays out of the mesh.
+ * any pod template that disables the token: the pod silently stays out of the mesh. That holds only while the control
+ * plane runs without service-account token projection (identity.serviceAccountTokenProjection false): with it (the
+ * chart's default since 2.12) the injector mounts a token of the proxy's own and injects such pods (linkerd2
+ * pkg/inject/report.go), so the rule has nothing to say. The Job rule sees the same injection (policy/rules/injection.ts),
+ * so the two never contradict each other on one pod.
  */
 import { RuleContext } from "./context";
 import { injectionFor } from "./injection";
 import { Obj, apiGroup, get, isObj, isWorkloadKind, namespaceOf, podTemplate, PodTemplate } from "./k8s";
+import { releaseNote } from "./release";
 import { Rule } from "./types";
 
 export const AUTOMOUNT_RULE = "linkerd-automount-token-disabled";
@@ -34,31 +39,34 @@ export function eckPodTemplates(o: Obj): { t: PodTemplate; where: string }[] {
 
 export const automountRule: Rule = {
     name: AUTOMOUNT_RULE,
-    description: "Pods that should be meshed but disable automountServiceAccountToken are never injected (ECK pods).",
+    description:
+        "Pods that should be meshed but disable automountServiceAccountToken are never injected, when the control plane runs without service-account token projection (ECK pods).",
     defaultEnforcement: "advisory",
     check(o: Obj, ctx: RuleContext): string[] {
+        // With token projection (the default since 2.12) the injector gives the proxy a token of its own: such pods are meshed.
+        if (ctx.release.serviceAccountTokenProjection) return [];
         const ns = namespaceOf(o, ctx.defaultNamespace);
+        const why = `the control plane runs without service-account token projection (identity.serviceAccountTokenProjection false, ${releaseNote(ctx.release)})`;
         if (isWorkloadKind(o.kind)) {
             const t = podTemplate(o);
-            if (!t || get(t.spec, "automountServiceAccountToken") !== false) return [];
+            if (!t) return [];
             const inj = injectionFor(t, ns, ctx);
-            if (!inj.injected) return [];
-            const at = t.path ? `${t.path}.spec` : "spec";
+            if (!inj.blockedByToken) return [];
             return [
-                `${o.kind} should get the Linkerd proxy because ${inj.reason}, but it sets automountServiceAccountToken: false, ` +
-                    `so the proxy is not injected (guide: "EFK"). Fix: set automountServiceAccountToken: true at ${at}, ` +
-                    `or opt the pod out explicitly with linkerd.io/inject: disabled.`,
+                `${o.kind} should get the Linkerd proxy because ${inj.blockedByToken.wouldReason}, but it sets automountServiceAccountToken: false ` +
+                    `and ${why}, so the proxy is not injected (guide: "EFK"). Fix: set automountServiceAccountToken: true at ${inj.blockedByToken.at}, ` +
+                    `or identity.serviceAccountTokenProjection true (the chart's default), or opt the pod out explicitly with linkerd.io/inject: disabled.`,
             ];
         }
         const out: string[] = [];
         for (const { t, where } of eckPodTemplates(o)) {
             if (get(t.spec, "automountServiceAccountToken") === true) continue;
             const inj = injectionFor(t, ns, ctx);
-            if (!inj.injected) continue;
+            if (!inj.injected && !inj.blockedByToken) continue;
             out.push(
-                `ECK ${o.kind} pods should get the Linkerd proxy because ${inj.reason}, but ECK disables the service-account token ` +
-                    `unless ${where}.spec.automountServiceAccountToken is true, so the proxy is not injected (guide: "EFK"). ` +
-                    `Fix: set ${where}.spec.automountServiceAccountToken: true.`,
+                `ECK ${o.kind} pods should get the Linkerd proxy because ${inj.blockedByToken?.wouldReason ?? inj.reason}, but ECK disables the service-account token ` +
+                    `unless ${where}.spec.automountServiceAccountToken is true, and ${why}, so the proxy is not injected (guide: "EFK"). ` +
+                    `Fix: set ${where}.spec.automountServiceAccountToken: true, or identity.serviceAccountTokenProjection true (the chart's default).`,
             );
         }
         return out;

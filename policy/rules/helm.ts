@@ -92,5 +92,7 @@ export function releaseOverridesFromControlPlane(p: HelmReleaseProps): ReleaseOv
         if (typeof proxy.enableShutdownEndpoint === "boolean") o.shutdownEndpointEnabled = proxy.enableShutdownEndpoint;
         if (typeof proxy.nativeSidecar === "boolean") o.nativeSidecar = proxy.nativeSidecar;
     }
+    const projection = get(p.values, "identity", "serviceAccountTokenProjection");
+    if (typeof projection === "boolean") o.serviceAccountTokenProjection = projection;
     return o;
 }

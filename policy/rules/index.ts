@@ -19,7 +19,7 @@ export { awaitsWithShutdown, JOB_RULE } from "./jobs";
 export { HOSTNETWORK_RULE } from "./hostnetwork";
 export { IGNORED_NAMESPACE_RULE } from "./ignoredNamespace";
 export { AUTOMOUNT_RULE } from "./automount";
-export { TRAEFIK_RULE, NGINX_RULE } from "./traefik";
+export { TRAEFIK_RULE, NGINX_RULE, traefikIngressModeFromInput } from "./traefik";
 export { VIZ_RULE, hostRegexpAcceptsAnyHost } from "./viz";
 export { checkHelmRelease, releaseOverridesFromControlPlane } from "./helm";
 

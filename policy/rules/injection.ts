@@ -8,6 +8,28 @@ export interface Injection {
     explicit: boolean;
     /** Sentence explaining why, for messages. */
     reason: string;
+    /**
+     * The pod would get the proxy (its reason is in `wouldReason`), but sets automountServiceAccountToken: false while the
+     * control plane runs without service-account token projection, so the injector skips it.
+     */
+    blockedByToken?: { wouldReason: string; at: string };
+}
+
+/**
+ * The injector skips a pod with automountServiceAccountToken: false only while the control plane runs without
+ * service-account token projection (identity.serviceAccountTokenProjection false; linkerd2 pkg/inject/report.go).
+ */
+function tokenCheck(t: PodTemplate, inj: Injection, ctx: RuleContext): Injection {
+    if (get(t.spec, "automountServiceAccountToken") !== false || ctx.release.serviceAccountTokenProjection) return inj;
+    const at = t.path ? `${t.path}.spec` : "spec";
+    return {
+        injected: false,
+        explicit: inj.explicit,
+        reason:
+            `it sets automountServiceAccountToken: false (${at}) and the control plane runs without service-account token projection ` +
+            `(identity.serviceAccountTokenProjection false), so the injector skips it`,
+        blockedByToken: { wouldReason: inj.reason, at },
+    };
 }
 
 /**
@@ -16,6 +38,7 @@ export interface Injection {
  * - pods in namespaces the injector's namespaceSelector excludes (kube-system, cert-manager, namespaces labelled
  *   config.linkerd.io/admission-webhooks: disabled) never reach it, whatever their annotations;
  * - the pod annotation `linkerd.io/inject` (enabled | ingress | disabled) overrides the namespace's;
+ * - a pod with automountServiceAccountToken: false is skipped only without token projection (off: 2.12+ default on);
  * - otherwise the namespace annotation decides (namespaces with the webhook disabled are never injected).
  */
 export function injectionFor(t: PodTemplate, namespace: string, ctx: RuleContext): Injection {
@@ -28,19 +51,20 @@ export function injectionFor(t: PodTemplate, namespace: string, ctx: RuleContext
     if (blind) return { injected: false, explicit: injectValueMeshes(podValue), reason: blind };
     if (podValue !== undefined) {
         const on = injectValueMeshes(podValue);
-        return {
-            injected: on,
-            explicit: on,
-            reason: `the pod template sets ${INJECT_ANNOTATION}: ${podValue} (${where})`,
-        };
+        const inj = { injected: on, explicit: on, reason: `the pod template sets ${INJECT_ANNOTATION}: ${podValue} (${where})` };
+        return on ? tokenCheck(t, inj, ctx) : inj;
     }
     const ns = ctx.namespaces.get(namespace);
     if (ns?.meshed) {
-        return {
-            injected: true,
-            explicit: false,
-            reason: `its namespace "${namespace}" is meshed (${INJECT_ANNOTATION}: ${ns.value ?? "enabled"}, from ${ns.source}) and the pod template does not opt out`,
-        };
+        return tokenCheck(
+            t,
+            {
+                injected: true,
+                explicit: false,
+                reason: `its namespace "${namespace}" is meshed (${INJECT_ANNOTATION}: ${ns.value ?? "enabled"}, from ${ns.source}) and the pod template does not opt out`,
+            },
+            ctx,
+        );
     }
     return {
         injected: false,

@@ -67,6 +67,12 @@ export function awaitsWithShutdown(argv: string[]): boolean {
     return false;
 }
 
+/** ` (image1, image2)`: the images the linkerd-await fix would have to change. */
+function images(cs: { c: Obj }[]): string {
+    const list = [...new Set(cs.map((x) => str(x.c.image)).filter((i): i is string => i !== undefined))];
+    return list.length ? ` (${list.join(", ")})` : "";
+}
+
 function argvOf(c: Obj): string[] | undefined {
     const cmd = get(c, "command");
     if (!Array.isArray(cmd) || cmd.length === 0) return undefined; // image ENTRYPOINT: cannot be wrapped
@@ -97,11 +103,16 @@ function jobCheck(o: Obj, ctx: RuleContext): string[] {
     if (o.kind !== "Job" && o.kind !== "CronJob" && !hooks) return [];
     // For messages: what never completes, and who waits for it.
     const subject = hooks ? `Helm hook Pod (${HELM_HOOK_ANNOTATION}: ${hooks.join(",")}) gets` : `${o.kind} pods get`;
+    const jobHooks = o.kind === "Job" ? annotation(get(o, "metadata"), HELM_HOOK_ANNOTATION) : undefined;
     const waiter = hooks
         ? hooks.some((h) => h === "test" || h === "test-success")
             ? " `helm test` waits for it until its timeout."
             : " Helm waits for hook pods, so the install or upgrade hangs until its timeout."
-        : "";
+        : jobHooks
+          ? ` It is a Helm hook (${HELM_HOOK_ANNOTATION}: ${jobHooks}): Helm waits for hook Jobs to complete, so ` +
+            (/test/.test(jobHooks) ? "`helm test` hangs" : "`helm install`/`helm upgrade` (and a Pulumi Helm release) hangs") +
+            " until its timeout and fails."
+          : "";
     const t = podTemplate(o);
     if (!t) return [];
     const ns = namespaceOf(o, ctx.defaultNamespace);
@@ -150,18 +161,20 @@ function jobCheck(o: Obj, ctx: RuleContext): string[] {
     if (entrypointOnly.length) {
         awaitSteps.push(
             `set the command of container(s) ${names(entrypointOnly)} explicitly (they set none and run their image's entrypoint) to ` +
-                `\`[linkerd-await, --shutdown, --, <entrypoint>…]\` (the image must contain linkerd-await)`,
+                `\`[linkerd-await, --shutdown, --, <entrypoint>…]\``,
         );
     }
     if (awaitSteps.length === 0) awaitSteps.push("run every container's command as `linkerd-await --shutdown -- <command>`");
     const alternatives: string[] = [];
-    alternatives.push(
-        awaitSteps.join(" and ") +
-            (shutdownOn ? "" : ` and add \`${SHUTDOWN_ANNOTATION}: enabled\` (the shutdown endpoint is off by default since 2.16)`),
-    );
     if (rel.nativeSidecarSupported) {
         alternatives.push(`run the proxy as a native sidecar with \`${accepted[0]}: enabled\` (Kubernetes >= 1.29)`);
     }
+    // linkerd-await is a binary of its own that chart images (busybox, kubectl, kube-webhook-certgen, ...) do not ship.
+    alternatives.push(
+        `only if you build the image${images(main)} and add the linkerd-await binary to it (chart images do not ship it): ` +
+            awaitSteps.join(" and ") +
+            (shutdownOn ? "" : ` and add \`${SHUTDOWN_ANNOTATION}: enabled\` (the shutdown endpoint is off by default since 2.16)`),
+    );
     const fix = inj.explicit
         ? `set \`${INJECT_ANNOTATION}: disabled\` at ${where} instead of asking for injection`
         : `add the annotation \`${INJECT_ANNOTATION}: disabled\` at ${where}`;

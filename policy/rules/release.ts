@@ -12,6 +12,7 @@
 
 import { PROXY_ADMIN_SHUTDOWN_ANNOTATION } from "../../lib/k8s";
 import {
+    FEATURE_MINORS,
     NATIVE_SIDECAR_ANNOTATIONS,
     edgeMinor,
     linkerdFeatures,
@@ -36,6 +37,13 @@ export interface ReleaseFacts {
     nativeSidecarSupported: boolean;
     /** The release runs every proxy as a native sidecar (proxy.nativeSidecar). */
     nativeSidecarDefault: boolean;
+    /**
+     * identity.serviceAccountTokenProjection is on (default from 2.12): pods with automountServiceAccountToken: false
+     * are injected all the same. Off (or before 2.12), the injector skips them.
+     */
+    serviceAccountTokenProjection: boolean;
+    /** Settings given that this release cannot honour (e.g. native sidecars on 2.14), for notes. */
+    ignored: string[];
     /** Where these facts came from, for messages. */
     source: string;
 }
@@ -69,6 +77,8 @@ export interface ReleaseOverrides {
     linkerdVersion?: string;
     shutdownEndpointEnabled?: boolean;
     nativeSidecar?: boolean;
+    /** Control-plane value identity.serviceAccountTokenProjection. */
+    serviceAccountTokenProjection?: boolean;
 }
 
 /** What the guide installs: the last open-source stable release. */
@@ -80,7 +90,17 @@ export function releaseFacts(o: ReleaseOverrides = {}, source = "pack config"): 
     if (!version) throw new Error(`unrecognised Linkerd version "${raw}" (use e.g. "2.14", "stable-2.14.10", "edge-24.8.2")`);
     const features = linkerdFeatures(version.minor);
     const nativeSidecarSupported = features.nativeSidecar.supported;
+    const ignored: string[] = [];
+    if (o.nativeSidecar === true && !nativeSidecarSupported) {
+        ignored.push(`nativeSidecar is ignored: Linkerd ${version.label} has no native sidecars (2.15+), so Jobs are checked without them`);
+    }
+    if (o.shutdownEndpointEnabled === false && !features.shutdownEndpoint.configurable) {
+        ignored.push(`shutdownEndpointEnabled false is ignored: Linkerd ${version.label} always serves /shutdown (configurable from 2.16)`);
+    }
+    const projectionSupported = version.minor >= FEATURE_MINORS.serviceAccountTokenProjection;
     return {
+        serviceAccountTokenProjection: projectionSupported && (o.serviceAccountTokenProjection ?? true),
+        ignored,
         version,
         shutdownEndpointEnabled: features.shutdownEndpoint.configurable
             ? (o.shutdownEndpointEnabled ?? features.shutdownEndpoint.defaultEnabled)

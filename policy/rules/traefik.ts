@@ -10,7 +10,8 @@
  * `nginx.ingress.kubernetes.io/service-upstream: "true"` so Linkerd sees the Service, not pod IPs.
  */
 import { RuleContext, meshedNamespace, middlewareKey } from "./context";
-import { Obj, annotation, apiGroup, get, isObj, namespaceOf, str } from "./k8s";
+import { injectionFor } from "./injection";
+import { INJECT_ANNOTATION, Obj, annotation, apiGroup, containers, get, isObj, label, namespaceOf, podTemplate, str } from "./k8s";
 import { Rule } from "./types";
 
 export const TRAEFIK_RULE = "linkerd-traefik-dst-override";
@@ -215,3 +216,44 @@ export const nginxRule: Rule = {
         ];
     },
 };
+
+const TRAEFIK_IMAGE = /(^|\/)traefik(:|@|$)/;
+
+/** Deployments and DaemonSets that run Traefik (its image, or the chart's app.kubernetes.io/name label). */
+function isTraefikWorkload(o: Obj): boolean {
+    if (o.kind !== "Deployment" && o.kind !== "DaemonSet") return false;
+    const t = podTemplate(o);
+    if (label(get(t, "metadata"), "app.kubernetes.io/name") === "traefik") return true;
+    return containers(t?.spec).some((x) => TRAEFIK_IMAGE.test(str(x.c.image) ?? ""));
+}
+
+/**
+ * What Traefik workloads in the same input say about the l5d-dst-override rule: the open relay exists only when
+ * Traefik itself carries the proxy in ingress mode. When the input runs Traefik and none of it is injected in ingress
+ * mode, the rule does not apply to this input: `ingressMode` false, with the reason for a note. Undefined when the
+ * input runs no Traefik (the configured setting stands).
+ */
+export function traefikIngressModeFromInput(objects: readonly Obj[], ctx: RuleContext): { ingressMode: boolean; note: string } | undefined {
+    const traefiks = objects.filter(isTraefikWorkload);
+    if (traefiks.length === 0) return undefined;
+    const described = traefiks.map((o) => {
+        const ns = namespaceOf(o, ctx.defaultNamespace);
+        const t = podTemplate(o)!;
+        const inj = injectionFor(t, ns, ctx);
+        const value = annotation(t.metadata, INJECT_ANNOTATION) ?? ctx.namespaces.get(ns)?.value;
+        return { id: `${o.kind}/${ns}/${str(get(o, "metadata", "name")) ?? "?"}`, ingress: inj.injected && value === "ingress", reason: inj.reason };
+    });
+    const meshed = described.filter((d) => d.ingress);
+    if (meshed.length > 0) {
+        return {
+            ingressMode: true,
+            note: `Traefik in the input (${meshed.map((d) => d.id).join(", ")}) carries the proxy in ingress mode: its routes are checked`,
+        };
+    }
+    return {
+        ingressMode: false,
+        note:
+            `Traefik in the input (${described.map((d) => `${d.id}: ${d.reason}`).join("; ")}) does not carry the Linkerd proxy in ingress mode, ` +
+            `so nothing routes by l5d-dst-override and ${TRAEFIK_RULE} does not apply to its routes (mesh it with ${INJECT_ANNOTATION}: ingress to be checked)`,
+    };
+}

@@ -48,7 +48,6 @@ describe("policy:check on a directory of mixed good and bad manifests", () => {
 
     test("each finding starts with a head line <file>: <Kind>/<namespace>/<name>: <rule> (<level>)", () => {
         expect(r().heads).toEqual([
-            `${rel("eck.yaml")}: Elasticsearch/logging/efk: linkerd-automount-token-disabled (advisory)`,
             `${rel("kube-prometheus-stack.yaml")}: Job/monitoring/kube-prometheus-stack-admission-create: linkerd-job-must-complete (mandatory)`,
             `${rel("list.yaml")}: CronJob/apps/backup: linkerd-job-must-complete (mandatory)`,
             `${rel("nested/deeper/hostnet.yml")}: Pod/apps/debug: linkerd-hostnetwork-not-meshed (mandatory)`,
@@ -61,24 +60,24 @@ describe("policy:check on a directory of mixed good and bad manifests", () => {
         const body = out.filter((l) => l.startsWith("    "));
         expect(body.length).toBeGreaterThan(10);
         for (const l of body) expect(l.length).toBeLessThanOrEqual(WRAP_WIDTH);
-        expect(body.filter((l) => l.startsWith("    Fix: "))).toHaveLength(5);
+        expect(body.filter((l) => l.startsWith("    Fix: "))).toHaveLength(4);
         // The message of the first finding, joined back, is the rule's message.
         const res = r();
         const firstBody = out.slice(1, out.indexOf(res.heads[1])).map((l) => l.trim());
         expect(firstBody.join(" ")).toBe(res.findings[0].message);
     });
 
-    test("--format line: exactly one line per finding, <file>: <Kind>/<namespace>/<name>: <rule>: <message>", () => {
+    test("--format line: exactly one line per finding, <file>: <Kind>/<namespace>/<name>: <rule> (<level>): <message>", () => {
         const res = run([FIX, "--format", "line"]);
         const lines = res.out.slice(0, -1);
-        expect(lines).toHaveLength(5);
+        expect(lines).toHaveLength(4);
         expect(
             lines.map(
                 (l, i) =>
                     l ===
-                    `${res.findings[i].file}: ${res.findings[i].kind}/${res.findings[i].namespace}/${res.findings[i].name}: ${res.findings[i].rule}: ${res.findings[i].message}`,
+                    `${res.findings[i].file}: ${res.findings[i].kind}/${res.findings[i].namespace}/${res.findings[i].name}: ${res.findings[i].rule} (${res.findings[i].enforcement}): ${res.findings[i].message}`,
             ),
-        ).toEqual([true, true, true, true, true]);
+        ).toEqual([true, true, true, true]);
     });
 
     test("namespaces in the input that carry the inject annotation count as meshed", () => {
@@ -103,7 +102,7 @@ describe("policy:check on a directory of mixed good and bad manifests", () => {
 
     test("the summary is the last line on stdout, after the findings; stderr stays empty", () => {
         const res = r();
-        expect(res.summary).toMatch(/^policy:check: 6 file\(s\), \d+ object\(s\), 3 mandatory and 2 advisory violation\(s\)$/);
+        expect(res.summary).toMatch(/^policy:check: 6 file\(s\), \d+ object\(s\), 3 mandatory and 1 advisory violation\(s\)$/);
         expect(res.err).toEqual([]);
     });
 });
@@ -333,7 +332,10 @@ describe("exit codes", () => {
     test("0 when only advisory rules are violated (findings still printed)", () => {
         const res = run([rel("eck.yaml"), rel("traefik.yaml"), rel("namespaces.yaml")]);
         expect(res.exitCode).toBe(0);
-        expect(res.heads).toHaveLength(2);
+        expect(res.heads).toHaveLength(1);
+        // ECK's token-less pods are injected with token projection (the default); without it they are not.
+        const noProjection = run([rel("eck.yaml"), rel("namespaces.yaml"), "--no-service-account-token-projection"]);
+        expect(noProjection.heads).toEqual([`${rel("eck.yaml")}: Elasticsearch/logging/efk: linkerd-automount-token-disabled (advisory)`]);
     });
 
     test("0 and only the summary on good manifests", () => {
@@ -422,11 +424,19 @@ spec:
         expect(run([rel("eck.yaml"), "--format", "json"]).exitCode).toBe(2);
     });
 
-    test("empty files and comment-only documents are fine, and the summary says no object was checked", () => {
+    test("an input without any object (empty files, comment-only documents) exits 2: nothing was checked", () => {
         const res = run([write("empty.yaml", ""), write("comments.yaml", "# nothing\n---\n# still nothing\n")]);
-        expect(res.exitCode).toBe(0);
-        expect(res.notes).toEqual(["the input holds no Kubernetes objects: nothing was checked"]);
-        expect(res.summary).toContain("2 file(s), 0 object(s)");
+        expect(res.exitCode).toBe(2);
+        expect(res.err).toEqual(["policy:check: the input holds no Kubernetes objects: nothing was checked"]);
+        // An empty file beside objects is fine.
+        expect(run([write("empty2.yaml", ""), rel("namespaces.yaml")]).exitCode).toBe(0);
+    });
+
+    test("empty standard input (a failed `helm template x /nonexistent | policy:check -`) exits 2", () => {
+        const res = run(["-"], "");
+        expect(res.exitCode).toBe(2);
+        expect(res.err[0]).toMatch(/no Kubernetes objects: nothing was checked \(standard input was empty: did the command before the pipe/);
+        expect(res.out).toEqual([]);
     });
 });
 
@@ -443,9 +453,11 @@ test("npm run policy:check, as a user runs it (stdin, stdout order, exit codes)"
     const r = spawnSync("npm", ["run", "-s", "policy:check", "--", FIX, "--format", "line"], { cwd: ROOT, encoding: "utf8" });
     expect(r.status).toBe(1);
     const lines = r.stdout.trim().split("\n");
-    expect(lines).toHaveLength(6);
-    expect(lines[1]).toMatch(/kube-prometheus-stack\.yaml: Job\/monitoring\/kube-prometheus-stack-admission-create: linkerd-job-must-complete: /);
-    expect(lines[5]).toMatch(/^policy:check: 6 file\(s\)/);
+    expect(lines).toHaveLength(5);
+    expect(lines[0]).toMatch(
+        /kube-prometheus-stack\.yaml: Job\/monitoring\/kube-prometheus-stack-admission-create: linkerd-job-must-complete \(mandatory\): /,
+    );
+    expect(lines[4]).toMatch(/^policy:check: 6 file\(s\)/);
     expect(r.stderr).toBe("");
     const piped = spawnSync("npm", ["run", "-s", "policy:check", "--", "-"], {
         cwd: ROOT,
@@ -458,4 +470,71 @@ test("npm run policy:check, as a user runs it (stdin, stdout order, exit codes)"
     const r2 = spawnSync("npm", ["run", "-s", "policy:check", "--", bad], { cwd: ROOT, encoding: "utf8" });
     expect(r2.status).toBe(2);
     expect(r2.stderr).toContain(`${bad}: document 1`);
+});
+
+describe("as a user pipes it", () => {
+    const npmRun = (shell: string) => spawnSync("bash", ["-c", shell], { cwd: ROOT, encoding: "utf8" });
+
+    test("a failed command before the pipe (`helm template x /nonexistent | policy:check -`) exits 2, not 0", () => {
+        const r = npmRun(`(echo 'Error: path "/nonexistent" not found' >&2; exit 1) | npm run -s policy:check -- -; echo "exit=\${PIPESTATUS[1]}"`);
+        expect(r.stdout.trim().split("\n").pop()).toBe("exit=2");
+        expect(r.stderr).toContain("policy:check: the input holds no Kubernetes objects: nothing was checked (standard input was empty");
+    });
+
+    test("`| head -1` ends it quietly with the exit code of its findings (1 here), never a stack trace", () => {
+        const jobs = Array.from(
+            { length: 1500 },
+            (_, i) =>
+                `apiVersion: batch/v1\nkind: Job\nmetadata: {name: job-${i}, namespace: apps}\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers: [{name: c, image: "busybox:1.36", command: [sh, -c, "true"]}]\n`,
+        );
+        const file = write(
+            "many-jobs.yaml",
+            [`apiVersion: v1\nkind: Namespace\nmetadata: {name: apps, annotations: {linkerd.io/inject: enabled}}\n`, ...jobs].join("---\n"),
+        );
+        const r = npmRun(`npm run -s policy:check -- ${file} | head -1; echo "exit=\${PIPESTATUS[0]}"`);
+        const lines = r.stdout.trim().split("\n");
+        expect(lines[0]).toBe(`${file}: Job/apps/job-0: linkerd-job-must-complete (mandatory)`);
+        expect(lines[1]).toBe("exit=1");
+        expect(r.stderr).toBe("");
+        const clean = npmRun(`npm run -s policy:check -- ${rel("namespaces.yaml")} | head -0; echo "exit=\${PIPESTATUS[0]}"`);
+        expect(clean.stdout.trim()).toBe("exit=0");
+        expect(clean.stderr).toBe("");
+    });
+});
+
+describe("notes for contradictions", () => {
+    test("a Namespace object in the input that disables injection wins over --meshed-namespace, and a note says so", () => {
+        const ns = write(
+            "ns-disabled.yaml",
+            "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: apps\n  annotations:\n    linkerd.io/inject: disabled\n",
+        );
+        const res = run([ns, rel("list.yaml"), "--meshed-namespace", "apps"]);
+        expect(res.notes).toContainEqual(
+            expect.stringMatching(/^--meshed-namespace apps is contradicted by the input: Namespace apps sets linkerd.io\/inject: disabled/),
+        );
+    });
+
+    test("--native-sidecar with --linkerd-version 2.14 is noted as ignored", () => {
+        const res = run([rel("list.yaml"), "--native-sidecar", "--linkerd-version", "2.14"]);
+        expect(res.notes).toContainEqual(expect.stringMatching(/^nativeSidecar is ignored: Linkerd 2\.14 has no native sidecars \(2\.15\+\)/));
+        expect(res.exitCode).toBe(1);
+    });
+
+    test("Traefik in the input without the proxy: its routes are not reported as an open relay, and a note says why", () => {
+        const traefik = write(
+            "traefik-unmeshed.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: traefik, namespace: traefik}\nspec:\n  template:\n    metadata:\n      labels: {app.kubernetes.io/name: traefik}\n    spec:\n      containers: [{name: traefik, image: 'docker.io/traefik:v3.7.1'}]\n",
+        );
+        const res = run([rel("traefik.yaml"), rel("namespaces.yaml"), traefik]);
+        expect(res.findings.filter((f) => f.rule === "linkerd-traefik-dst-override")).toEqual([]);
+        expect(res.notes).toContainEqual(
+            expect.stringMatching(/^Traefik in the input \(Deployment\/traefik\/traefik: .*\) does not carry the Linkerd proxy in ingress mode/),
+        );
+        // Meshed in ingress mode, the same routes are checked.
+        const meshed = write(
+            "traefik-meshed.yaml",
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: traefik, namespace: traefik}\nspec:\n  template:\n    metadata:\n      labels: {app.kubernetes.io/name: traefik}\n      annotations: {linkerd.io/inject: ingress}\n    spec:\n      containers: [{name: traefik, image: 'docker.io/traefik:v3.7.1'}]\n",
+        );
+        expect(run([rel("traefik.yaml"), rel("namespaces.yaml"), meshed]).findings.map((f) => f.rule)).toEqual(["linkerd-traefik-dst-override"]);
+    });
 });

@@ -103,6 +103,9 @@ const v216 = { linkerdVersion: "2.16" };
 // ---------------------------------------------------------------------------------------------------------------
 // Bad inputs: rule → cases that must produce at least one finding of that rule.
 // ---------------------------------------------------------------------------------------------------------------
+/** A control plane without service-account token projection (identity.serviceAccountTokenProjection false). */
+const NO_PROJECTION = { serviceAccountTokenProjection: false };
+
 const BAD: Record<string, Case[]> = {
     [JOB_RULE]: [
         {
@@ -300,32 +303,32 @@ const BAD: Record<string, Case[]> = {
         {
             title: "Deployment in meshed namespace disables the token",
             obj: deployment({ namespace: "logging", automount: false }),
-            ctx: ctx(M),
-            says: ['namespace "logging"', "automountServiceAccountToken: true at spec.template.spec"],
+            ctx: ctx(M, NO_PROJECTION),
+            says: ['namespace "logging"', "automountServiceAccountToken: true at spec.template.spec", "identity.serviceAccountTokenProjection false"],
         },
         {
             title: "StatefulSet asks for injection but disables the token",
             obj: statefulSet({ namespace: "tools", automount: false, annotations: ENABLED }),
-            ctx: ctx(),
+            ctx: ctx([], NO_PROJECTION),
         },
-        { title: "Pod in meshed namespace disables the token", obj: pod({ namespace: "apps", automount: false }), ctx: ctx(M) },
+        { title: "Pod in meshed namespace disables the token", obj: pod({ namespace: "apps", automount: false }), ctx: ctx(M, NO_PROJECTION) },
         {
             title: "guide: ECK Elasticsearch in meshed logging without automountServiceAccountToken",
             obj: elasticsearch("logging"),
-            ctx: ctx(M),
+            ctx: ctx(M, NO_PROJECTION),
             says: ["spec.nodeSets[0].podTemplate.spec.automountServiceAccountToken"],
         },
         {
             title: "guide: ECK Kibana in meshed logging without automountServiceAccountToken",
             obj: kibana("logging"),
-            ctx: ctx(M),
+            ctx: ctx(M, NO_PROJECTION),
             says: ["spec.podTemplate.spec.automountServiceAccountToken"],
         },
-        { title: "ECK Elasticsearch with automountServiceAccountToken: false", obj: elasticsearch("logging", false), ctx: ctx(M) },
+        { title: "ECK Elasticsearch with automountServiceAccountToken: false", obj: elasticsearch("logging", false), ctx: ctx(M, NO_PROJECTION) },
         {
             title: "DaemonSet (fluent-bit) in meshed logging disables the token",
             obj: daemonSet({ name: "fluent-bit", namespace: "logging", automount: false }),
-            ctx: ctx(M),
+            ctx: ctx(M, NO_PROJECTION),
         },
     ],
     [TRAEFIK_RULE]: [
@@ -682,5 +685,73 @@ describe("Helm releases (what CrossGuard sees instead of the chart's objects)", 
     test.each(["", "^linkerd\\.example\\.com$"])("viz values enforcedHostRegexp %j is fine", (re) => {
         expect(checkHelmRelease({ chart: "linkerd-viz", values: { dashboard: { enforcedHostRegexp: re } } }, ctx(), "viz")).toEqual([]);
         expect(hostRegexpAcceptsAnyHost(re)).toBe(false);
+    });
+});
+
+describe("automountServiceAccountToken: false and token projection (default since 2.12)", () => {
+    const job = (automount: boolean) => ({
+        apiVersion: "batch/v1",
+        kind: "Job",
+        metadata: { name: "migrate", namespace: "logging" },
+        spec: {
+            template: {
+                spec: { restartPolicy: "Never", automountServiceAccountToken: automount, containers: [{ name: "m", image: "busybox:1.36" }] },
+            },
+        },
+    });
+
+    test("with projection (the default) such pods are injected: no automount finding, and the Job rule sees the proxy", () => {
+        const findings = checkObject(job(false), ctx(M));
+        expect(findings.map((f) => f.rule)).toEqual([JOB_RULE]);
+        expect(checkObject(deployment({ namespace: "logging", automount: false }), ctx(M))).toEqual([]);
+        expect(checkObject(elasticsearch("logging"), ctx(M))).toEqual([]);
+    });
+
+    test("without projection the injector skips them: the automount rule says so, and the Job rule agrees (no Job finding)", () => {
+        const findings = checkObject(job(false), ctx(M, NO_PROJECTION));
+        expect(findings.map((f) => f.rule)).toEqual([AUTOMOUNT_RULE]);
+        const d = checkObject(deployment({ namespace: "logging", automount: false }), ctx(M, NO_PROJECTION));
+        expect(d.map((f) => f.rule)).toEqual([AUTOMOUNT_RULE]);
+        expect(d[0].message).toMatch(/identity.serviceAccountTokenProjection false/);
+    });
+
+    test("a linkerd-control-plane release's identity.serviceAccountTokenProjection is read", () => {
+        expect(
+            releaseOverridesFromControlPlane({ chart: "linkerd-control-plane", values: { identity: { serviceAccountTokenProjection: false } } }),
+        ).toMatchObject({
+            serviceAccountTokenProjection: false,
+        });
+    });
+});
+
+describe("what the Job rule's message promises", () => {
+    const hookJob = {
+        apiVersion: "batch/v1",
+        kind: "Job",
+        metadata: { name: "kps-admission-create", namespace: "monitoring", annotations: { "helm.sh/hook": "pre-install,pre-upgrade" } },
+        spec: {
+            template: {
+                spec: {
+                    restartPolicy: "OnFailure",
+                    containers: [{ name: "create", image: "registry.k8s.io/ingress-nginx/kube-webhook-certgen:v1.5.2" }],
+                },
+            },
+        },
+    };
+
+    test("a Helm hook Job says the install or upgrade hangs", () => {
+        const [f] = checkObject(hookJob, ctx(M));
+        expect(f.message).toContain("It is a Helm hook (helm.sh/hook: pre-install,pre-upgrade): Helm waits for hook Jobs to complete");
+        expect(f.message).toContain("`helm install`/`helm upgrade` (and a Pulumi Helm release) hangs until its timeout and fails");
+    });
+
+    test("linkerd-await is offered only for images one builds, naming the images, after the fixes that need no image change", () => {
+        const [f] = checkObject(hookJob, ctx(M, { linkerdVersion: "edge-24.8.2" }));
+        const fix = f.message.slice(f.message.indexOf("Fix: "));
+        expect(fix.indexOf("linkerd.io/inject: disabled")).toBeLessThan(fix.indexOf("native sidecar"));
+        expect(fix.indexOf("native sidecar")).toBeLessThan(fix.indexOf("linkerd-await"));
+        expect(fix).toContain(
+            "only if you build the image (registry.k8s.io/ingress-nginx/kube-webhook-certgen:v1.5.2) and add the linkerd-await binary to it (chart images do not ship it)",
+        );
     });
 });
