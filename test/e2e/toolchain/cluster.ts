@@ -3,7 +3,8 @@
  * real-engine (e2e) tests: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok
  * (fake nodes: scheduled pods become Ready, Job pods complete), cert-manager and trust-manager.
  *
- *   up [--crds <dir>] [--no-crds]   start it, apply the CRDs, print the kubeconfig path
+ *   up [--crds <dir>] [--no-crds] [--gateway-api-crds]
+ *                                   start it, apply the CRDs, print the kubeconfig path
  *   status                          print the state and whether the API server is ready
  *   down [--keep]                   stop every process and remove the cluster dir (--keep keeps it)
  *   stop <process> / start <process>  stop one process / start it again with the same flags
@@ -12,7 +13,8 @@
  * CRDs: every *.yaml under --crds <dir> (or $PICLUSTER_CRDS_DIR, default ../shared/reference/crds
  * relative to the repository), our own test/e2e/crds (k3s' HelmChartConfig), then the CRDs the
  * toolchain ships with the controllers (<toolchain>/data/<component>/crds: cert-manager,
- * trust-manager, kwok's Stage, Gateway API HTTPRoute/GRPCRoute), which win over older copies.
+ * trust-manager, kwok's Stage), which win over older copies. The Gateway API CRDs (HTTPRoute,
+ * GRPCRoute) only with --gateway-api-crds: k3s releases differ in whether the cluster has them.
  * State: $PICLUSTER_CLUSTER_STATE (default <tmpdir>/picluster-linkerd-cluster.json); set it to a
  * different file to run several clusters side by side (ports are picked free each time).
  */
@@ -49,8 +51,13 @@ export interface ClusterState {
     commands: Record<string, { cmd: string; args: string[] }>;
     /** readiness URL per process where it has one */
     readyz: Record<string, string>;
+    /** whether `up --gateway-api-crds` installed the toolchain's Gateway API CRDs */
+    gatewayApiCrds: boolean;
     startedAt: string;
 }
+
+/** Field manager of the Gateway API CRDs `up --gateway-api-crds` installs (owned by the cluster, not by Helm). */
+export const GATEWAY_API_FIELD_MANAGER = "picluster-cluster-gateway-api";
 
 function log(msg: string): void {
     process.stderr.write(`[cluster] ${msg}\n`);
@@ -290,7 +297,13 @@ function crdFiles(dir: string): string[] {
     return out;
 }
 
-async function up(opts: { crds?: string; "no-crds"?: boolean }): Promise<void> {
+interface UpOptions {
+    crds?: string;
+    "no-crds"?: boolean;
+    "gateway-api-crds"?: boolean;
+}
+
+async function up(opts: UpOptions): Promise<void> {
     const existing = readState();
     if (existing && Object.values(existing.pids).some(alive)) {
         throw new Error(
@@ -318,7 +331,18 @@ async function up(opts: { crds?: string; "no-crds"?: boolean }): Promise<void> {
     const kubeconfig = path.join(dir, "kubeconfig");
     fs.writeFileSync(kubeconfig, kubeconfigYaml(dir, server), { mode: 0o600 });
 
-    const state: ClusterState = { dir, kubeconfig, server, etcdUrl, pids: {}, commands: {}, readyz: {}, startedAt: new Date().toISOString() };
+    const gatewayApiCrds = !!opts["gateway-api-crds"];
+    const state: ClusterState = {
+        dir,
+        kubeconfig,
+        server,
+        etcdUrl,
+        pids: {},
+        commands: {},
+        readyz: {},
+        gatewayApiCrds,
+        startedAt: new Date().toISOString(),
+    };
     const save = (): void => fs.writeFileSync(stateFile, JSON.stringify(state, null, 2) + "\n");
     const launch = (name: string, cmd: string, args: string[]): void => {
         state.commands[name] = { cmd, args };
@@ -374,13 +398,18 @@ async function up(opts: { crds?: string; "no-crds"?: boolean }): Promise<void> {
             "--controllers=*,-nodeipam,-nodelifecycle,-persistentvolume-binder,-attachdetach,-persistentvolume-expander,-cloud-node-lifecycle,-ttl",
         ]);
 
-        const toolchainCrds = ["cert-manager", "trust-manager", "kwok", "gateway-api"]
-            .map((c) => toolchainData(c, "crds"))
-            .filter((d): d is string => d !== null);
+        const toolchainCrds = ["cert-manager", "trust-manager", "kwok"].map((c) => toolchainData(c, "crds")).filter((d): d is string => d !== null);
         const files = [...(withCrds ? crdFiles(crdsDir) : []), ...crdFiles(ownCrdsDir), ...toolchainCrds.flatMap(crdFiles)];
         log(`applying ${files.length} CRD files (${withCrds ? `${crdsDir}, ` : ""}${ownCrdsDir}, ${toolchainCrds.join(", ")})`);
         // Server-side apply: several CRDs are too large for client-side apply's annotation.
         k("apply", "--server-side", "--force-conflicts", ...files.flatMap((f) => ["-f", f]));
+        if (gatewayApiCrds) {
+            // As a cluster that ships them (not a Helm release): a field manager of their own, no Helm
+            // ownership metadata, so a chart that wants to install them sees objects it does not own.
+            const gatewayApi = requireToolchainData("gateway-api", "crds");
+            log(`applying the Gateway API CRDs (${gatewayApi}, field manager ${GATEWAY_API_FIELD_MANAGER})`);
+            k("apply", "--server-side", `--field-manager=${GATEWAY_API_FIELD_MANAGER}`, ...crdFiles(gatewayApi).flatMap((f) => ["-f", f]));
+        } else log("no Gateway API CRDs (up --gateway-api-crds installs them)");
         k("wait", "--for=condition=Established", "--timeout=120s", "crd", "--all");
         log(`${k("get", "crd", "-o", "name").trim().split("\n").length} CRDs established`);
 
@@ -550,6 +579,10 @@ const CLUSTER_COMMANDS: Record<string, CommandSpec> = {
                 help: "Apply every *.yaml under this directory (default $PICLUSTER_CRDS_DIR or ../shared/reference/crds).",
             },
             "no-crds": { type: "boolean", help: "Skip that directory: apply only test/e2e/crds and the toolchain's CRDs." },
+            "gateway-api-crds": {
+                type: "boolean",
+                help: "Also install the Gateway API CRDs (HTTPRoute, GRPCRoute v1.4.1 standard channel) as the cluster's own (field manager picluster-cluster-gateway-api, no Helm metadata); default: none, as on a k3s without them.",
+            },
         },
         exitCodes: CLUSTER_EXIT_CODES,
     },
@@ -600,7 +633,7 @@ async function main(): Promise<void> {
             process.exit(2);
         }
         await (cmd === "stop" ? stopOne(positionals[0]) : startOne(positionals[0]));
-    } else if (cmd === "up") await up(values as { crds?: string; "no-crds"?: boolean });
+    } else if (cmd === "up") await up(values as UpOptions);
     else if (cmd === "down") await down(values as { keep?: boolean });
     else await status();
 }
