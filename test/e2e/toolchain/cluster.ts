@@ -569,6 +569,9 @@ async function stopProcess(name: string, pid: number): Promise<void> {
         } catch {
             /* gone */
         }
+        // Until it is gone: a `start` right after `stop` would otherwise find it still alive.
+        const killed = Date.now() + 5_000;
+        while (alive(pid) && Date.now() < killed) await new Promise((r) => setTimeout(r, 100));
     }
     log(`stopped ${name} (pid ${pid})`);
 }
