@@ -81,7 +81,7 @@ describe("command lines", () => {
         expect(none.stderr).toMatch(/expected at least 1 process argument/);
         const etcd = run("test/e2e/toolchain/cluster.ts", ["start", "etcd"], { PICLUSTER_CLUSTER_STATE: state });
         expect(etcd.status).toBe(2);
-        expect(etcd.stderr).toMatch(/name one process of kube-apiserver, .*cert-manager, trust-manager \(got etcd\)/);
+        expect(etcd.stderr).toMatch(/name one process of cluster-network, kube-apiserver, .*cert-manager, trust-manager, servicelb \(got etcd\)/);
     });
 });
 

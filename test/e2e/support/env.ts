@@ -96,8 +96,16 @@ export interface Cluster {
     startProcess(name: string): Promise<void>;
 }
 
+export interface StartClusterOptions {
+    /**
+     * Install the Gateway API CRDs (HTTPRoute, GRPCRoute) as the cluster's own (`up --gateway-api-crds`).
+     * Default true (what every suite had so far); false = a k3s without them. Local cluster only.
+     */
+    gatewayApiCrds?: boolean;
+}
+
 /** Starts the local control plane (npm run cluster -- up) with its own state file. */
-export async function startCluster(workDir: string): Promise<Cluster> {
+export async function startCluster(workDir: string, opts: StartClusterOptions = {}): Promise<Cluster> {
     if (externalCluster) {
         const kubeconfig = process.env.KUBECONFIG || path.join(os.homedir(), ".kube", "config");
         const context = process.env.PICLUSTER_E2E_CONTEXT || sh(kubectlPath(), ["--kubeconfig", kubeconfig, "config", "current-context"]).trim();
@@ -112,9 +120,10 @@ export async function startCluster(workDir: string): Promise<Cluster> {
     // Ports are picked free, then bound by the processes a moment later: another process can take one in
     // between (the process exits with "address already in use" in its log); `up` has already stopped what
     // it started, so it is tried again, up to three times.
-    let up = await run(tsNode, ["--transpile-only", clusterScript, "up"], { cwd: repoRoot, env, timeoutMs: 300_000 });
+    const upArgs = ["--transpile-only", clusterScript, "up", ...((opts.gatewayApiCrds ?? true) ? ["--gateway-api-crds"] : [])];
+    let up = await run(tsNode, upArgs, { cwd: repoRoot, env, timeoutMs: 300_000 });
     for (let attempt = 2; up.code !== 0 && /exited while waiting|address already in use/.test(up.stderr) && attempt <= 3; attempt++) {
-        up = await run(tsNode, ["--transpile-only", clusterScript, "up"], { cwd: repoRoot, env, timeoutMs: 300_000 });
+        up = await run(tsNode, upArgs, { cwd: repoRoot, env, timeoutMs: 300_000 });
     }
     if (up.code !== 0) throw new Error(`cluster up failed:\n${up.stderr}`);
     const kubeconfig = up.stdout.trim().split("\n").pop()!;

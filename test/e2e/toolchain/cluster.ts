@@ -1,18 +1,27 @@
 /**
  * `npm run cluster -- up|status|down|stop|start` - a local Kubernetes cluster on 127.0.0.1 for the
  * real-engine (e2e) tests: etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kwok
- * (fake nodes: scheduled pods become Ready, Job pods complete), cert-manager and trust-manager.
+ * (fake nodes: scheduled pods become Ready, Job pods complete), cert-manager and trust-manager, and
+ * two STAND-INS for what a k3s node has and this cluster lacks (./standins, Node 22):
+ *   cluster-network  the API server's "cluster" egress (HTTP CONNECT over a unix socket): serves the
+ *                    Service linkerd-proxy-injector with a stand-in of Linkerd's proxy injector, so
+ *                    the REAL chart's webhook configuration drives injection; refuses every other
+ *                    Service at once (webhooks with failurePolicy Ignore are skipped without delay)
+ *   servicelb        k3s' ServiceLB: LoadBalancer Services get the node address (127.0.0.1) as ingress
  *
- *   up [--crds <dir>] [--no-crds]   start it, apply the CRDs, print the kubeconfig path
+ *   up [--crds <dir>] [--no-crds] [--gateway-api-crds]
+ *                                   start it, apply the CRDs, print the kubeconfig path
  *   status                          print the state and whether the API server is ready
  *   down [--keep]                   stop every process and remove the cluster dir (--keep keeps it)
  *   stop <process> / start <process>  stop one process / start it again with the same flags
+ *                                   (also cluster-network and servicelb)
  *
  * Binaries come from the toolchain (npm run toolchain): <toolchain>/bin first, then PATH.
  * CRDs: every *.yaml under --crds <dir> (or $PICLUSTER_CRDS_DIR, default ../shared/reference/crds
  * relative to the repository), our own test/e2e/crds (k3s' HelmChartConfig), then the CRDs the
  * toolchain ships with the controllers (<toolchain>/data/<component>/crds: cert-manager,
- * trust-manager, kwok's Stage, Gateway API HTTPRoute/GRPCRoute), which win over older copies.
+ * trust-manager, kwok's Stage), which win over older copies. The Gateway API CRDs (HTTPRoute,
+ * GRPCRoute) only with --gateway-api-crds: k3s releases differ in whether the cluster has them.
  * State: $PICLUSTER_CLUSTER_STATE (default <tmpdir>/picluster-linkerd-cluster.json); set it to a
  * different file to run several clusters side by side (ports are picked free each time).
  */
@@ -37,7 +46,18 @@ export const KWOK_NODE_ANNOTATION = "kwok.x-k8s.io/node";
 /** Fake nodes: a Pi cluster's server and two agents. */
 export const FAKE_NODES = ["pi-server", "pi-agent-1", "pi-agent-2"];
 /** Processes `stop`/`start` accept (etcd is not restartable: its data dir is the cluster). */
-const RESTARTABLE = ["kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "cert-manager", "trust-manager"];
+const RESTARTABLE = [
+    "cluster-network",
+    "kube-apiserver",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "kwok",
+    "cert-manager",
+    "trust-manager",
+    "servicelb",
+];
+/** Our Node stand-ins for what a k3s node has and this cluster lacks (see ./standins). */
+const STANDINS_DIR = path.join(__dirname, "standins");
 
 export interface ClusterState {
     dir: string;
@@ -49,8 +69,13 @@ export interface ClusterState {
     commands: Record<string, { cmd: string; args: string[] }>;
     /** readiness URL per process where it has one */
     readyz: Record<string, string>;
+    /** whether `up --gateway-api-crds` installed the toolchain's Gateway API CRDs */
+    gatewayApiCrds: boolean;
     startedAt: string;
 }
+
+/** Field manager of the Gateway API CRDs `up --gateway-api-crds` installs (owned by the cluster, not by Helm). */
+export const GATEWAY_API_FIELD_MANAGER = "picluster-cluster-gateway-api";
 
 function log(msg: string): void {
     process.stderr.write(`[cluster] ${msg}\n`);
@@ -155,6 +180,37 @@ function kubeconfigYaml(dir: string, server: string): string {
     ].join("\n");
 }
 
+/**
+ * How a stand-in (TypeScript under ./standins) is run: Node 22 from node_modules/.bin (the npm scripts'
+ * Node; the PATH's may be older) with ts-node's CLI, transpile-only (swc, as tsconfig.json says).
+ */
+function standInCommand(script: string, args: string[]): { cmd: string; args: string[] } {
+    const node22 = path.join(repoRoot, "node_modules", ".bin", "node");
+    const cmd = fs.existsSync(node22) ? node22 : process.execPath;
+    return { cmd, args: [require.resolve("ts-node/dist/bin.js"), "--transpile-only", path.join(STANDINS_DIR, script), ...args] };
+}
+
+/**
+ * kube-apiserver's egress selection: the "cluster" egress (service-backed webhooks and APIServices,
+ * kubelet and pod/service proxy connections) is HTTP CONNECT over a unix socket to the cluster-network
+ * stand-in. Schema: k8s.io/apiserver pkg/apis/apiserver/v1beta1 EgressSelectorConfiguration. Over TCP
+ * the API server would always speak TLS to the proxy (and crash on an http:// URL without tlsConfig).
+ */
+function egressSelectorConfig(socket: string): string {
+    return [
+        "apiVersion: apiserver.k8s.io/v1beta1",
+        "kind: EgressSelectorConfiguration",
+        "egressSelections:",
+        "- name: cluster",
+        "  connection:",
+        "    proxyProtocol: HTTPConnect",
+        "    transport:",
+        "      uds:",
+        `        udsName: ${socket}`,
+        "",
+    ].join("\n");
+}
+
 function startProcess(dir: string, name: string, cmd: string, args: string[]): number {
     const out = fs.openSync(path.join(dir, `${name}.log`), "a");
     // detached: own process group, so `down` can signal the whole group and nothing is left behind.
@@ -224,12 +280,15 @@ function requireToolchainData(component: string, sub: string): string {
     return dir;
 }
 
+/** GET of a readiness URL: http://host:port/path, or unix:<socket path>:<path> for a unix socket. */
 function plainGet(url: string): Promise<number> {
+    const unix = /^unix:(.+):(\/.*)$/.exec(url);
     return new Promise((resolve, reject) => {
-        const req = http.get(url, { timeout: 5000 }, (res) => {
+        const onResponse = (res: http.IncomingMessage): void => {
             res.resume();
             resolve(res.statusCode ?? 0);
-        });
+        };
+        const req = unix ? http.get({ socketPath: unix[1], path: unix[2], timeout: 5000 }, onResponse) : http.get(url, { timeout: 5000 }, onResponse);
         req.on("error", reject);
         req.on("timeout", () => req.destroy(new Error("timeout")));
     });
@@ -290,7 +349,13 @@ function crdFiles(dir: string): string[] {
     return out;
 }
 
-async function up(opts: { crds?: string; "no-crds"?: boolean }): Promise<void> {
+interface UpOptions {
+    crds?: string;
+    "no-crds"?: boolean;
+    "gateway-api-crds"?: boolean;
+}
+
+async function up(opts: UpOptions): Promise<void> {
     const existing = readState();
     if (existing && Object.values(existing.pids).some(alive)) {
         throw new Error(
@@ -318,7 +383,18 @@ async function up(opts: { crds?: string; "no-crds"?: boolean }): Promise<void> {
     const kubeconfig = path.join(dir, "kubeconfig");
     fs.writeFileSync(kubeconfig, kubeconfigYaml(dir, server), { mode: 0o600 });
 
-    const state: ClusterState = { dir, kubeconfig, server, etcdUrl, pids: {}, commands: {}, readyz: {}, startedAt: new Date().toISOString() };
+    const gatewayApiCrds = !!opts["gateway-api-crds"];
+    const state: ClusterState = {
+        dir,
+        kubeconfig,
+        server,
+        etcdUrl,
+        pids: {},
+        commands: {},
+        readyz: {},
+        gatewayApiCrds,
+        startedAt: new Date().toISOString(),
+    };
     const save = (): void => fs.writeFileSync(stateFile, JSON.stringify(state, null, 2) + "\n");
     const launch = (name: string, cmd: string, args: string[]): void => {
         state.commands[name] = { cmd, args };
@@ -326,6 +402,15 @@ async function up(opts: { crds?: string; "no-crds"?: boolean }): Promise<void> {
         save();
     };
     const k = (...args: string[]): string => sh(kubectl, ["--kubeconfig", kubeconfig, ...args]);
+    const launchStandIn = (name: string, script: string, args: string[]): void => {
+        const { cmd, args: full } = standInCommand(script, args);
+        launch(name, cmd, full);
+    };
+    // The API server's "cluster" egress (see egressSelectorConfig); a unix socket path has ~104 bytes at most.
+    const networkSocket = path.join(dir, "cluster-network.sock");
+    if (Buffer.byteLength(networkSocket) > 100) throw new Error(`${networkSocket} is too long for a unix socket: set TMPDIR to a shorter dir`);
+    const egressConfig = path.join(dir, "egress-selector.yaml");
+    fs.writeFileSync(egressConfig, egressSelectorConfig(networkSocket));
     try {
         launch("etcd", etcd, [
             "--name=default",
@@ -337,6 +422,11 @@ async function up(opts: { crds?: string; "no-crds"?: boolean }): Promise<void> {
             `--initial-cluster=default=http://127.0.0.1:${peerPort}`,
             "--unsafe-no-fsync=true",
         ]);
+        // STAND-IN for the cluster network as the API server reaches it (webhook Services: Linkerd's
+        // proxy injector, served by our stand-in; every other Service refused at once). Started first:
+        // the API server dials its socket on every "cluster" connection.
+        launchStandIn("cluster-network", "cluster-network.ts", ["--kubeconfig", kubeconfig, "--socket", networkSocket]);
+        state.readyz["cluster-network"] = `unix:${networkSocket}:/readyz`;
         launch("kube-apiserver", apiserver, [
             `--etcd-servers=${etcdUrl}`,
             `--cert-dir=${path.join(dir, "apiserver-certs")}`,
@@ -355,6 +445,7 @@ async function up(opts: { crds?: string; "no-crds"?: boolean }): Promise<void> {
             "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
             `--service-account-key-file=${path.join(dir, "sa.pub")}`,
             `--service-account-signing-key-file=${path.join(dir, "sa.key")}`,
+            `--egress-selector-config-file=${egressConfig}`,
         ]);
         state.readyz["kube-apiserver"] = `${server}/readyz`;
         save();
@@ -374,13 +465,18 @@ async function up(opts: { crds?: string; "no-crds"?: boolean }): Promise<void> {
             "--controllers=*,-nodeipam,-nodelifecycle,-persistentvolume-binder,-attachdetach,-persistentvolume-expander,-cloud-node-lifecycle,-ttl",
         ]);
 
-        const toolchainCrds = ["cert-manager", "trust-manager", "kwok", "gateway-api"]
-            .map((c) => toolchainData(c, "crds"))
-            .filter((d): d is string => d !== null);
+        const toolchainCrds = ["cert-manager", "trust-manager", "kwok"].map((c) => toolchainData(c, "crds")).filter((d): d is string => d !== null);
         const files = [...(withCrds ? crdFiles(crdsDir) : []), ...crdFiles(ownCrdsDir), ...toolchainCrds.flatMap(crdFiles)];
         log(`applying ${files.length} CRD files (${withCrds ? `${crdsDir}, ` : ""}${ownCrdsDir}, ${toolchainCrds.join(", ")})`);
         // Server-side apply: several CRDs are too large for client-side apply's annotation.
         k("apply", "--server-side", "--force-conflicts", ...files.flatMap((f) => ["-f", f]));
+        if (gatewayApiCrds) {
+            // As a cluster that ships them (not a Helm release): a field manager of their own, no Helm
+            // ownership metadata, so a chart that wants to install them sees objects it does not own.
+            const gatewayApi = requireToolchainData("gateway-api", "crds");
+            log(`applying the Gateway API CRDs (${gatewayApi}, field manager ${GATEWAY_API_FIELD_MANAGER})`);
+            k("apply", "--server-side", `--field-manager=${GATEWAY_API_FIELD_MANAGER}`, ...crdFiles(gatewayApi).flatMap((f) => ["-f", f]));
+        } else log("no Gateway API CRDs (up --gateway-api-crds installs them)");
         k("wait", "--for=condition=Established", "--timeout=120s", "crd", "--all");
         log(`${k("get", "crd", "-o", "name").trim().split("\n").length} CRDs established`);
 
@@ -400,6 +496,11 @@ async function up(opts: { crds?: string; "no-crds"?: boolean }): Promise<void> {
         sh(kubectl, ["--kubeconfig", kubeconfig, "apply", "--server-side", "--field-manager=cluster-up", "-f", "-"], {
             input: JSON.stringify({ apiVersion: "v1", kind: "List", items: FAKE_NODES.map(fakeNode) }),
         });
+
+        // STAND-IN for k3s' ServiceLB: LoadBalancer Services get the node addresses as their ingress.
+        const lbReady = await freePort();
+        launchStandIn("servicelb", "servicelb.ts", ["--kubeconfig", kubeconfig, "--readyz-address", `127.0.0.1:${lbReady}`]);
+        state.readyz["servicelb"] = `http://127.0.0.1:${lbReady}/readyz`;
 
         // cert-manager's controllers (our main over its pkg/controller) and trust-manager, as
         // installed in the cert-manager namespace by the guide: ClusterIssuer secrets and trust
@@ -433,7 +534,7 @@ async function up(opts: { crds?: string; "no-crds"?: boolean }): Promise<void> {
             state.pids,
         );
         k("wait", "--for=condition=Ready", "--timeout=60s", "node", "--all");
-        for (const name of ["cert-manager", "trust-manager"]) {
+        for (const name of ["cert-manager", "trust-manager", "cluster-network", "servicelb"]) {
             await waitFor(`${name} (${state.readyz[name]})`, 60_000, async () => (await plainGet(state.readyz[name])) === 200, state.pids);
         }
     } catch (err) {
@@ -468,6 +569,9 @@ async function stopProcess(name: string, pid: number): Promise<void> {
         } catch {
             /* gone */
         }
+        // Until it is gone: a `start` right after `stop` would otherwise find it still alive.
+        const killed = Date.now() + 5_000;
+        while (alive(pid) && Date.now() < killed) await new Promise((r) => setTimeout(r, 100));
     }
     log(`stopped ${name} (pid ${pid})`);
 }
@@ -542,7 +646,7 @@ const CLUSTER_COMMANDS: Record<string, CommandSpec> = {
     up: {
         usage: "npm run cluster -- up",
         summary:
-            "Starts the local cluster (control plane, kwok nodes, cert-manager, trust-manager), applies the CRDs and prints the kubeconfig path.",
+            "Starts the local cluster (control plane, kwok nodes, cert-manager, trust-manager, and the stand-ins cluster-network (Linkerd proxy-injector server behind the API server's egress) and servicelb (k3s ServiceLB)), applies the CRDs and prints the kubeconfig path.",
         options: {
             crds: {
                 type: "string",
@@ -550,6 +654,10 @@ const CLUSTER_COMMANDS: Record<string, CommandSpec> = {
                 help: "Apply every *.yaml under this directory (default $PICLUSTER_CRDS_DIR or ../shared/reference/crds).",
             },
             "no-crds": { type: "boolean", help: "Skip that directory: apply only test/e2e/crds and the toolchain's CRDs." },
+            "gateway-api-crds": {
+                type: "boolean",
+                help: "Also install the Gateway API CRDs (HTTPRoute, GRPCRoute v1.4.1 standard channel) as the cluster's own (field manager picluster-cluster-gateway-api, no Helm metadata); default: none, as on a k3s without them.",
+            },
         },
         exitCodes: CLUSTER_EXIT_CODES,
     },
@@ -600,7 +708,7 @@ async function main(): Promise<void> {
             process.exit(2);
         }
         await (cmd === "stop" ? stopOne(positionals[0]) : startOne(positionals[0]));
-    } else if (cmd === "up") await up(values as { crds?: string; "no-crds"?: boolean });
+    } else if (cmd === "up") await up(values as UpOptions);
     else if (cmd === "down") await down(values as { keep?: boolean });
     else await status();
 }
