@@ -41,6 +41,11 @@ export interface LinkerdCrdsGatewayApi {
     readonly installedByDefault: boolean;
     /** Whether the shipped CRDs carry `helm.sh/resource-policy: keep` (Helm then never deletes them). */
     readonly keep: boolean;
+    /**
+     * Every version in each shipped CRD's spec (served or not): objects stored at a version not listed
+     * here (status.storedVersions) make the API server refuse the chart's CRD.
+     */
+    readonly specVersions: Readonly<Record<string, readonly string[]>>;
     /** Values that make the chart ship every one of them. */
     readonly installValues: Readonly<Record<string, boolean>>;
     /** Values that make the chart ship none of them. */
@@ -50,11 +55,19 @@ export interface LinkerdCrdsGatewayApi {
 /** The stable minor 2.14 chart, and edge releases by version (undefined: stable-2.14.10). */
 export function linkerdCrdsGatewayApi(edge: EdgeVersion | undefined): LinkerdCrdsGatewayApi {
     const from = (threshold: EdgeVersion) => edge !== undefined && compareVersions(edge, threshold) >= 0;
+    const v1 = from(EDGE_THRESHOLDS.gatewayApiV1Shipped);
+    const specVersions: Record<string, readonly string[]> = {
+        [GATEWAY_API_CRDS.httpRoutes]: v1 ? ["v1", "v1beta1"] : ["v1alpha2", "v1beta1"],
+        [GATEWAY_API_CRDS.grpcRoutes]: v1 ? ["v1", "v1alpha2"] : ["v1alpha2"],
+        [GATEWAY_API_CRDS.tlsRoutes]: ["v1alpha2"],
+        [GATEWAY_API_CRDS.tcpRoutes]: ["v1alpha2"],
+    };
     if (from(EDGE_THRESHOLDS.installGatewayApiValue)) {
         return {
             crds: Object.values(GATEWAY_API_CRDS),
             installedByDefault: !from(EDGE_THRESHOLDS.gatewayApiCrdsNotInstalled),
             keep: true,
+            specVersions,
             installValues: { installGatewayAPI: true },
             omitValues: { installGatewayAPI: false },
         };
@@ -66,10 +79,12 @@ export function linkerdCrdsGatewayApi(edge: EdgeVersion | undefined): LinkerdCrd
         switches.enableTcpRoutes = [GATEWAY_API_CRDS.tcpRoutes];
     }
     const keys = Object.keys(switches);
+    const crds = Object.values(switches).flat();
     return {
-        crds: Object.values(switches).flat(),
+        crds,
         installedByDefault: true,
         keep: false,
+        specVersions: Object.fromEntries(crds.map((n) => [n, specVersions[n]])),
         installValues: Object.fromEntries(keys.map((k) => [k, true])),
         omitValues: Object.fromEntries(keys.map((k) => [k, false])),
     };
@@ -172,6 +187,9 @@ export function decideGatewayApiCrdsOwner(input: {
     const ours = (c: LiveCrd) => c.helmRelease?.name === release.name && c.helmRelease.namespace === release.namespace;
     const foreign = present.filter((c) => !ours(c));
     const owned = present.filter(ours);
+    // Objects stored at a version the chart's CRD does not list: the API server refuses the chart's CRD (a downgrade).
+    const unstorable = (c: LiveCrd) => c.storedVersions.filter((v) => !(chart.specVersions[c.name] ?? []).includes(v));
+    const outgrown = owned.filter((c) => unstorable(c).length > 0);
     const k3sShipsThem = kubernetesMinor !== undefined && kubernetesMinor >= K3S_GATEWAY_API_CRDS_FROM_MINOR;
     const problems: string[] = [];
     const warnings: string[] = [];
@@ -179,6 +197,7 @@ export function decideGatewayApiCrdsOwner(input: {
     let owner: GatewayApiCrdsOwner;
     if (choice !== "auto") owner = choice;
     else if (foreign.length > 0) owner = "cluster";
+    else if (outgrown.length > 0) owner = "cluster";
     else if (owned.length > 0) owner = "linkerd-crds";
     else owner = k3sShipsThem ? "cluster" : "linkerd-crds";
 
@@ -202,6 +221,12 @@ export function decideGatewayApiCrdsOwner(input: {
             problems.push(
                 `"linkerd-crds" would install ${foreign.map((c) => c.name).join(", ")}, which the cluster already has (owned by ${describeOwner(foreign[0])}): ` +
                     `Helm refuses to take them over ("invalid ownership metadata") halfway through \`up\`. Set linkerd.gatewayApiCrds to "cluster" (or "auto") to use the cluster's own`,
+            );
+        } else if (outgrown.length > 0) {
+            problems.push(
+                `"linkerd-crds" would install ${outgrown.map((c) => `${c.name} at ${(chart.specVersions[c.name] ?? []).join(", ")}`).join("; ")}, ` +
+                    `but the cluster stores its objects at ${[...new Set(outgrown.flatMap(unstorable))].join(", ")} (status.storedVersions, left by a newer Linkerd): ` +
+                    `the API server refuses that CRD. Set linkerd.gatewayApiCrds to "cluster" (or "auto") to keep the CRDs the cluster has`,
             );
         } else if (choice === "linkerd-crds" && k3sShipsThem) {
             problems.push(

@@ -30,6 +30,8 @@ export const EDGE_THRESHOLDS = {
     grpcRoutesShipped: [24, 5, 2],
     /** linkerd-crds ships TLSRoute and TCPRoute too (enableTlsRoutes, enableTcpRoutes). */
     tlsTcpRoutesShipped: [24, 10, 4],
+    /** linkerd-crds ships Gateway API bundle v1.1.1: HTTPRoute v1 (and v1beta1), GRPCRoute v1 (and v1alpha2). */
+    gatewayApiV1Shipped: [25, 2, 3],
     /** linkerd-crds switches every Gateway API CRD with installGatewayAPI and marks them helm.sh/resource-policy: keep. */
     installGatewayApiValue: [25, 3, 1],
     /** The policy controller watches GRPCRoute v1alpha2 (policy-controller/src/main.rs). */

@@ -36,6 +36,9 @@ describe("what each real linkerd-crds chart renders (helm template, test/fixture
         expect(names("linkerd-crds")).toEqual([...model.crds].sort());
         expect(names("cluster")).toEqual([]);
         expect(names("defaults")).toEqual(model.installedByDefault ? [...model.crds].sort() : []);
-        for (const crd of fx.renders["linkerd-crds"].crds) expect([crd.name, crd.keep]).toEqual([crd.name, model.keep]);
+        for (const crd of fx.renders["linkerd-crds"].crds) {
+            expect([crd.name, crd.keep]).toEqual([crd.name, model.keep]);
+            expect([crd.name, [...crd.versions].sort()]).toEqual([crd.name, [...model.specVersions[crd.name]].sort()]);
+        }
     });
 });

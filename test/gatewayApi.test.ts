@@ -29,9 +29,28 @@ describe("decideGatewayApiCrdsOwner", () => {
     });
 
     test("auto where the linkerd-crds release already owns them: it keeps them (nothing is dropped)", () => {
-        const live = byName(crd(GATEWAY_API_CRDS.httpRoutes, { helmRelease: OURS }));
-        expect(decideGatewayApiCrdsOwner({ choice: "auto", chart: stable, release: OURS, live }).owner).toBe("linkerd-crds");
+        // As 2.14's linkerd-crds left it: stored at v1beta1, no keep annotation.
+        const live = byName(crd(GATEWAY_API_CRDS.httpRoutes, { helmRelease: OURS, storedVersions: ["v1beta1"] }));
+        expect(decideGatewayApiCrdsOwner({ choice: "auto", chart: stable, release: OURS, live })).toEqual({
+            owner: "linkerd-crds",
+            problems: [],
+            warnings: [],
+        });
         expect(decideGatewayApiCrdsOwner({ choice: "auto", chart: edge, release: OURS, live, kubernetesMinor: 37 }).owner).toBe("linkerd-crds");
+    });
+
+    test("CRDs a newer linkerd-crds left behind (stored at v1, kept): auto leaves them to the cluster; linkerd-crds is refused (a downgrade)", () => {
+        // What edge-26.8.3's linkerd-crds leaves after `helm uninstall` (keep), found by the e2e when 2.14.10 was installed next.
+        const live = byName(crd(GATEWAY_API_CRDS.httpRoutes, { helmRelease: OURS, keep: true, storedVersions: ["v1"] }));
+        expect(decideGatewayApiCrdsOwner({ choice: "auto", chart: stable, release: OURS, live })).toEqual({
+            owner: "cluster",
+            problems: [],
+            warnings: [],
+        });
+        const d = decideGatewayApiCrdsOwner({ choice: "linkerd-crds", chart: stable, release: OURS, live });
+        expect(d.problems[0]).toMatch(
+            /"linkerd-crds" would install httproutes.gateway.networking.k8s.io at v1alpha2, v1beta1, but the cluster stores its objects at v1 \(status.storedVersions.*refuses that CRD. Set linkerd.gatewayApiCrds to "cluster"/,
+        );
     });
 
     test("auto on a cluster without them: linkerd-crds, except on k3s 1.37+", () => {
