@@ -7,8 +7,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { PROJECT } from "../lib/config";
-import { resolveRelease } from "../lib/release";
-import { Pulumi, kubectlPath, makeRootCA, prepareCluster, startCluster, toolchainDir, writeStandInCharts } from "../test/e2e/harness";
+import { Pulumi, chartRepoDir, kubectlPath, makeRootCA, prepareCluster, startChartRepo, startCluster, toolchainDir } from "../test/e2e/harness";
 import type { Figure } from "./run";
 
 const REPO = path.resolve(__dirname, "..");
@@ -29,7 +28,14 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 export async function realPreviewFigures(runs: number): Promise<{ figures: Figure[] } | { skipped: string }> {
     const problem = toolchainProblem();
     if (problem) return { skipped: problem };
+    let repoDir: string;
+    try {
+        repoDir = chartRepoDir();
+    } catch (e) {
+        return { skipped: (e as Error).message.split("\n")[0] };
+    }
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "picluster-bench-"));
+    const charts = await startChartRepo(repoDir);
     const cluster = await startCluster(work);
     try {
         prepareCluster(cluster, makeRootCA(path.join(work, "root-ca")));
@@ -45,12 +51,10 @@ export async function realPreviewFigures(runs: number): Promise<{ figures: Figur
         }
         const [picluster, floor] = stacks;
         const set = (s: typeof picluster, key: string, value: string) => pulumi.setConfig(s.dir, s.name, s.file, key, value);
-        const charts = path.join(work, "charts");
-        writeStandInCharts(charts, resolveRelease("stable", "2.14.10"));
         await set(picluster, `${PROJECT}:kubernetes.kubeconfig`, cluster.kubeconfig);
         await set(picluster, `${PROJECT}:kubernetes.context`, cluster.context);
-        await set(picluster, `${PROJECT}:linkerd.chartDirectory`, charts);
-        await set(picluster, `${PROJECT}:ingress.traefik.chartDirectory`, charts);
+        await set(picluster, `${PROJECT}:linkerd.chartRepository`, charts.url);
+        await set(picluster, `${PROJECT}:ingress.traefik.chartRepository`, charts.url);
         await set(picluster, `${PROJECT}:longhorn.kubectl`, kubectlPath());
         await set(floor, "kubernetes:kubeconfig", cluster.kubeconfig);
         await set(floor, "kubernetes:context", cluster.context);
@@ -80,6 +84,7 @@ export async function realPreviewFigures(runs: number): Promise<{ figures: Figur
         };
     } finally {
         await cluster.stop();
+        charts.stop();
         fs.rmSync(work, { recursive: true, force: true });
     }
 }

@@ -1,155 +1,138 @@
 /**
- * End-to-end: a cluster where Linkerd was installed the guide's way first (kubectl + helm, no Pulumi),
- * then taken over with `adopt.enabled`: the first `up` imports the Helm releases and replaces,
- * reinstalls or restarts nothing; the second `up` shows no changes. README "Coming from the guide".
+ * End-to-end: a cluster where Linkerd was installed the guide's way first (kubectl + helm from the
+ * Helm repository, no Pulumi), then taken over with `adopt.enabled`: the first `up` imports the Helm
+ * releases and replaces, reinstalls or restarts nothing; the second `up` shows no changes. README
+ * "Coming from the guide". For the guide's stable-2.14.10 and for edge-26.8.3, on the real charts.
  */
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
-import {
-    binDir,
-    checkToolchain,
-    Cluster,
-    kubectl,
-    kubectlJson,
-    kubectlPath,
-    makeRootCA,
-    prepareCluster,
-    Pulumi,
-    repoRoot,
-    sh,
-    startCluster,
-} from "./support/env";
-import { writeStandInCharts } from "./support/standInCharts";
-import { resolveRelease } from "../../lib/release";
+import { apply, binDir, kubectl, kubectlJson, sh } from "./support/env";
+import { podProxies, proxyVersionOf } from "./support/mesh";
+import { simulatedDeployment } from "./support/workloads";
+import { e2eSuite, EDGE, STABLE, TestStack } from "./support/suite";
+import type { LinkerdRelease } from "../../lib/release";
 
-const PROJECT = "picluster-linkerd";
 const HELM = path.join(binDir, "helm");
-
-checkToolchain();
 if (!fs.existsSync(HELM)) throw new Error(`helm is not in the toolchain (${HELM}): run \`npm run toolchain\``);
-
-let work: string;
-let cluster: Cluster;
-let pulumi: Pulumi;
-let charts: string;
-let rootCA: { dir: string; crt: string; key: string };
-const stack = `adopt-${process.pid}`;
-let configFile: string;
-const args = () => ["--config-file", configFile, "-s", stack];
+const e2e = e2eSuite("adoption", { releases: [STABLE, EDGE] });
 
 function helm(helmArgs: string[]): string {
+    const { cluster } = e2e();
     return sh(HELM, [...helmArgs, "--kubeconfig", cluster.kubeconfig, "--kube-context", cluster.context]);
 }
 
 /** Helm's release records (one Secret per revision). */
 function helmRevisions(namespace: string, release: string): number[] {
-    return kubectlJson(cluster, ["-n", namespace, "get", "secrets", "-l", `owner=helm,name=${release}`])
+    return kubectlJson(e2e().cluster, ["-n", namespace, "get", "secrets", "-l", `owner=helm,name=${release}`])
         .items.map((s: { metadata: { labels: { version: string } } }) => Number(s.metadata.labels.version))
         .sort();
 }
 
-beforeAll(
-    async () => {
-        work = fs.mkdtempSync(path.join(os.tmpdir(), "picluster-adopt-"));
-        cluster = await startCluster(work);
-        rootCA = makeRootCA(path.join(work, "root-ca"));
-        prepareCluster(cluster, rootCA);
-        charts = path.join(work, "charts");
-        writeStandInCharts(charts, resolveRelease("stable", "2.14.10"));
+/** The guide's installation, steps 3-8, by hand: namespace, Certificate, `helm install` of both charts from the repository. */
+function guideInstall(release: LinkerdRelease): void {
+    const { cluster, work, chartRepo } = e2e();
+    kubectl(cluster, ["create", "namespace", "linkerd"]);
+    kubectl(
+        cluster,
+        ["apply", "-f", "-"],
+        JSON.stringify({
+            apiVersion: "cert-manager.io/v1",
+            kind: "Certificate",
+            metadata: { name: "linkerd-identity-issuer", namespace: "linkerd" },
+            spec: {
+                secretName: "linkerd-identity-issuer",
+                duration: "48h",
+                renewBefore: "25h",
+                issuerRef: { name: "ca-issuer", kind: "ClusterIssuer", group: "cert-manager.io" },
+                commonName: "identity.linkerd.cluster.local",
+                dnsNames: ["identity.linkerd.cluster.local"],
+                isCA: true,
+                privateKey: { algorithm: "ECDSA" },
+                usages: ["cert sign", "crl sign", "server auth", "client auth"],
+            },
+        }),
+    );
+    kubectl(cluster, ["-n", "linkerd", "wait", "certificate/linkerd-identity-issuer", "--for=condition=Ready", "--timeout=180s"]);
+    const caCrt = path.join(work, `ca-${release.minor}.crt`);
+    fs.writeFileSync(
+        caCrt,
+        Buffer.from(kubectlJson(cluster, ["-n", "linkerd", "get", "secret", "linkerd-identity-issuer"]).data["ca.crt"], "base64").toString(),
+    );
+    const repo = ["--repo", chartRepo!.url];
+    helm(["install", "linkerd-crds", "linkerd-crds", ...repo, "--version", release.charts.crds.version, "-n", "linkerd"]);
+    helm([
+        "install",
+        "linkerd-control-plane",
+        "linkerd-control-plane",
+        ...repo,
+        "--version",
+        release.charts.controlPlane.version,
+        "-n",
+        "linkerd",
+        "--set-file",
+        `identityTrustAnchorsPEM=${caCrt}`,
+        "--set",
+        "identity.issuer.scheme=kubernetes.io/tls",
+        "--wait",
+    ]);
+    // Guide, "Meshing a service": implicit annotation by hand.
+    kubectl(cluster, ["annotate", "--overwrite", "namespace", "monitoring", "linkerd.io/inject=enabled"]);
+}
 
-        // The guide's installation, steps 3-8, by hand.
-        kubectl(cluster, ["create", "namespace", "linkerd"]);
-        kubectl(
-            cluster,
-            ["apply", "-f", "-"],
-            JSON.stringify({
-                apiVersion: "cert-manager.io/v1",
-                kind: "Certificate",
-                metadata: { name: "linkerd-identity-issuer", namespace: "linkerd" },
-                spec: {
-                    secretName: "linkerd-identity-issuer",
-                    duration: "48h",
-                    renewBefore: "25h",
-                    issuerRef: { name: "ca-issuer", kind: "ClusterIssuer", group: "cert-manager.io" },
-                    commonName: "identity.linkerd.cluster.local",
-                    dnsNames: ["identity.linkerd.cluster.local"],
-                    isCA: true,
-                    privateKey: { algorithm: "ECDSA" },
-                    usages: ["cert sign", "crl sign", "server auth", "client auth"],
-                },
-            }),
-        );
-        kubectl(cluster, ["-n", "linkerd", "wait", "certificate/linkerd-identity-issuer", "--for=condition=Ready", "--timeout=180s"]);
-        const caCrt = path.join(work, "ca.crt");
-        fs.writeFileSync(
-            caCrt,
-            Buffer.from(kubectlJson(cluster, ["-n", "linkerd", "get", "secret", "linkerd-identity-issuer"]).data["ca.crt"], "base64").toString(),
-        );
-        helm(["install", "linkerd-crds", path.join(charts, "linkerd-crds"), "-n", "linkerd"]);
-        helm([
-            "install",
-            "linkerd-control-plane",
-            path.join(charts, "linkerd-control-plane"),
-            "-n",
-            "linkerd",
-            "--set-file",
-            `identityTrustAnchorsPEM=${caCrt}`,
-            "--set",
-            "identity.issuer.scheme=kubernetes.io/tls",
-        ]);
-        // Guide, "Meshing a service": implicit annotation by hand.
-        kubectl(cluster, ["annotate", "namespace", "monitoring", "linkerd.io/inject=enabled"]);
-
-        pulumi = new Pulumi(work);
-        configFile = path.join(work, `Pulumi.${stack}.yaml`);
-        await pulumi.initStack(repoRoot, stack, configFile);
-        const set = (key: string, value: string) => pulumi.setConfig(repoRoot, stack, configFile, `${PROJECT}:${key}`, value);
-        await set("kubernetes.kubeconfig", cluster.kubeconfig);
-        await set("kubernetes.context", cluster.context);
-        await set("linkerd.chartDirectory", charts);
-        await set("longhorn.kubectl", kubectlPath());
-        // What this cluster has: Linkerd's two releases; viz, jaeger and an ingress controller are not part of this case.
-        await set("viz.enabled", "false");
-        await set("jaeger.enabled", "false");
-        await set("ingress.controller", "none");
-        await set("adopt.enabled", "true");
-        await set("adopt.helmReleases[0]", "linkerd-crds");
-        await set("adopt.helmReleases[1]", "linkerd-control-plane");
-    },
-    10 * 60 * 1000,
-);
-
-afterAll(
-    async () => {
-        await cluster?.stop();
-        if (work && !process.env.PICLUSTER_E2E_KEEP) fs.rmSync(work, { recursive: true, force: true });
-    },
-    3 * 60 * 1000,
-);
-
-describe("adopting an installation made the guide's way", () => {
+describe.each([
+    ["stable-2.14.10", STABLE],
+    ["edge-26.8.3", EDGE],
+] as const)("adopting an installation of %s made the guide's way", (_, release: LinkerdRelease) => {
+    let stack: TestStack;
     let configMapVersion: string;
-    let podsBefore: string[];
     let revisionsAfterAdoption: number[];
+    const cluster = () => e2e().cluster;
 
-    /** The control plane's pods (uid) and Deployments (generation): what a restart would change. */
-    const controlPlaneState = (): string[] =>
-        [
-            ...kubectlJson(cluster, ["-n", "linkerd", "get", "deployments"]).items.map(
-                (d: { metadata: { name: string; generation: number } }) => `${d.metadata.name}@${d.metadata.generation}`,
-            ),
-            ...kubectlJson(cluster, ["-n", "linkerd", "get", "pods"]).items.map((p: { metadata: { uid: string } }) => p.metadata.uid),
-        ].sort();
+    beforeAll(async () => {
+        guideInstall(release);
+        // What this cluster has: Linkerd's two releases; viz, jaeger and an ingress controller are not part of this case.
+        stack = await e2e().stack(`adopt-${release.minor}-${process.pid}`, release, {
+            viz: { enabled: false },
+            jaeger: { enabled: false },
+            ingress: { controller: "none" },
+            adopt: { enabled: true, helmReleases: ["linkerd-crds", "linkerd-control-plane"] },
+        });
+    }, 10 * 60_000);
+
+    /** Deployment generations and pod uids: what a restart changes. */
+    const generations = (namespace: string): Record<string, number> =>
+        Object.fromEntries(
+            kubectlJson(cluster(), ["-n", namespace, "get", "deployments"]).items.map((d: { metadata: { name: string; generation: number } }) => [
+                d.metadata.name,
+                d.metadata.generation,
+            ]),
+        );
+    const podUids = (namespace: string, selector: string): string[] =>
+        kubectlJson(cluster(), ["-n", namespace, "get", "pods", "-l", selector])
+            .items.map((p: { metadata: { uid: string } }) => p.metadata.uid)
+            .sort();
+    /** What must never restart: identity, and the meshed workloads (their proxies keep running). */
+    const untouched = () => ({
+        identity: podUids("linkerd", "linkerd.io/control-plane-component=identity"),
+        identityGeneration: generations("linkerd")["linkerd-identity"],
+        workload: podUids("monitoring", "app=e2e-meshed"),
+    });
+    let before: ReturnType<typeof untouched>;
+    let generationsBefore: Record<string, number>;
 
     test("the first up imports the Helm releases and replaces, reinstalls or restarts nothing", async () => {
         for (const d of ["linkerd-identity", "linkerd-destination", "linkerd-proxy-injector"]) {
-            kubectl(cluster, ["-n", "linkerd", "rollout", "status", `deployment/${d}`, "--timeout=180s"]);
+            kubectl(cluster(), ["-n", "linkerd", "rollout", "status", `deployment/${d}`, "--timeout=180s"]);
         }
-        configMapVersion = kubectlJson(cluster, ["-n", "linkerd", "get", "configmap", "linkerd-config"]).metadata.resourceVersion;
-        podsBefore = controlPlaneState();
-        const eventLog = path.join(work, "adopt-events.jsonl");
-        await pulumi.ok(repoRoot, ["up", "--yes", "--skip-preview", "--event-log", eventLog, ...args()]);
+        // A workload meshed by the guide's namespace annotation, running its proxy.
+        apply(cluster(), [simulatedDeployment("monitoring", "e2e-meshed")]);
+        kubectl(cluster(), ["-n", "monitoring", "rollout", "status", "deployment/e2e-meshed", "--timeout=180s"]);
+        expect(podProxies(cluster(), "monitoring", "app=e2e-meshed").map((p) => p.version)).toEqual([proxyVersionOf(release)]);
+        configMapVersion = kubectlJson(cluster(), ["-n", "linkerd", "get", "configmap", "linkerd-config"]).metadata.resourceVersion;
+        before = untouched();
+        generationsBefore = generations("linkerd");
+        const eventLog = path.join(e2e().work, `adopt-events-${release.minor}.jsonl`);
+        await stack.ok(["up", "--yes", "--skip-preview", "--event-log", eventLog]);
         const ops = fs
             .readFileSync(eventLog, "utf8")
             .split("\n")
@@ -166,29 +149,34 @@ describe("adopting an installation made the guide's way", () => {
         expect(revisionsAfterAdoption.length).toBeLessThanOrEqual(2);
         const values = JSON.parse(helm(["get", "values", "linkerd-control-plane", "-n", "linkerd", "-o", "json"]));
         expect(Object.keys(values).sort()).toEqual(["identity", "identityTrustAnchorsPEM"]);
-        // Nothing restarted: same Deployments generations and pods; linkerd-config untouched.
-        expect(controlPlaneState()).toEqual(podsBefore);
-        expect(kubectlJson(cluster, ["-n", "linkerd", "get", "configmap", "linkerd-config"]).metadata.resourceVersion).toBe(configMapVersion);
+        // identity and the meshed workload untouched; linkerd-config untouched. The one Helm upgrade regenerates the
+        // chart's webhook certificates (as any `helm upgrade` of the chart does): destination and proxy-injector roll once.
+        expect(untouched()).toEqual(before);
+        const after = generations("linkerd");
+        for (const d of ["linkerd-destination", "linkerd-proxy-injector"]) {
+            expect([d, after[d] - generationsBefore[d]]).toEqual([d, revisionsAfterAdoption.length - 1]);
+        }
+        expect(kubectlJson(cluster(), ["-n", "linkerd", "get", "configmap", "linkerd-config"]).metadata.resourceVersion).toBe(configMapVersion);
         // The objects the guide made by hand are now the program's, updated in place.
-        const ns = kubectlJson(cluster, ["get", "namespace", "linkerd"]);
+        const ns = kubectlJson(cluster(), ["get", "namespace", "linkerd"]);
         expect(ns.metadata.labels).toMatchObject({ "config.linkerd.io/admission-webhooks": "disabled" });
-        expect(kubectl(cluster, ["-n", "linkerd", "get", "certificate", "linkerd-identity-issuer", "-o", "name"]).trim()).toBe(
+        expect(kubectl(cluster(), ["-n", "linkerd", "get", "certificate", "linkerd-identity-issuer", "-o", "name"]).trim()).toBe(
             "certificate.cert-manager.io/linkerd-identity-issuer",
         );
     });
 
     test("the second up shows no changes", async () => {
-        await pulumi.ok(repoRoot, ["up", "--yes", "--expect-no-changes", ...args()]);
+        await stack.ok(["up", "--yes", "--expect-no-changes"]);
         expect(helmRevisions("linkerd", "linkerd-control-plane")).toEqual(revisionsAfterAdoption);
-        expect(controlPlaneState()).toEqual(podsBefore);
+        expect(untouched()).toEqual(before);
     });
 
     test("adopt.enabled false: the preview shows the upgrade to the program's values, nothing replaced", async () => {
-        await pulumi.setConfig(repoRoot, stack, configFile, `${PROJECT}:adopt.enabled`, "false");
-        const preview = await pulumi.ok(repoRoot, ["preview", "--diff", ...args()]);
+        await stack.set("adopt.enabled", "false");
+        const preview = await stack.ok(["preview", "--diff"]);
         expect(preview.stdout).toMatch(/~ kubernetes:helm.sh\/v3:Release: \(update\)[\s\S]*linkerd-control-plane/);
         expect(preview.stdout).not.toMatch(/\+-|replace/);
-        await pulumi.ok(repoRoot, ["destroy", "--yes", ...args()]);
-        await pulumi.ok(repoRoot, ["stack", "rm", "--yes", "-s", stack]);
+        await stack.remove();
+        kubectl(cluster(), ["-n", "monitoring", "delete", "deployment", "e2e-meshed", "--wait=true"]);
     });
 });
