@@ -23,7 +23,7 @@ const timings: Record<string, number> = {};
 /** Engine operations that lose what the cluster runs: the resource (or a copy of it) is deleted. */
 const FORBIDDEN_OPS = ["replace", "create-replacement", "delete-replaced", "delete", "read-replacement", "import-replacement", "discard"];
 
-/** The previous release checked out beside the repository, its dependencies installed; throws naming what is missing. */
+/** The previous release checked out at `dir` (a worktree of this repository), its dependencies installed; throws naming what is missing. */
 async function checkOutPrevious(dir: string): Promise<void> {
     const t0 = Date.now();
     const git = (args: string[]) => sh("git", ["-C", repoRoot, ...args]);
@@ -41,7 +41,8 @@ async function checkOutPrevious(dir: string): Promise<void> {
     timings.checkout = (Date.now() - t0) / 1000;
 }
 
-function removeWorktree(dir: string): void {
+function removeWorktree(dir: string | undefined): void {
+    if (!dir) return;
     try {
         sh("git", ["-C", repoRoot, "worktree", "remove", "--force", dir]);
     } catch {
@@ -52,10 +53,10 @@ function removeWorktree(dir: string): void {
 }
 
 // Started before the cluster (below) and awaited after it: `npm ci` and `cluster up` overlap.
-const worktreeParent = fs.mkdtempSync(path.join(os.tmpdir(), "picluster-previous-release-"));
-const worktree = path.join(worktreeParent, `picluster-linkerd-${previous.version}`);
+let worktree: string | undefined;
 let checkout: Promise<void> | undefined;
 beforeAll(() => {
+    worktree = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "picluster-previous-release-")), `picluster-linkerd-${previous.version}`);
     checkout = checkOutPrevious(worktree);
     checkout.catch(() => undefined); // reported by the beforeAll that awaits it
 });
@@ -85,12 +86,13 @@ const short = (urn: string) => urn.split("::").slice(2).join("::");
 const describeStep = (s: Step) =>
     `${s.op} ${short(s.urn)}${s.diffs.length ? ` (${s.diffs.join(", ")})` : ""}${s.replaceKeys.length ? ` [replace: ${s.replaceKeys.join(", ")}]` : ""}`;
 
-/** Asserts no step lost anything; returns the steps that changed something, for the output. */
+/** The steps that replace or delete something, described. */
 function lostSteps(all: Step[]): string[] {
     expect(all.length).toBeGreaterThan(0);
     return all.filter((s) => FORBIDDEN_OPS.includes(s.op)).map(describeStep);
 }
 
+/** The steps that change something (updates, creates, and any loss), for the output. */
 const changed = (all: Step[]) => all.filter((s) => s.op !== "same" && s.op !== "read");
 
 /** What a reinstall or a replacement would change: Helm's records of each release, the UIDs of the objects the program owns. */
@@ -136,7 +138,7 @@ describe(`upgrade from release ${previous.version} (${previous.commit.slice(0, 7
     });
 
     /** `pulumi` on the stack with the previous release's program (its checkout is the project directory). */
-    const previousProgram = (args: string[]): Promise<RunResult> => e2e().pulumi.ok(worktree, [...args, ...stack.args]);
+    const previousProgram = (args: string[]): Promise<RunResult> => e2e().pulumi.ok(worktree!, [...args, ...stack.args]);
 
     test(`release ${previous.version}'s program deploys the stack`, async () => {
         const res = await previousProgram(["up", "--yes", "--skip-preview"]);
