@@ -75,6 +75,9 @@ export class PiclusterLinkerd extends pulumi.ComponentResource {
             {
                 kubeconfig: target.kubeconfigPath,
                 context: target.context,
+                // A ConfigMap whose data changes (the Grafana dashboards' addresses carry the Linkerd release tag) is
+                // updated in place: by default the provider replaces it, and with its fixed name that is delete, then create.
+                enableConfigMapMutable: true,
                 // Adoption: objects a guide install already made are updated in place instead of failing as existing.
                 ...(cfg.adopt.enabled ? { upsertExistingObjects: true } : {}),
             },

@@ -73,6 +73,12 @@ describe("mode pem (guide steps 3-8)", () => {
         });
     });
 
+    test("the provider updates ConfigMaps in place (a changed dashboards ConfigMap is not deleted and created again)", () => {
+        expect(byName(result.resources, "pulumi:providers:kubernetes", "linkerd-kubernetes").inputs).toMatchObject({
+            enableConfigMapMutable: "true",
+        });
+    });
+
     test("guide step 10 is checkable: linkerd-config is read back after the install", () => {
         const read = byName(result.resources, "kubernetes:core/v1:ConfigMap", "linkerd-control-plane-linkerd-config");
         expect(read.readId).toBe("linkerd/linkerd-config");
