@@ -11,6 +11,10 @@ import { ClusterReader, OFFLINE, kubectlClusterReader } from "./lib/cluster";
 import { clusterAccess, loadConfig } from "./lib/config";
 import { readStackConfig } from "./lib/config/stack";
 import { GATEWAY_API_CRDS } from "./lib/gatewayApi";
+import { ConfigError } from "./lib/config/parse";
+import { directUpgradeProblems } from "./lib/upgrade/plan";
+import { oldestProxyMinor } from "./lib/upgrade/running";
+import * as pulumi from "@pulumi/pulumi";
 
 /** `clusterReader`: how the cluster is read before deciding; the offline render passes one that reads nothing. @default kubectl on the stack's cluster */
 export = async (options: { readonly clusterReader?: ClusterReader } = {}) => {
@@ -19,6 +23,11 @@ export = async (options: { readonly clusterReader?: ClusterReader } = {}) => {
     const reader = options.clusterReader ?? (access ? kubectlClusterReader(access) : undefined);
     const cluster = reader ? await reader(Object.values(GATEWAY_API_CRDS)) : OFFLINE;
     const config = loadConfig(raw, process.env, cluster);
+    if (cluster.status === "read" && cluster.linkerd) {
+        const running = { controlPlane: cluster.linkerd.controlPlane, oldestProxyMinor: oldestProxyMinor(cluster.linkerd) };
+        const problems = directUpgradeProblems(config.linkerd.release, running, pulumi.getStack());
+        if (problems.length > 0) throw new ConfigError(problems.map((message) => ({ key: "picluster-linkerd:linkerd.version", message })));
+    }
     const { outputs } = new PiclusterLinkerd("linkerd", { config });
     // Outputs that do not apply to the chosen mode are left out rather than shown as undefined.
     return Object.fromEntries(Object.entries(outputs).filter(([, value]) => value !== undefined));

@@ -6,77 +6,20 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { apply, binDir, kubectl, kubectlJson, sh } from "./support/env";
+import { apply, kubectl, kubectlJson } from "./support/env";
+import { guideInstall, helm } from "./support/guide";
 import { podProxies, proxyVersionOf } from "./support/mesh";
 import { simulatedDeployment } from "./support/workloads";
 import { e2eSuite, EDGE, STABLE, TestStack } from "./support/suite";
 import type { LinkerdRelease } from "../../lib/release";
 
-const HELM = path.join(binDir, "helm");
-if (!fs.existsSync(HELM)) throw new Error(`helm is not in the toolchain (${HELM}): run \`npm run toolchain\``);
 const e2e = e2eSuite("adoption", { releases: [STABLE, EDGE] });
-
-function helm(helmArgs: string[]): string {
-    const { cluster } = e2e();
-    return sh(HELM, [...helmArgs, "--kubeconfig", cluster.kubeconfig, "--kube-context", cluster.context]);
-}
 
 /** Helm's release records (one Secret per revision). */
 function helmRevisions(namespace: string, release: string): number[] {
     return kubectlJson(e2e().cluster, ["-n", namespace, "get", "secrets", "-l", `owner=helm,name=${release}`])
         .items.map((s: { metadata: { labels: { version: string } } }) => Number(s.metadata.labels.version))
         .sort();
-}
-
-/** The guide's installation, steps 3-8, by hand: namespace, Certificate, `helm install` of both charts from the repository. */
-function guideInstall(release: LinkerdRelease): void {
-    const { cluster, work, chartRepo } = e2e();
-    kubectl(cluster, ["create", "namespace", "linkerd"]);
-    kubectl(
-        cluster,
-        ["apply", "-f", "-"],
-        JSON.stringify({
-            apiVersion: "cert-manager.io/v1",
-            kind: "Certificate",
-            metadata: { name: "linkerd-identity-issuer", namespace: "linkerd" },
-            spec: {
-                secretName: "linkerd-identity-issuer",
-                duration: "48h",
-                renewBefore: "25h",
-                issuerRef: { name: "ca-issuer", kind: "ClusterIssuer", group: "cert-manager.io" },
-                commonName: "identity.linkerd.cluster.local",
-                dnsNames: ["identity.linkerd.cluster.local"],
-                isCA: true,
-                privateKey: { algorithm: "ECDSA" },
-                usages: ["cert sign", "crl sign", "server auth", "client auth"],
-            },
-        }),
-    );
-    kubectl(cluster, ["-n", "linkerd", "wait", "certificate/linkerd-identity-issuer", "--for=condition=Ready", "--timeout=180s"]);
-    const caCrt = path.join(work, `ca-${release.minor}.crt`);
-    fs.writeFileSync(
-        caCrt,
-        Buffer.from(kubectlJson(cluster, ["-n", "linkerd", "get", "secret", "linkerd-identity-issuer"]).data["ca.crt"], "base64").toString(),
-    );
-    const repo = ["--repo", chartRepo!.url];
-    helm(["install", "linkerd-crds", "linkerd-crds", ...repo, "--version", release.charts.crds.version, "-n", "linkerd"]);
-    helm([
-        "install",
-        "linkerd-control-plane",
-        "linkerd-control-plane",
-        ...repo,
-        "--version",
-        release.charts.controlPlane.version,
-        "-n",
-        "linkerd",
-        "--set-file",
-        `identityTrustAnchorsPEM=${caCrt}`,
-        "--set",
-        "identity.issuer.scheme=kubernetes.io/tls",
-        "--wait",
-    ]);
-    // Guide, "Meshing a service": implicit annotation by hand.
-    kubectl(cluster, ["annotate", "--overwrite", "namespace", "monitoring", "linkerd.io/inject=enabled"]);
 }
 
 describe.each([
@@ -89,7 +32,7 @@ describe.each([
     const cluster = () => e2e().cluster;
 
     beforeAll(async () => {
-        guideInstall(release);
+        guideInstall(e2e(), release);
         // What this cluster has: Linkerd's two releases; viz, jaeger and an ingress controller are not part of this case.
         stack = await e2e().stack(`adopt-${release.minor}-${process.pid}`, release, {
             viz: { enabled: false },
@@ -147,7 +90,7 @@ describe.each([
         revisionsAfterAdoption = helmRevisions("linkerd", "linkerd-control-plane");
         expect(revisionsAfterAdoption[0]).toBe(1);
         expect(revisionsAfterAdoption.length).toBeLessThanOrEqual(2);
-        const values = JSON.parse(helm(["get", "values", "linkerd-control-plane", "-n", "linkerd", "-o", "json"]));
+        const values = JSON.parse(helm(e2e(), ["get", "values", "linkerd-control-plane", "-n", "linkerd", "-o", "json"]));
         expect(Object.keys(values).sort()).toEqual(["identity", "identityTrustAnchorsPEM"]);
         // identity and the meshed workload untouched; linkerd-config untouched. The one Helm upgrade regenerates the
         // chart's webhook certificates (as any `helm upgrade` of the chart does): destination and proxy-injector roll once.

@@ -1,0 +1,325 @@
+/**
+ * npm run upgrade -- --stack <s> --to <version> [--stack-file <file>] [--dry-run]
+ *
+ * Upgrades the Linkerd of a stack one major at a time (lib/upgrade/plan.ts), with the stack's own
+ * program and backend (Pulumi Automation API): reads what runs now (linkerd-config, each meshed pod's
+ * proxy version), prints the plan of hops with each hop's hazards, then per hop writes the hop's
+ * release into the stack file, runs `pulumi up`, restarts the meshed workloads whose proxies are
+ * older (one at a time, waiting for each rollout and for any PodDisruptionBudget to allow it), checks
+ * that every meshed pod runs the hop's proxy, and runs `npm run check`'s checks. It stops at the first
+ * failure with the cluster at a consistent hop and prints the command that resumes; run again, it
+ * starts from what runs then (a second run after success says there is nothing to do).
+ * `--dry-run` previews every hop (`pulumi preview` of each hop's release) and changes nothing.
+ */
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { parseDocument } from "yaml";
+import { CommandSpec, commandLine } from "./args";
+import { CannotRun, Kubectl, loadCheckConfig, readSnapshot } from "./check";
+import { CheckResult, exitCodeOf, formatTable, runChecks } from "../lib/check";
+import { kubectlClusterReader } from "../lib/cluster";
+import { PROJECT, PiclusterConfig } from "../lib/config";
+import { LinkerdRelease, resolveRelease } from "../lib/release";
+import { hopDiff } from "../lib/upgrade/hopDiff";
+import { Hop, UpgradePlan, formatPlan, planUpgrade } from "../lib/upgrade/plan";
+import { readStackConfigFiles, renderProgram } from "../lib/render";
+import { RunningLinkerd, oldestProxyMinor, podsBehind } from "../lib/upgrade/running";
+import { jobsUsingShutdown } from "../lib/upgrade/jobs";
+import { meshedNamespaces } from "../lib/check";
+
+export const UPGRADE_COMMAND: CommandSpec = {
+    usage: "npm run upgrade --",
+    summary:
+        "Upgrades the stack's Linkerd to --to one major at a time: per hop `pulumi up` with that release (CRDs, control plane, " +
+        "extensions), then the meshed workloads restarted so their proxies follow, then the check. Stops at the first failure with " +
+        "the cluster at a consistent hop and the command to resume. --dry-run previews every hop and changes nothing.",
+    options: {
+        stack: { type: "string", value: "<name>", default: "picluster", help: "Stack to upgrade (default picluster)." },
+        "stack-file": { type: "string", value: "<file>", help: "Its stack file, when kept elsewhere (default Pulumi.<stack>.yaml of this project)." },
+        to: { type: "string", value: "<version>", help: 'Target release: "edge-YY.M.X" (e.g. edge-26.8.3) or "2.14.10".' },
+        "dry-run": { type: "boolean", default: false, help: "Print the plan and preview every hop; change nothing." },
+        "rollout-timeout": { type: "string", value: "<seconds>", default: "300", help: "How long each workload's restart may take (default 300)." },
+    },
+    exitCodes: {
+        0: "upgraded (or nothing to do; with --dry-run: every hop previewed)",
+        1: "a hop failed or needs an action first: the cluster is at a consistent hop, the message says what to do and how to resume",
+        2: "cannot run: bad usage, invalid stack configuration, no control plane on the cluster, cluster unreachable; nothing was changed",
+    },
+};
+
+/** A release from --to. */
+export function targetRelease(to: string): LinkerdRelease {
+    if (/^edge-/.test(to)) return resolveRelease("edge", to);
+    return resolveRelease("stable", to.replace(/^stable-/, ""));
+}
+
+/** Writes the release into the stack file's `picluster-linkerd:linkerd` (channel, version), keeping everything else. */
+export function writeRelease(stackFile: string, release: LinkerdRelease): void {
+    const doc = parseDocument(fs.readFileSync(stackFile, "utf8"));
+    const key = `${PROJECT}:linkerd`;
+    const current = doc.getIn(["config", key]);
+    const linkerd = current && typeof current === "object" ? (doc.getIn(["config", key], true) as any).toJSON() : {};
+    doc.setIn(["config", key], { ...linkerd, channel: release.channel, version: release.version });
+    fs.writeFileSync(stackFile, doc.toString());
+}
+
+interface Io {
+    out(s: string): void;
+    err(s: string): void;
+}
+
+/** What runs now, read with the stack's own kubeconfig and context. */
+async function readRunning(cfg: PiclusterConfig): Promise<RunningLinkerd> {
+    const facts = await kubectlClusterReader({ ...cfg.kubernetes, kubectl: cfg.longhorn.kubectl })([]);
+    if (facts.status !== "read" || !facts.linkerd)
+        throw new CannotRun(`cannot read the cluster: ${facts.status === "unread" ? facts.reason : "offline"}`);
+    return facts.linkerd;
+}
+
+/** The owner to roll for a pod: its Deployment (through its ReplicaSet), DaemonSet or StatefulSet. */
+function ownerOf(k: Kubectl, namespace: string, pod: string): string | undefined {
+    const get = (kind: string, name: string) => JSON.parse(k.read(["-n", namespace, "get", kind, name, "-o", "json"]));
+    const controller = (o: any) => (o.metadata.ownerReferences ?? []).find((r: any) => r.controller);
+    const ref = controller(get("pod", pod));
+    if (!ref) return undefined;
+    if (ref.kind === "ReplicaSet") {
+        const rs = controller(get("replicaset", ref.name));
+        return rs?.kind === "Deployment" ? `deployment/${rs.name}` : undefined;
+    }
+    return ["DaemonSet", "StatefulSet"].includes(ref.kind) ? `${ref.kind.toLowerCase()}/${ref.name}` : undefined;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Live Jobs and CronJobs in the meshed namespaces that stop their proxy through /shutdown. */
+function shutdownJobs(k: Kubectl, cfg: PiclusterConfig): string[] {
+    const found: string[] = [];
+    for (const ns of meshedNamespaces(cfg)) {
+        const r = k.run(["-n", ns, "get", "jobs.batch,cronjobs.batch", "-o", "json"]);
+        if (r.code === 0) found.push(...jobsUsingShutdown(JSON.parse(r.stdout).items ?? []));
+    }
+    return found;
+}
+
+/** Waits until no PodDisruptionBudget covering the owner's pods forbids a disruption (disruptionsAllowed 0). */
+async function waitForBudget(k: Kubectl, namespace: string, owner: string, timeoutMs: number, io: Io): Promise<void> {
+    const workload = JSON.parse(k.read(["-n", namespace, "get", owner, "-o", "json"]));
+    const labels: Record<string, string> = workload.spec?.template?.metadata?.labels ?? {};
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        const budgets = JSON.parse(k.read(["-n", namespace, "get", "poddisruptionbudgets.policy", "-o", "json"])).items as any[];
+        const blocking = budgets.filter((b) => {
+            const sel: Record<string, string> = b.spec?.selector?.matchLabels ?? {};
+            return Object.entries(sel).every(([key, v]) => labels[key] === v) && (b.status?.disruptionsAllowed ?? 1) < 1;
+        });
+        if (blocking.length === 0) return;
+        if (Date.now() > deadline) {
+            throw new Error(
+                `PodDisruptionBudget ${blocking.map((b) => `${namespace}/${b.metadata.name}`).join(", ")} allows no disruption of ${namespace}/${owner}`,
+            );
+        }
+        io.out(`  waiting: PodDisruptionBudget ${blocking.map((b) => b.metadata.name).join(", ")} allows no disruption of ${namespace}/${owner} yet`);
+        await sleep(5000);
+    }
+}
+
+/** Rolls, one at a time, the owners of meshed pods whose proxy is not `proxyVersion`. Returns the owners rolled. */
+async function restartBehind(k: Kubectl, running: RunningLinkerd, proxyVersion: string, timeoutSeconds: number, io: Io): Promise<string[]> {
+    const owners = new Set<string>();
+    for (const p of podsBehind(running, proxyVersion)) {
+        const [namespace, name] = p.pod.split("/");
+        const owner = ownerOf(k, namespace, name);
+        if (owner) owners.add(`${namespace}/${owner}`);
+        else io.err(`  ${p.pod} runs ${p.version} and has no Deployment, DaemonSet or StatefulSet to roll: delete it to re-create it`);
+    }
+    for (const key of [...owners].sort()) {
+        const [namespace, owner] = [key.slice(0, key.indexOf("/")), key.slice(key.indexOf("/") + 1)];
+        await waitForBudget(k, namespace, owner, timeoutSeconds * 1000, io);
+        io.out(`  restarting ${namespace}/${owner}`);
+        k.read(["-n", namespace, "rollout", "restart", owner]);
+        k.read(["-n", namespace, "rollout", "status", owner, `--timeout=${timeoutSeconds}s`]);
+    }
+    return [...owners];
+}
+
+/** The stack with its own program (this project) and backend, as `pulumi` would run it here. */
+async function selectStack(name: string): Promise<Stack> {
+    return LocalWorkspace.selectStack({ stackName: name, workDir: path.resolve(__dirname, "..") });
+}
+
+/**
+ * --dry-run: the first hop previewed for real against the cluster (`pulumi preview`); every hop shown as
+ * what it changes against the hop before it, from offline renders of the stack at both releases (a
+ * preview of a later hop against today's cluster would compare with the wrong release, and the
+ * program refuses to skip majors).
+ */
+async function previewHops(stackName: string, stackFile: string, current: LinkerdRelease, plan: UpgradePlan, io: Io): Promise<number> {
+    const projectDir = path.resolve(__dirname, "..");
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "picluster-upgrade-"));
+    const fileAt = (release: LinkerdRelease, i: number) => {
+        const file = path.join(scratch, `${i}-${path.basename(stackFile)}`);
+        fs.copyFileSync(stackFile, file);
+        writeRelease(file, release);
+        return file;
+    };
+    try {
+        if (plan.hops.length > 0) {
+            const stack = await selectStack(stackName);
+            const res = await stack.preview({ configFile: fileAt(plan.hops[0].to, 0) });
+            const changes = Object.entries(res.changeSummary ?? {})
+                .filter(([op, n]) => op !== "same" && n > 0)
+                .map(([op, n]) => `${n} to ${op}`);
+            io.out(`\npulumi preview of hop 1 (${plan.hops[0].to.version}) against the cluster: ${changes.join(", ") || "no changes"}`);
+        }
+        const render = async (release: LinkerdRelease, i: number) =>
+            (await renderProgram(path.join(projectDir, "index.ts"), readStackConfigFiles(projectDir, stackName, fileAt(release, i)), stackName))
+                .resources;
+        let before = await render(current, 100);
+        for (const [i, hop] of plan.hops.entries()) {
+            const after = await render(hop.to, i + 1);
+            io.out(`\nhop ${i + 1}/${plan.hops.length} (${hop.to.version}) changes:`);
+            for (const line of hopDiff(before, after)) io.out(`  ${line}`);
+            before = after;
+        }
+    } finally {
+        fs.rmSync(scratch, { recursive: true, force: true });
+    }
+    return 0;
+}
+
+/** One hop: up, restarts, proxies verified, the check. Returns the failing check results, or [] when the hop is done. */
+async function runHop(stack: Stack, stackName: string, stackFile: string, hop: Hop, timeoutSeconds: number, io: Io): Promise<CheckResult[]> {
+    writeRelease(stackFile, hop.to);
+    io.out(`\nhop: ${hop.from.version} -> ${hop.to.version}: pulumi up`);
+    try {
+        await stack.up({ configFile: stackFile, onOutput: (s) => io.out(s.trimEnd()) });
+    } catch (e) {
+        const message = (e as Error).message
+            .split("\n")
+            .filter((l) => /error|failed/i.test(l))
+            .slice(0, 8)
+            .join("\n    ");
+        return [
+            {
+                group: "control plane",
+                name: `pulumi up of ${hop.to.version}`,
+                status: "fail",
+                message: `the update failed (the stack file already names ${hop.to.version}): ${message || (e as Error).message}`,
+                fix: "see the output above; the next run starts again from what the cluster runs",
+            },
+        ];
+    }
+    const cfg = loadCheckConfig({ stack: stackName, "stack-file": stackFile });
+    const k = new Kubectl(cfg.longhorn.kubectl, cfg.kubernetes.kubeconfigPath, cfg.kubernetes.context!);
+    const proxy = proxyVersionOf(hop.to);
+    await restartBehind(k, await readRunning(cfg), proxy, timeoutSeconds, io);
+    const behind = podsBehind(await readRunning(cfg), proxy);
+    if (behind.length > 0) {
+        return [
+            {
+                group: "data plane",
+                name: "proxies follow the control plane",
+                status: "fail",
+                message: `${behind.length} meshed pod(s) still run an older proxy after the restarts: ${behind.map((p) => `${p.pod} (${p.version})`).join(", ")}`,
+                fix: "delete those pods (kubectl delete pod) so they are re-created with the new proxy, then run the upgrade again",
+            },
+        ];
+    }
+    const results = runChecks(readSnapshot(k, cfg), { config: cfg, stack: stackName, now: new Date() });
+    io.out(`check after the hop to ${hop.to.version}:\n${formatTable(results)}`);
+    return exitCodeOf(results) === 0 ? [] : results.filter((r) => r.status === "fail");
+}
+
+/** The proxy version a release's injector writes (linkerd-config's linkerdVersion). */
+export function proxyVersionOf(release: LinkerdRelease): string {
+    return release.channel === "stable" ? `stable-${release.version}` : release.version;
+}
+
+export async function main(argv: string[], io: Io): Promise<number> {
+    const { values } = commandLine<{ stack: string; "stack-file"?: string; to?: string; "dry-run": boolean; "rollout-timeout": string }>(
+        "upgrade",
+        UPGRADE_COMMAND,
+        argv,
+    );
+    try {
+        if (!values.to) throw new CannotRun("--to <version> is required (e.g. --to edge-26.8.3)");
+        const timeoutSeconds = Number(values["rollout-timeout"]);
+        if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 10)
+            throw new CannotRun(`--rollout-timeout: expected whole seconds >= 10, got "${values["rollout-timeout"]}"`);
+        let target: LinkerdRelease;
+        try {
+            target = targetRelease(values.to);
+        } catch (e) {
+            throw new CannotRun(`--to: ${(e as Error).message}`);
+        }
+        const projectDir = path.resolve(__dirname, "..");
+        const stackFile = path.resolve(values["stack-file"] ?? path.join(projectDir, `Pulumi.${values.stack}.yaml`));
+        const cfg = loadCheckConfig({ stack: values.stack, "stack-file": stackFile });
+        if (!cfg.kubernetes.context) throw new CannotRun(`no Kubernetes context: set ${PROJECT}:kubernetes.context`);
+        const running = await readRunning(cfg);
+        if (!running.controlPlane) {
+            throw new CannotRun(
+                running.controlPlaneVersion
+                    ? `the control plane runs ${running.controlPlaneVersion}, which the program does not know`
+                    : "no Linkerd control plane on the cluster (no linkerd-config): install it with `pulumi up` first",
+            );
+        }
+        const k = new Kubectl(cfg.longhorn.kubectl, cfg.kubernetes.kubeconfigPath, cfg.kubernetes.context);
+        const plan = planUpgrade({ controlPlane: running.controlPlane, oldestProxyMinor: oldestProxyMinor(running) }, target, {
+            kubernetesMinor: cfg.kubernetes.version ? Number(cfg.kubernetes.version.split(".")[1]) : undefined,
+            shutdownJobs: shutdownJobs(k, cfg),
+            enableShutdownEndpoint: cfg.controlPlane.enableShutdownEndpoint,
+            tracing: cfg.jaeger.enabled || cfg.controlPlane.proxyTracing !== undefined,
+        });
+        io.out(
+            `npm run upgrade: stack ${values.stack}, control plane ${running.controlPlane.version}, ${running.meshedPods.length} meshed pod(s); target ${target.version}`,
+        );
+        io.out(formatPlan(plan));
+        if (plan.problems.length > 0) return 1;
+        const resume = `npm run upgrade -- --stack ${values.stack}${values["stack-file"] ? ` --stack-file ${values["stack-file"]}` : ""} --to ${target.version}`;
+        if (values["dry-run"]) return previewHops(values.stack, stackFile, running.controlPlane, plan, io);
+        const action = plan.hops.find((h) => h.hazards.some((z) => z.handling === "action"));
+        const stack = await selectStack(values.stack);
+        // Proxies left behind the running control plane (an earlier run stopped during its restarts) follow it first.
+        await restartBehind(k, running, proxyVersionOf(running.controlPlane), timeoutSeconds, io);
+        for (const hop of plan.hops) {
+            if (hop === action) {
+                io.err(
+                    `\nstopped before ${hop.to.version}: ${hop.hazards
+                        .filter((z) => z.handling === "action")
+                        .map((z) => z.message)
+                        .join("; ")}`,
+                );
+                io.err(`the cluster runs ${hop.from.version}; then resume: ${resume}`);
+                return 1;
+            }
+            const failures = await runHop(stack, values.stack, stackFile, hop, timeoutSeconds, io);
+            if (failures.length > 0) {
+                io.err(`\nthe check failed after the hop to ${hop.to.version}: the cluster runs ${hop.to.version} (control plane and data plane).`);
+                for (const f of failures) io.err(`  ${f.name}: ${f.message}${f.fix ? `\n    fix: ${f.fix}` : ""}`);
+                io.err(`fix it, then resume: ${resume}`);
+                return 1;
+            }
+        }
+        io.out(plan.hops.length > 0 ? `\nupgraded to ${target.version}` : "");
+        return 0;
+    } catch (e) {
+        if (e instanceof CannotRun) {
+            io.err(`upgrade: ${e.message}`);
+            return 2;
+        }
+        throw e;
+    }
+}
+
+if (require.main === module) {
+    main(process.argv.slice(2), { out: (s) => process.stdout.write(s + "\n"), err: (s) => process.stderr.write(s + "\n") }).then(
+        (code) => (process.exitCode = code),
+        (e) => {
+            process.stderr.write(`upgrade: ${(e as Error).stack ?? e}\n`);
+            process.exitCode = 1;
+        },
+    );
+}
