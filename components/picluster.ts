@@ -84,7 +84,7 @@ export class PiclusterLinkerd extends pulumi.ComponentResource {
         const child = (extra: pulumi.ComponentResourceOptions = fromStackRoot): pulumi.ComponentResourceOptions => ({
             parent: this,
             providers: { kubernetes: this.provider },
-            transformations: adoption,
+            transforms: adoption,
             ...extra,
         });
 
@@ -214,15 +214,12 @@ export const ADOPTED_RELEASE_IGNORED_INPUTS = ["values", "timeout"];
  * are, so the first `up` neither reinstalls it nor changes what it runs (no control-plane restart).
  * Once adopt.enabled is false again, `pulumi preview` shows the upgrade to the program's values.
  */
-export function adoptHelmReleases(releases: readonly string[]): pulumi.ResourceTransformation {
+export function adoptHelmReleases(releases: readonly string[]): pulumi.ResourceTransform {
     return (args) => {
         if (args.type !== "kubernetes:helm.sh/v3:Release") return undefined;
         const props = args.props as { name?: unknown; namespace?: unknown };
         const id = `${String(props.namespace)}/${String(props.name)}`;
         if (!releases.includes(id)) return undefined;
-        return {
-            props: args.props,
-            opts: pulumi.mergeOptions(args.opts, { import: id, ignoreChanges: ADOPTED_RELEASE_IGNORED_INPUTS }),
-        };
+        return { props: args.props, opts: { ...args.opts, import: id, ignoreChanges: [...ADOPTED_RELEASE_IGNORED_INPUTS] } };
     };
 }

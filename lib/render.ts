@@ -13,6 +13,7 @@ import { stackFileProblems } from "./config/stackFile";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { offlineClusterReader } from "./cluster";
 import { PROJECT } from "./config";
+import { MonitorRequest, hookMonitor, recordExplicitDependsOn, waitForRPCs } from "./pulumiInternals";
 
 export const SECRET_PLACEHOLDER = "[secret]";
 export const UNKNOWN_PLACEHOLDER = "[unknown]";
@@ -176,89 +177,135 @@ export async function renderProgram(
     /** Receives every registration as it happens, also when the program then fails. */
     resources: RenderedResource[] = [],
 ): Promise<RenderResult> {
-    pulumi.runtime.setAllConfig(stackConfig.config, stackConfig.secretKeys);
-    // Keys a read Secret answers with: the usual certificate keys and the configured trust-anchor key.
-    const secretKeys = new Set(["ca.crt", "tls.crt", "tls.key"]);
+    // The program module exports its body as a function (Pulumi's `export = async () => {...}`
+    // form), so every render runs it afresh whatever the module cache holds.
+    const program = require(path.resolve(programPath)) as unknown;
+    const run = typeof program === "function" ? program : (program as { default?: unknown }).default;
+    if (typeof run !== "function") throw new Error(`${programPath} must export the program as a function`);
+    // Offline: the program reads nothing from a cluster (index.ts: clusterReader).
+    return renderFunction(async () => (await run({ clusterReader: offlineClusterReader })) as Record<string, unknown>, stackConfig, stack, resources);
+}
+
+/** Keys a read Secret answers with: the usual certificate keys and the configured trust-anchor key. */
+function secretKeysRead(stackConfig: StackConfigFile): string[] {
+    const keys = new Set(["ca.crt", "tls.crt", "tls.key"]);
     try {
-        const identity = JSON.parse(stackConfig.config[`${PROJECT}:identity`] ?? "{}");
-        if (typeof identity?.trustAnchor?.secret?.key === "string") secretKeys.add(identity.trustAnchor.secret.key);
+        const identity = JSON.parse(stackConfig.config[`${PROJECT}:identity`] ?? "{}") as { trustAnchor?: { secret?: { key?: unknown } } };
+        if (typeof identity?.trustAnchor?.secret?.key === "string") keys.add(identity.trustAnchor.secret.key);
     } catch {
         // Invalid JSON is reported by the program's own validation.
     }
+    return [...keys];
+}
+
+/**
+ * Runs `program` (anything that registers resources: the whole program, or one component built alone) under mocks
+ * with the given configuration, recording every registration; the function's result is the stack outputs.
+ * Throws the program's error unchanged. Only one render may run in a process at a time.
+ */
+export async function renderFunction(
+    program: () => Promise<Record<string, unknown>>,
+    stackConfig: StackConfigFile = { config: {}, secretKeys: [] },
+    stack = "picluster",
+    resources: RenderedResource[] = [],
+): Promise<RenderResult> {
+    pulumi.runtime.setAllConfig(stackConfig.config, stackConfig.secretKeys);
+    const engine = new TransformsStandIn();
+    const secretKeys = secretKeysRead(stackConfig);
     await pulumi.runtime.setMocks(
         {
-            newResource: (args) => mockState(args, [...secretKeys]),
+            newResource: async (args) => {
+                const adopted = await engine.apply(args);
+                return mockState({ ...args, id: adopted?.importId ?? args.id }, secretKeys);
+            },
             call: (args) => args.inputs,
         },
         PROJECT,
         stack,
         false,
     );
-    // Explicit dependsOn as the program wrote it, captured client-side by a stack transformation
-    // (the engine only receives the union of explicit and implicit dependencies).
+    // Explicit dependsOn as the program wrote it (the engine only receives the union of explicit and implicit dependencies).
     const explicitDependsOn = new Map<string, string[]>();
-    const monitor = (pulumi.runtime as any).getMonitor();
-    const record = (req: any, read: boolean) => {
-        const inputs = scrub(pulumi.runtime.deserializeProperties(read ? req.getProperties() : req.getObject())) as Record<string, unknown>;
-        const parent = req.getParent() ? nameOfUrn(req.getParent()) : null;
-        resources.push({
-            type: req.getType(),
-            name: req.getName(),
-            parent: parent && req.getParent().includes("::pulumi:pulumi:Stack::") ? null : parent,
-            dependsOn: explicitDependsOn.get(`${req.getType()}::${req.getName()}`) ?? [],
-            inputs,
-            ...(read ? { readId: req.getId() } : {}),
-            ...(!read && req.getImportid() ? { importId: req.getImportid(), ignoreChanges: req.getIgnorechangesList() } : {}),
-        });
-    };
-    const registerResource = monitor.registerResource.bind(monitor);
-    const readResource = monitor.readResource.bind(monitor);
-    monitor.registerResource = (req: any, callback: any) => {
-        // The root Stack resource is the engine's, not the program's.
-        if (req.getType() !== "pulumi:pulumi:Stack") record(req, false);
-        return registerResource(req, callback);
-    };
-    monitor.readResource = (req: any, callback: any) => {
-        record(req, true);
-        return readResource(req, callback);
-    };
-    // Stack outputs as the engine receives them: secret outputs still wrapped, so they scrub to "[secret]".
     let stackOutputs: Record<string, unknown> = {};
-    const registerResourceOutputs = monitor.registerResourceOutputs.bind(monitor);
-    monitor.registerResourceOutputs = (req: any, callback: any) => {
-        if (req.getUrn().includes("::pulumi:pulumi:Stack::")) {
-            stackOutputs = scrub(pulumi.runtime.deserializeProperties(req.getOutputs())) as Record<string, unknown>;
-        }
-        return registerResourceOutputs(req, callback);
+    const record = (req: MonitorRequest): RenderedResource => {
+        const parent = req.parentUrn ? nameOfUrn(req.parentUrn) : null;
+        const rendered: RenderedResource = {
+            type: req.type,
+            name: req.name,
+            parent: parent && req.parentUrn.includes("::pulumi:pulumi:Stack::") ? null : parent,
+            dependsOn: explicitDependsOn.get(`${req.type}::${req.name}`) ?? [],
+            inputs: scrub(req.inputs) as Record<string, unknown>,
+            ...(req.readId !== undefined ? { readId: req.readId } : {}),
+            ...(req.importId ? { importId: req.importId, ignoreChanges: [...req.ignoreChanges] } : {}),
+        };
+        resources.push(rendered);
+        return rendered;
     };
+    hookMonitor({
+        registered: (req) => engine.registered(req, record(req)),
+        read: (req) => void record(req),
+        // Stack outputs as the engine receives them: secret outputs still wrapped, so they scrub to "[secret]".
+        stackOutputs: (outputs) => (stackOutputs = scrub(outputs) as Record<string, unknown>),
+    });
 
-    // The program module exports its body as a function (Pulumi's `export = async () => {...}`
-    // form), so every render runs it afresh whatever the module cache holds.
-    const program = require(path.resolve(programPath)) as unknown;
-    const run = typeof program === "function" ? program : (program as { default?: unknown }).default;
-    if (typeof run !== "function") throw new Error(`${programPath} must export the program as a function`);
     let programError: unknown;
     await pulumi.runtime.runInPulumiStack(async () => {
-        pulumi.runtime.registerStackTransformation((args) => {
-            const deps = args.opts.dependsOn;
-            const list = deps === undefined ? [] : Array.isArray(deps) ? deps : [deps];
-            explicitDependsOn.set(
-                `${args.type}::${args.name}`,
-                list.map((d) => String((d as any)?.__name ?? "[computed]")),
-            );
-            return undefined;
-        });
+        recordExplicitDependsOn((type, name, dependsOn) => explicitDependsOn.set(`${type}::${name}`, dependsOn));
         try {
-            // Offline: the program reads nothing from a cluster (index.ts: clusterReader).
-            return (await run({ clusterReader: offlineClusterReader })) as Record<string, unknown>;
+            return await program();
         } catch (e) {
             programError = e;
             return {};
         }
     });
-    await (pulumi.runtime as any).waitForRPCs();
+    await waitForRPCs();
     if (programError !== undefined) throw programError;
     return { resources, outputs: withUnknownDerivations(stackOutputs) };
+}
+
+/**
+ * What the engine does with `transforms` and the mocks do not: each resource's own transforms run, then its
+ * parents', up to the stack, and the options they return apply. The render shows the two options the program's
+ * transforms set (`import`, `ignoreChanges`: adoption, components/picluster.ts) and refuses any other change, so
+ * it never shows something the engine would not do.
+ */
+class TransformsStandIn {
+    /** Transforms that apply to a component's children (its own and its parents'), by the component's URN. */
+    private readonly byUrn = new Map<string, pulumi.ResourceTransform[]>();
+    /** Registrations the mocks have not answered yet, by type and name. */
+    private readonly pending = new Map<string, { parentUrn: string; rendered: RenderedResource; chain?: pulumi.ResourceTransform[] }>();
+
+    registered(req: MonitorRequest, rendered: RenderedResource): (urn: string) => void {
+        const key = `${req.type}::${req.name}`;
+        this.pending.set(key, { parentUrn: req.parentUrn, rendered });
+        return (urn) => {
+            const chain = this.pending.get(key)?.chain;
+            if (chain && chain.length > 0) this.byUrn.set(urn, chain);
+            this.pending.delete(key);
+        };
+    }
+
+    /** Runs the transforms of a registration the mocks answer; returns the import they ask for. */
+    async apply(args: pulumi.runtime.MockResourceArgs): Promise<{ importId: string } | undefined> {
+        const entry = this.pending.get(`${args.type}::${args.name}`);
+        if (!entry || args.id) return undefined; // a read, or an import the program asked for itself
+        const chain = [...(args.transforms ?? []), ...(this.byUrn.get(entry.parentUrn) ?? [])];
+        entry.chain = chain;
+        if (!args.custom || chain.length === 0) return undefined;
+        let opts: pulumi.CustomResourceOptions = {};
+        for (const transform of chain) {
+            const result = await transform({ custom: true, type: args.type, name: args.name, props: args.inputs as pulumi.Inputs, opts });
+            if (!result) continue;
+            if (result.props !== args.inputs)
+                throw new Error(`the render shows only the options transforms set; ${args.type} ${args.name}'s props were changed`);
+            opts = result.opts;
+        }
+        if (typeof opts.import !== "string") return undefined;
+        const rendered = entry.rendered as { importId?: string; ignoreChanges?: string[] };
+        rendered.importId = opts.import;
+        rendered.ignoreChanges = [...(opts.ignoreChanges ?? [])];
+        return { importId: opts.import };
+    }
 }
 
 /**
