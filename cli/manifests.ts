@@ -13,7 +13,7 @@
 import * as jsyaml from "js-yaml";
 import { UsageError } from "./args";
 import { flattenLists } from "../policy/rules";
-import { Obj } from "../policy/rules/k8s";
+import { Obj } from "../lib/k8s";
 
 const BOOL: Record<string, boolean> = {};
 for (const s of ["y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"]) BOOL[s] = true;

@@ -32,8 +32,8 @@ import {
     releaseFacts,
     traefikIngressModeFromInput,
 } from "../policy/rules";
-import { INJECT_ANNOTATION } from "../policy/rules/k8s";
-import { Obj, get, isObj, name as objName, str } from "../policy/rules/k8s";
+import { INJECT_ANNOTATION } from "../lib/k8s";
+import { Obj, get, isObj, nameOf as objName, str } from "../lib/k8s";
 
 const FORMATS = ["text", "line"] as const;
 /** Width of wrapped output (`--format text`). */

@@ -1,7 +1,11 @@
 /**
- * The shared vocabulary of the program and the policy pack: the shape of a Kubernetes object and
- * the namespace, label and annotation names Linkerd and the guide use. Dependency-free, so the
- * policy pack can import it on its own.
+ * The one Kubernetes-object vocabulary of the program, the policy pack, policy:check and the check: the shape of
+ * the objects the builders produce (`KubeObject`), the reading of objects from anywhere else (`Obj`: parsed YAML,
+ * `kubectl get -o json`, Pulumi resource props) one field at a time, and the namespace, label and annotation
+ * names Linkerd and the guide use. Dependency-free, so the policy pack can import it on its own.
+ *
+ * Readers touch only the fields they need: under CrossGuard the props are a proxy that throws when an unknown
+ * (preview-time) value is read, so touching less means running more often.
  */
 
 /** A Kubernetes object as the builders produce it (plain data, ready to apply). */
@@ -55,4 +59,112 @@ export const PATCH_FORCE_ANNOTATION = "pulumi.com/patchForce";
 /** Whether an inject annotation value gives pods the proxy. */
 export function injectValueMeshes(value: string | undefined): boolean {
     return value !== undefined && MESHING_INJECT_VALUES.includes(value);
+}
+
+/** An object read from elsewhere (YAML, a cluster, Pulumi props): nothing about its shape is known. */
+export type Obj = Record<string, any>;
+
+/** Helm hook annotation (`test`, `pre-install`, … comma-separated): Helm waits for hook Pods and Jobs to complete. */
+export const HELM_HOOK_ANNOTATION = "helm.sh/hook";
+
+export function isObj(v: unknown): v is Obj {
+    return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+export function str(v: unknown): string | undefined {
+    return typeof v === "string" ? v : undefined;
+}
+
+/** Read a nested field; returns undefined as soon as a level is missing or not an object. */
+export function get(o: unknown, ...path: (string | number)[]): any {
+    let cur: any = o;
+    for (const p of path) {
+        if (cur === null || cur === undefined || typeof cur !== "object") return undefined;
+        cur = cur[p];
+    }
+    return cur;
+}
+
+export function annotation(meta: unknown, key: string): string | undefined {
+    const v = get(meta, "annotations", key);
+    // Annotations are strings in Kubernetes; YAML may have parsed `true` etc. Normalise scalars.
+    if (typeof v === "string") return v;
+    if (typeof v === "boolean" || typeof v === "number") return String(v);
+    return undefined;
+}
+
+export function label(meta: unknown, key: string): string | undefined {
+    const v = get(meta, "labels", key);
+    if (typeof v === "string") return v;
+    if (typeof v === "boolean" || typeof v === "number") return String(v);
+    return undefined;
+}
+
+/** apiVersion group ("" for core). */
+export function apiGroup(apiVersion: unknown): string {
+    const s = str(apiVersion) ?? "";
+    const i = s.indexOf("/");
+    return i < 0 ? "" : s.slice(0, i);
+}
+
+/** Kinds whose pods the rules look at, with where their pod template lives. */
+export const WORKLOAD_KINDS = ["Pod", "Deployment", "DaemonSet", "StatefulSet", "ReplicaSet", "Job", "CronJob"] as const;
+export type WorkloadKind = (typeof WORKLOAD_KINDS)[number];
+
+export function isWorkloadKind(kind: unknown): kind is WorkloadKind {
+    return typeof kind === "string" && (WORKLOAD_KINDS as readonly string[]).includes(kind);
+}
+
+/** The pod template (metadata + spec) of a workload object, or undefined for other kinds. */
+export interface PodTemplate {
+    metadata: Obj | undefined;
+    spec: Obj | undefined;
+    /** Human-readable path of the template inside the object, for messages. */
+    path: string;
+}
+
+export function podTemplate(o: Obj): PodTemplate | undefined {
+    const kind = o.kind;
+    if (kind === "Pod") return { metadata: o.metadata, spec: o.spec, path: "" };
+    if (kind === "CronJob") {
+        const t = get(o, "spec", "jobTemplate", "spec", "template");
+        return { metadata: get(t, "metadata"), spec: get(t, "spec"), path: "spec.jobTemplate.spec.template" };
+    }
+    if (isWorkloadKind(kind)) {
+        const t = get(o, "spec", "template");
+        return { metadata: get(t, "metadata"), spec: get(t, "spec"), path: "spec.template" };
+    }
+    return undefined;
+}
+
+/** The object's name (its generateName when it has none yet, as in a manifest), or "<unnamed>". */
+export function nameOf(o: Obj): string {
+    return str(get(o, "metadata", "name")) ?? str(get(o, "metadata", "generateName")) ?? "<unnamed>";
+}
+
+/** The object's namespace, or `defaultNamespace` when it sets none ("" for cluster-scoped objects read from a cluster). */
+export function namespaceOf(o: Obj, defaultNamespace = ""): string {
+    return str(get(o, "metadata", "namespace")) ?? defaultNamespace;
+}
+
+/** The object's labels (only string values). */
+export function labelsOf(o: unknown): Record<string, string> {
+    const labels = get(o, "metadata", "labels") as unknown;
+    if (!isObj(labels)) return {};
+    return Object.fromEntries(Object.entries(labels).filter((e): e is [string, string] => typeof e[1] === "string"));
+}
+
+/** Containers of a pod spec (containers and initContainers), with their field path. */
+export function containers(spec: Obj | undefined): { c: Obj; field: string }[] {
+    const out: { c: Obj; field: string }[] = [];
+    for (const field of ["initContainers", "containers"]) {
+        const list = get(spec, field);
+        if (Array.isArray(list)) for (const c of list) if (isObj(c)) out.push({ c, field });
+    }
+    return out;
+}
+
+/** `a.b.c` style path for an annotation on a pod template, for fix messages. */
+export function templateAnnotationPath(t: PodTemplate): string {
+    return t.path ? `${t.path}.metadata.annotations` : "metadata.annotations";
 }

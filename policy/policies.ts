@@ -36,7 +36,7 @@ import {
     releaseFacts,
     releaseOverridesFromControlPlane,
 } from "./rules";
-import { Obj, get, name as objName, namespaceOf, str } from "./rules/k8s";
+import { Obj, get, nameOf as objName, namespaceOf, str } from "../lib/k8s";
 
 export const HELM_RELEASE_TYPE = "kubernetes:helm.sh/v3:Release";
 

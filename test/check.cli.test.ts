@@ -6,7 +6,7 @@
 import { gzipSync } from "zlib";
 import { stringify as stringifyYaml } from "yaml";
 import { CannotRun, Kubectl, readSnapshot } from "../cli/check";
-import { runChecks } from "../lib/check";
+import { runChecks } from "../check";
 import { testConfig, context } from "./support/checkFixtures";
 
 type Reply = { code: number; stdout: string; stderr: string };

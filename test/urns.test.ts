@@ -8,7 +8,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { PROJECT } from "../lib/config";
-import { longhornStepUrn } from "../lib/check/longhorn";
+import { longhornStepUrn } from "../check/longhorn";
 import { RenderedResource } from "../lib/render";
 import { renderWith } from "./support/render";
 

@@ -11,7 +11,7 @@
  */
 import { RuleContext } from "./context";
 import { injectionFor } from "./injection";
-import { Obj, apiGroup, get, isObj, isWorkloadKind, namespaceOf, podTemplate, PodTemplate } from "./k8s";
+import { Obj, apiGroup, get, isObj, isWorkloadKind, namespaceOf, podTemplate, PodTemplate } from "../../lib/k8s";
 import { releaseNote } from "./release";
 import { Rule } from "./types";
 

@@ -1,4 +1,5 @@
-import { ADMISSION_WEBHOOKS_LABEL, INJECTOR_EXCLUDED_NAMESPACES, INJECT_ANNOTATION, Obj, annotation, get, label, str } from "./k8s";
+import { ADMISSION_WEBHOOKS_LABEL, INJECT_ANNOTATION, Obj, annotation, get, label, str } from "../../lib/k8s";
+import { INJECTOR_EXCLUDED_NAMESPACES } from "../../lib/injector";
 import { injectValueMeshes } from "../../lib/k8s";
 import { ReleaseFacts, releaseFacts } from "./release";
 

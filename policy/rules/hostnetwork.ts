@@ -6,7 +6,7 @@
  * asks for injection explicitly while using the host network is a configuration that does not do what it says:
  * its traffic is neither mTLS'd nor visible to Linkerd.
  */
-import { INJECT_ANNOTATION, Obj, annotation, get, isWorkloadKind, podTemplate, templateAnnotationPath } from "./k8s";
+import { INJECT_ANNOTATION, Obj, annotation, get, isWorkloadKind, podTemplate, templateAnnotationPath } from "../../lib/k8s";
 import { injectValueMeshes } from "./context";
 import { Rule } from "./types";
 

@@ -9,7 +9,7 @@
  * services is plain TCP from outside the mesh.
  */
 import { RuleContext, injectorBlindSpot } from "./context";
-import { INJECT_ANNOTATION, Obj, annotation, isWorkloadKind, namespaceOf, podTemplate, templateAnnotationPath } from "./k8s";
+import { INJECT_ANNOTATION, Obj, annotation, isWorkloadKind, namespaceOf, podTemplate, templateAnnotationPath } from "../../lib/k8s";
 import { injectValueMeshes } from "../../lib/k8s";
 import { Rule } from "./types";
 

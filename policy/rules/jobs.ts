@@ -26,7 +26,7 @@ import {
     podTemplate,
     str,
     templateAnnotationPath,
-} from "./k8s";
+} from "../../lib/k8s";
 import { SHUTDOWN_ANNOTATION, describeRelease, nativeSidecarAnnotations, NATIVE_SIDECAR_ANNOTATIONS, releaseNote } from "./release";
 import { Rule } from "./types";
 

@@ -11,7 +11,7 @@
  */
 import { RuleContext, meshedNamespace, middlewareKey } from "./context";
 import { injectionFor } from "./injection";
-import { INJECT_ANNOTATION, Obj, annotation, apiGroup, containers, get, isObj, label, namespaceOf, podTemplate, str } from "./k8s";
+import { INJECT_ANNOTATION, Obj, annotation, apiGroup, containers, get, isObj, label, namespaceOf, podTemplate, str } from "../../lib/k8s";
 import { Rule } from "./types";
 
 export const TRAEFIK_RULE = "linkerd-traefik-dst-override";

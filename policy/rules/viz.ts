@@ -7,7 +7,7 @@
  * (and its tap API) through DNS rebinding. Expose the dashboard with a Host-rewriting ingress instead, or set a
  * regexp that matches only the real hostname.
  */
-import { Obj, containers, get, isWorkloadKind, isObj, podTemplate, str } from "./k8s";
+import { Obj, containers, get, isWorkloadKind, isObj, podTemplate, str } from "../../lib/k8s";
 import { Rule } from "./types";
 
 export const VIZ_RULE = "linkerd-viz-dns-rebinding";

@@ -14,7 +14,7 @@ import * as path from "path";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { apply, binDir, kubectl, kubectlJson, makeRootCA, repoRoot, run, sh } from "./support/env";
 import { simulatedDeployment } from "./support/workloads";
-import { CheckResult } from "../../lib/check";
+import { CheckResult } from "../../check";
 import { crdsInHelmRelease } from "../../cli/check";
 import { e2eSuite, EDGE, randomPassword, STABLE, TestStack } from "./support/suite";
 import type { LinkerdRelease } from "../../lib/release";

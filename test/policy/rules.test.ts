@@ -18,7 +18,7 @@ import {
     releaseFacts,
     releaseOverridesFromControlPlane,
 } from "../../policy/rules";
-import { Obj } from "../../policy/rules/k8s";
+import { Obj } from "../../lib/k8s";
 import {
     container,
     cronJob,

@@ -5,8 +5,8 @@
 import { stringify as stringifyYaml } from "yaml";
 import { PiclusterConfig, loadConfig } from "../../lib/config";
 import { dashboardConfigMap, linkerdPodMonitors, MONITORING_DEFAULTS } from "../../lib/builders/monitoring";
-import { CONTROL_PLANE_DEPLOYMENTS, ClusterSnapshot, JAEGER_DEPLOYMENTS, Obj, VIZ_DEPLOYMENTS } from "../../lib/check";
-import { CheckContext } from "../../lib/check/types";
+import { CONTROL_PLANE_DEPLOYMENTS, ClusterSnapshot, JAEGER_DEPLOYMENTS, Obj, VIZ_DEPLOYMENTS } from "../../check";
+import { CheckContext } from "../../check/types";
 
 export function testConfig(values: Record<string, unknown> = {}): PiclusterConfig {
     return loadConfig({

@@ -3,23 +3,12 @@
  * whether the control plane's proxy tracing is on), the guide's PodMonitors selected by the
  * Prometheus that should scrape them, and the Grafana dashboards ConfigMap where the sidecar looks.
  */
-import { linkerdConfigValues } from "../builders/controlPlane";
-import { DASHBOARDS_CONFIGMAP, LINKERD_DASHBOARDS, linkerdPodMonitors } from "../builders/monitoring";
-import { LINKERD_NAMESPACE, VIZ_NAMESPACE } from "../k8s";
-import { get } from "../../policy/rules/k8s";
+import { linkerdConfigValues } from "../lib/builders/controlPlane";
+import { DASHBOARDS_CONFIGMAP, LINKERD_DASHBOARDS, linkerdPodMonitors } from "../lib/builders/monitoring";
+import { LINKERD_NAMESPACE, VIZ_NAMESPACE } from "../lib/k8s";
+import { get, labelsOf, nameOf, namespaceOf } from "../lib/k8s";
 import { checkDeployments } from "./controlPlane";
-import {
-    ClusterSnapshot,
-    JAEGER_DEPLOYMENTS,
-    LINKERD_CONFIG,
-    Obj,
-    VIZ_DEPLOYMENTS,
-    findObject,
-    listObjects,
-    matchesLabels,
-    nameOf,
-    namespaceOfObj,
-} from "./snapshot";
+import { ClusterSnapshot, JAEGER_DEPLOYMENTS, LINKERD_CONFIG, Obj, VIZ_DEPLOYMENTS, findObject, listObjects, matchesLabels } from "./snapshot";
 import { CheckContext, CheckResult, fail, ok, warn } from "./types";
 
 const GROUP = "extensions";
@@ -47,16 +36,12 @@ export function selectorMatches(selector: LabelSelector | null | undefined, labe
     return true;
 }
 
-function labelsOf(o: Obj | undefined): Record<string, string> {
-    return (get(o, "metadata", "labels") ?? {}) as Record<string, string>;
-}
-
 /** Whether a Prometheus (prometheus-operator) selects a PodMonitor: its podMonitorSelector, and podMonitorNamespaceSelector (missing: its own namespace only). */
 export function prometheusSelects(s: ClusterSnapshot, prometheus: Obj, podMonitor: Obj): boolean {
     if (!selectorMatches(get(prometheus, "spec", "podMonitorSelector"), labelsOf(podMonitor))) return false;
     const nsSelector = get(prometheus, "spec", "podMonitorNamespaceSelector");
-    if (nsSelector === undefined || nsSelector === null) return namespaceOfObj(prometheus) === namespaceOfObj(podMonitor);
-    return selectorMatches(nsSelector, labelsOf(findObject(s, "Namespace", "", namespaceOfObj(podMonitor))));
+    if (nsSelector === undefined || nsSelector === null) return namespaceOf(prometheus) === namespaceOf(podMonitor);
+    return selectorMatches(nsSelector, labelsOf(findObject(s, "Namespace", "", namespaceOf(podMonitor))));
 }
 
 export function checkPodMonitors(s: ClusterSnapshot, ctx: CheckContext): CheckResult[] {

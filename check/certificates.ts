@@ -6,12 +6,12 @@
  * expiry: guide step 4) instead of `linkerd check`'s fixed 60 days.
  */
 import { X509Certificate } from "crypto";
-import { durationSeconds } from "../config/resolve";
-import { IDENTITY_ISSUER_NAME, identityName, keyProblem } from "../builders/identity";
+import { durationSeconds } from "../lib/config/resolve";
+import { IDENTITY_ISSUER_NAME, identityName, keyProblem } from "../lib/builders/identity";
 
 export { keyProblem };
-import { LINKERD_NAMESPACE } from "../k8s";
-import { kubectlCommand } from "../kubeconfig";
+import { LINKERD_NAMESPACE } from "../lib/k8s";
+import { kubectlCommand } from "../lib/kubeconfig";
 import { CheckContext, CheckResult, fail, ok, warn } from "./types";
 
 const GROUP = "identity";

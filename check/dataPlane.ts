@@ -5,22 +5,11 @@
  * `--restart` would roll. The ingress controller's pods carry the proxy in the mode the guide
  * wants, and Jobs/CronJobs in meshed namespaces pass the policy pack's rules on the live objects.
  */
-import { ADMISSION_WEBHOOKS_LABEL, CERT_MANAGER_NAMESPACE, INJECT_ANNOTATION, KUBE_SYSTEM_NAMESPACE, injectValueMeshes } from "../k8s";
-import { kubectlCommand } from "../kubeconfig";
-import { addConfiguredMeshedNamespaces, checkObject, contextFromObjects, emptyContext, releaseFacts } from "../../policy/rules";
-import { annotation, get } from "../../policy/rules/k8s";
-import {
-    ClusterSnapshot,
-    NGINX_POD_SELECTOR,
-    Obj,
-    TRAEFIK_POD_SELECTOR,
-    findObject,
-    listObjects,
-    matchesLabels,
-    meshedNamespaces,
-    nameOf,
-    namespaceOfObj,
-} from "./snapshot";
+import { ADMISSION_WEBHOOKS_LABEL, CERT_MANAGER_NAMESPACE, INJECT_ANNOTATION, KUBE_SYSTEM_NAMESPACE, injectValueMeshes } from "../lib/k8s";
+import { kubectlCommand } from "../lib/kubeconfig";
+import { addConfiguredMeshedNamespaces, checkObject, contextFromObjects, emptyContext, releaseFacts } from "../policy/rules";
+import { annotation, get, nameOf, namespaceOf } from "../lib/k8s";
+import { ClusterSnapshot, NGINX_POD_SELECTOR, Obj, TRAEFIK_POD_SELECTOR, findObject, listObjects, matchesLabels, meshedNamespaces } from "./snapshot";
 import { CheckContext, CheckGroup, CheckResult, fail, ok, warn } from "./types";
 
 const GROUP = "data plane";
@@ -48,12 +37,12 @@ function controllerOf(s: ClusterSnapshot, o: Obj): { kind: string; name: string;
     const owners = (get(o, "metadata", "ownerReferences") ?? []) as { kind?: string; name?: string; controller?: boolean }[];
     const owner = owners.find((r) => r.controller) ?? owners[0];
     if (!owner?.kind || !owner.name) return undefined;
-    return { kind: owner.kind, name: owner.name, object: findObject(s, owner.kind, namespaceOfObj(o), owner.name) };
+    return { kind: owner.kind, name: owner.name, object: findObject(s, owner.kind, namespaceOf(o), owner.name) };
 }
 
 /** The top workload that owns a pod: ReplicaSet -> Deployment, Job -> CronJob, StatefulSet, DaemonSet; `Kind/namespace/name`. */
 export function topOwner(s: ClusterSnapshot, pod: Obj): { kind: string; namespace: string; name: string } | undefined {
-    const ns = namespaceOfObj(pod);
+    const ns = namespaceOf(pod);
     let owner = controllerOf(s, pod);
     if (!owner) return undefined;
     for (let depth = 0; depth < 3 && owner.object; depth++) {

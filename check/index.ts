@@ -3,9 +3,9 @@
  * guide's traps, on the live objects. Pure: `runChecks` takes what cli/check.ts read from the
  * cluster (ClusterSnapshot), the configuration and the time.
  */
-import { IDENTITY_ISSUER_NAME, TRUST_ROOTS_KEY, TRUST_ROOTS_NAME } from "../builders/identity";
-import { trustAnchorFromLinkerdConfig } from "../builders/controlPlane";
-import { LINKERD_NAMESPACE } from "../k8s";
+import { IDENTITY_ISSUER_NAME, TRUST_ROOTS_KEY, TRUST_ROOTS_NAME } from "../lib/builders/identity";
+import { trustAnchorFromLinkerdConfig } from "../lib/builders/controlPlane";
+import { LINKERD_NAMESPACE } from "../lib/k8s";
 import { IdentityInputs, checkIdentity } from "./certificates";
 import { checkControlPlane } from "./controlPlane";
 import { checkDataPlane } from "./dataPlane";

@@ -1,6 +1,6 @@
 /**
  * What `npm run check` reports: one result per thing checked, grouped as `linkerd check` groups its
- * checks, each failure or warning with the fix. The check functions (lib/check/*.ts) are pure: they
+ * checks, each failure or warning with the fix. The check functions (check/*.ts) are pure: they
  * take the objects read from the cluster (ClusterSnapshot), the program's configuration and the time,
  * and return results; cli/check.ts reads the cluster and prints them.
  */
@@ -40,7 +40,7 @@ export function exitCodeOf(results: readonly CheckResult[]): 0 | 1 {
 
 /** What every check function may use besides the snapshot: the configuration, the stack and the time. */
 export interface CheckContext {
-    readonly config: import("../config").PiclusterConfig;
+    readonly config: import("../lib/config").PiclusterConfig;
     /** The stack, for the `pulumi up` commands fixes name. */
     readonly stack: string;
     readonly now: Date;

@@ -3,11 +3,11 @@
  * linkerd-crds release installed are all there, the Gateway API CRDs the release needs, linkerd-config,
  * and the control plane's Deployments available.
  */
-import { linkerdConfigValues } from "../builders/controlPlane";
-import { LINKERD_NAMESPACE } from "../k8s";
-import { kubectlCommand } from "../kubeconfig";
-import { GATEWAY_API_GROUP, gatewayApiRequirement } from "../gatewayApi";
-import { get } from "../../policy/rules/k8s";
+import { linkerdConfigValues } from "../lib/builders/controlPlane";
+import { LINKERD_NAMESPACE } from "../lib/k8s";
+import { kubectlCommand } from "../lib/kubeconfig";
+import { GATEWAY_API_GROUP, gatewayApiRequirement } from "../lib/gatewayApi";
+import { get } from "../lib/k8s";
 import { CONTROL_PLANE_DEPLOYMENTS, ClusterSnapshot, LINKERD_CONFIG, Obj, findObject } from "./snapshot";
 import { CheckContext, CheckGroup, CheckResult, fail, ok, warn } from "./types";
 

@@ -4,9 +4,9 @@
  * program sets both with kubectl after Longhorn is deployed; a Longhorn upgrade resets the
  * templates, and `pulumi refresh` cannot notice (components/longhorn.ts), so this is where it shows.
  */
-import { LONGHORN_MANAGER, LONGHORN_UI, POD_IP_ANY, POD_IP_ENV } from "../builders/longhorn";
-import { PROJECT } from "../config/keys";
-import { get } from "../../policy/rules/k8s";
+import { LONGHORN_MANAGER, LONGHORN_UI, POD_IP_ANY, POD_IP_ENV } from "../lib/builders/longhorn";
+import { PROJECT } from "../lib/config/keys";
+import { get } from "../lib/k8s";
 import { checkWorkloadMeshed } from "./dataPlane";
 import { ClusterSnapshot, Obj, findObject } from "./snapshot";
 import { CheckContext, CheckResult, fail, ok } from "./types";
