@@ -44,10 +44,10 @@ export function checkCrds(s: ClusterSnapshot, ctx: CheckContext): CheckResult[] 
             results.push(ok(GROUP, "Linkerd CRDs", `all ${s.releaseCrds.length} CRDs of the linkerd-crds release are present`));
         }
     }
-    const gateway = gatewayApiRequirement(ctx.config.linkerd.release.edge);
+    const gateway = gatewayApiRequirement(ctx.config.linkerd.release);
     if (gateway) {
         const lacking = gateway.crds.filter((n) => !present.get(n)?.servedVersions.includes(gateway.version));
-        const message = `Linkerd ${ctx.config.linkerd.release.version} does not install the Gateway API CRDs (since edge-25.9.4); ${lacking.join(", ")} not served at ${gateway.version}`;
+        const message = `Linkerd ${ctx.config.linkerd.release.version} does not install the Gateway API CRDs (since ${gateway.since}); ${lacking.join(", ")} not served at ${gateway.version}`;
         const fix = `install the Gateway API CRDs (${GATEWAY_API_INSTALL})`;
         if (lacking.length === 0) results.push(ok(GROUP, "Gateway API CRDs", `${gateway.crds.join(", ")} serve ${gateway.version}`));
         else if (gateway.required)

@@ -5,10 +5,11 @@
  * `--restart` would roll. The ingress controller's pods carry the proxy in the mode the guide
  * wants, and Jobs/CronJobs in meshed namespaces pass the policy pack's rules on the live objects.
  */
-import { ADMISSION_WEBHOOKS_LABEL, CERT_MANAGER_NAMESPACE, INJECT_ANNOTATION, KUBE_SYSTEM_NAMESPACE, injectValueMeshes } from "../lib/k8s";
+import { ADMISSION_WEBHOOKS_LABEL, INJECT_ANNOTATION, KUBE_SYSTEM_NAMESPACE, injectValueMeshes } from "../lib/k8s";
+import { injectorSkips } from "../lib/injector";
 import { kubectlCommand } from "../lib/kubeconfig";
 import { addConfiguredMeshedNamespaces, checkObject, contextFromObjects, emptyContext, releaseFacts } from "../policy/rules";
-import { annotation, get, nameOf, namespaceOf } from "../lib/k8s";
+import { annotation, get, labelsOf, nameOf, namespaceOf } from "../lib/k8s";
 import { ClusterSnapshot, NGINX_POD_SELECTOR, Obj, TRAEFIK_POD_SELECTOR, findObject, listObjects, matchesLabels, meshedNamespaces } from "./snapshot";
 import { CheckContext, CheckGroup, CheckResult, fail, ok, warn } from "./types";
 
@@ -110,16 +111,13 @@ export function unmeshedResult(
     );
 }
 
-/** Namespaces the control-plane chart keeps from the proxy injector (proxyInjector.namespaceSelector, every chart since 2.12). */
-const INJECTOR_EXCLUDED = [KUBE_SYSTEM_NAMESPACE, CERT_MANAGER_NAMESPACE];
-
-/** Why the proxy injector never sees pods of this namespace, or undefined. */
+/** Why the proxy injector never sees pods of this namespace (lib/injector.ts), or undefined. */
 export function injectorNeverSees(ns: Obj): string | undefined {
     const name = nameOf(ns);
-    if (INJECTOR_EXCLUDED.includes(name))
+    const skip = injectorSkips(name, labelsOf(ns));
+    if (skip === "name")
         return `the proxy injector never sees ${name} (linkerd-control-plane's proxyInjector.namespaceSelector excludes it; linkerd2 #11104)`;
-    if (get(ns, "metadata", "labels", ADMISSION_WEBHOOKS_LABEL) === "disabled")
-        return `namespace ${name} is labelled ${ADMISSION_WEBHOOKS_LABEL}: disabled, so the proxy injector never sees its pods`;
+    if (skip === "labels") return `namespace ${name} is labelled ${ADMISSION_WEBHOOKS_LABEL}: disabled, so the proxy injector never sees its pods`;
     return undefined;
 }
 

@@ -6,39 +6,24 @@
 import { linkerdConfigValues } from "../lib/builders/controlPlane";
 import { DASHBOARDS_CONFIGMAP, LINKERD_DASHBOARDS, linkerdPodMonitors } from "../lib/builders/monitoring";
 import { LINKERD_NAMESPACE, VIZ_NAMESPACE } from "../lib/k8s";
-import { get, labelsOf, nameOf, namespaceOf } from "../lib/k8s";
+import { LabelSelector, get, labelsOf, nameOf, namespaceOf, selectorMatches } from "../lib/k8s";
 import { checkDeployments } from "./controlPlane";
 import { ClusterSnapshot, JAEGER_DEPLOYMENTS, LINKERD_CONFIG, Obj, VIZ_DEPLOYMENTS, findObject, listObjects, matchesLabels } from "./snapshot";
 import { CheckContext, CheckResult, fail, ok, warn } from "./types";
 
 const GROUP = "extensions";
 
-interface LabelSelector {
-    matchLabels?: Record<string, string>;
-    matchExpressions?: { key: string; operator: "In" | "NotIn" | "Exists" | "DoesNotExist"; values?: string[] }[];
-}
-
 /**
- * Kubernetes label-selector semantics; a missing selector selects nothing (prometheus-operator's
- * rule for podMonitorSelector), an empty one everything.
+ * prometheus-operator's reading of a label selector: a missing one selects nothing (its rule for
+ * podMonitorSelector), an empty one everything; otherwise Kubernetes' semantics (lib/k8s.ts).
  */
-export function selectorMatches(selector: LabelSelector | null | undefined, labels: Readonly<Record<string, string>>): boolean {
-    if (selector === null || selector === undefined) return false;
-    for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (labels[k] !== v) return false;
-    for (const e of selector.matchExpressions ?? []) {
-        const has = Object.prototype.hasOwnProperty.call(labels, e.key);
-        const inValues = has && (e.values ?? []).includes(labels[e.key]);
-        if (e.operator === "In" && !inValues) return false;
-        if (e.operator === "NotIn" && inValues) return false;
-        if (e.operator === "Exists" && !has) return false;
-        if (e.operator === "DoesNotExist" && has) return false;
-    }
-    return true;
+export function operatorSelectorMatches(selector: LabelSelector | null | undefined, labels: Readonly<Record<string, string>>): boolean {
+    return selector !== null && selector !== undefined && selectorMatches(selector, labels);
 }
 
 /** Whether a Prometheus (prometheus-operator) selects a PodMonitor: its podMonitorSelector, and podMonitorNamespaceSelector (missing: its own namespace only). */
 export function prometheusSelects(s: ClusterSnapshot, prometheus: Obj, podMonitor: Obj): boolean {
-    if (!selectorMatches(get(prometheus, "spec", "podMonitorSelector"), labelsOf(podMonitor))) return false;
+    if (!operatorSelectorMatches(get(prometheus, "spec", "podMonitorSelector"), labelsOf(podMonitor))) return false;
     const nsSelector = get(prometheus, "spec", "podMonitorNamespaceSelector");
     if (nsSelector === undefined || nsSelector === null) return namespaceOf(prometheus) === namespaceOf(podMonitor);
     return selectorMatches(nsSelector, labelsOf(findObject(s, "Namespace", "", namespaceOf(podMonitor))));

@@ -19,11 +19,8 @@ import type { LinkerdControlPlane } from "./controlPlane";
 export interface IngressMeshingArgs {
     /** The control plane: the controller is installed after it (the injector must be up to mesh its pods); its cluster domain is used. */
     readonly controlPlane: LinkerdControlPlane;
-    /**
-     * Which ingress controller to mesh, and how.
-     * @default Traefik installed by the program in namespace "traefik" (chart 40.2.0, traefik.io)
-     */
-    readonly controller?: IngressController;
+    /** Which ingress controller to mesh, and how (lib/config: `ingress`). */
+    readonly controller: IngressController;
 }
 
 /** What the ingress integration did, as a plain stack output. */
@@ -69,15 +66,7 @@ export class IngressMeshing extends pulumi.ComponentResource {
         super("picluster:linkerd:IngressMeshing", name, {}, opts);
         const { controlPlane } = args;
         this.clusterDomain = controlPlane.clusterDomain;
-        const controller: IngressController = args.controller ?? {
-            controller: "traefik",
-            apiGroup: INGRESS_DEFAULTS.traefik.apiGroup,
-            install: INGRESS_DEFAULTS.traefik.install,
-            namespace: INGRESS_DEFAULTS.traefik.namespace,
-            chartSource: { kind: "repository", url: INGRESS_DEFAULTS.traefik.chartRepository },
-            chart: { name: TRAEFIK_RELEASE_NAME, version: INGRESS_DEFAULTS.traefik.chartVersion },
-            extraValues: INGRESS_DEFAULTS.traefik.extraValues,
-        };
+        const { controller } = args;
         this.controller = controller;
 
         if (controller.controller === "traefik") {

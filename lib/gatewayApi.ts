@@ -100,17 +100,20 @@ export function gatewayApiCrdsValues(chart: LinkerdCrdsGatewayApi, owner: Gatewa
 }
 
 /**
- * What the control plane needs from the Gateway API CRDs it does not install itself: from edge-25.9.4
- * HTTPRoute and GRPCRoute, and from edge-26.7.1 `linkerd check` fails unless they serve v1.
+ * What the control plane needs from the Gateway API CRDs when its linkerd-crds chart no longer installs them by
+ * default (from edge-25.9.4): HTTPRoute and GRPCRoute, and from edge-26.7.1 `linkerd check` fails unless they serve v1.
+ * `since`: the first release whose chart leaves them out.
  */
-export function gatewayApiRequirement(
-    edge: EdgeVersion | undefined,
-): { readonly crds: readonly string[]; readonly version: string; readonly required: boolean } | undefined {
-    if (!edge || compareVersions(edge, EDGE_THRESHOLDS.gatewayApiCrdsNotInstalled) < 0) return undefined;
+export function gatewayApiRequirement(release: {
+    readonly edge?: EdgeVersion;
+    readonly gatewayApi: LinkerdCrdsGatewayApi;
+}): { readonly crds: readonly string[]; readonly version: string; readonly required: boolean; readonly since: string } | undefined {
+    if (!release.edge || release.gatewayApi.installedByDefault) return undefined;
     return {
         crds: [GATEWAY_API_CRDS.httpRoutes, GATEWAY_API_CRDS.grpcRoutes],
         version: "v1",
-        required: compareVersions(edge, EDGE_THRESHOLDS.gatewayApiV1Required) >= 0,
+        required: compareVersions(release.edge, EDGE_THRESHOLDS.gatewayApiV1Required) >= 0,
+        since: `edge-${EDGE_THRESHOLDS.gatewayApiCrdsNotInstalled.join(".")}`,
     };
 }
 

@@ -61,6 +61,43 @@ export function injectValueMeshes(value: string | undefined): boolean {
     return value !== undefined && MESHING_INJECT_VALUES.includes(value);
 }
 
+/** A Kubernetes LabelSelector (metav1.LabelSelector). */
+export interface LabelSelector {
+    readonly matchLabels?: Readonly<Record<string, string>>;
+    readonly matchExpressions?: readonly {
+        readonly key: string;
+        readonly operator: "In" | "NotIn" | "Exists" | "DoesNotExist";
+        readonly values?: readonly string[];
+    }[];
+}
+
+/** Label selector semantics as the API server applies them (k8s.io/apimachinery labels.Selector). */
+export function selectorMatches(selector: LabelSelector, labels: Readonly<Record<string, string>>): boolean {
+    for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (labels[k] !== v) return false;
+    for (const e of selector.matchExpressions ?? []) {
+        const has = Object.prototype.hasOwnProperty.call(labels, e.key);
+        const values = e.values ?? [];
+        switch (e.operator) {
+            case "In":
+                if (!has || !values.includes(labels[e.key])) return false;
+                break;
+            case "NotIn":
+                // A missing label satisfies NotIn.
+                if (has && values.includes(labels[e.key])) return false;
+                break;
+            case "Exists":
+                if (!has) return false;
+                break;
+            case "DoesNotExist":
+                if (has) return false;
+                break;
+            default:
+                throw new Error(`unknown label selector operator "${(e as { operator: string }).operator}"`);
+        }
+    }
+    return true;
+}
+
 /** An object read from elsewhere (YAML, a cluster, Pulumi props): nothing about its shape is known. */
 export type Obj = Record<string, any>;
 

@@ -11,7 +11,7 @@ import { CheckResult, ClusterSnapshot, checkPlan, exitCodeOf, formatJson, format
 import { checkCrds, deploymentProblem } from "../check/controlPlane";
 import { gatewayApiRequirement } from "../lib/gatewayApi";
 import { checkIngress, checkJobs, checkMeshedNamespaces, checkMeshedWorkloads, topOwner, unmeshedPods } from "../check/dataPlane";
-import { checkPodMonitors, selectorMatches } from "../check/extensions";
+import { checkPodMonitors, operatorSelectorMatches as selectorMatches } from "../check/extensions";
 import { checkLonghorn, longhornStepUrn } from "../check/longhorn";
 import { crdsInHelmRelease, rawConfigFromStackFile } from "../cli/check";
 import { resolveRelease } from "../lib/release";
@@ -94,10 +94,10 @@ describe("control plane", () => {
     });
 
     test("Gateway API CRDs: not needed on stable, warned from edge-25.9.4, required (v1) from edge-26.7.1", () => {
-        expect(gatewayApiRequirement(resolveRelease("stable", "2.14.10").edge)).toBeUndefined();
-        expect(gatewayApiRequirement(resolveRelease("edge", "edge-25.9.3").edge)).toBeUndefined();
-        expect(gatewayApiRequirement(resolveRelease("edge", "edge-25.9.4").edge)).toMatchObject({ required: false });
-        expect(gatewayApiRequirement(resolveRelease("edge", "edge-26.8.3").edge)).toMatchObject({ required: true, version: "v1" });
+        expect(gatewayApiRequirement(resolveRelease("stable", "2.14.10"))).toBeUndefined();
+        expect(gatewayApiRequirement(resolveRelease("edge", "edge-25.9.3"))).toBeUndefined();
+        expect(gatewayApiRequirement(resolveRelease("edge", "edge-25.9.4"))).toMatchObject({ required: false });
+        expect(gatewayApiRequirement(resolveRelease("edge", "edge-26.8.3"))).toMatchObject({ required: true, version: "v1" });
         const config = testConfig({ linkerd: { channel: "edge", version: "edge-26.8.3" }, jaeger: { enabled: false } });
         const s = healthy(config);
         const missing = checkCrds(s, context(config));
