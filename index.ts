@@ -11,6 +11,7 @@ import { ClusterReader, OFFLINE, kubectlClusterReader } from "./lib/cluster";
 import { clusterAccess, loadConfig } from "./lib/config";
 import { readStackConfig } from "./lib/config/stack";
 import { GATEWAY_API_CRDS } from "./lib/gatewayApi";
+import { ROOT_NAME } from "./lib/names";
 
 /** `clusterReader`: how the cluster is read before deciding; the offline render passes one that reads nothing. @default kubectl on the stack's cluster */
 export = async (options: { readonly clusterReader?: ClusterReader } = {}) => {
@@ -19,7 +20,7 @@ export = async (options: { readonly clusterReader?: ClusterReader } = {}) => {
     const reader = options.clusterReader ?? (access ? kubectlClusterReader(access) : undefined);
     const cluster = reader ? await reader(Object.values(GATEWAY_API_CRDS)) : OFFLINE;
     const config = loadConfig(raw, process.env, cluster);
-    const { outputs } = new PiclusterLinkerd("linkerd", { config });
+    const { outputs } = new PiclusterLinkerd(ROOT_NAME, { config });
     // Outputs that do not apply to the chosen mode are left out rather than shown as undefined.
     return Object.fromEntries(Object.entries(outputs).filter(([, value]) => value !== undefined));
 };

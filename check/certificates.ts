@@ -14,7 +14,6 @@ import { LINKERD_NAMESPACE } from "../lib/k8s";
 import { kubectlCommand } from "../lib/kubeconfig";
 import { CheckContext, CheckResult, fail, ok, warn } from "./types";
 
-const GROUP = "identity";
 /** Anchors are rotated by hand (guide: root CA of cert-manager's ca-issuer): a week's notice at least. */
 export const ANCHOR_EXPIRY_WARNING_SECONDS = 7 * 24 * 3600;
 /** `linkerd check` warns when a certificate expires within 60 days (healthcheck.go). */
@@ -91,7 +90,7 @@ export function checkIdentity(input: IdentityInputs, ctx: CheckContext): CheckRe
     if (!input.anchors.pem) {
         results.push(
             fail(
-                GROUP,
+                "pl-identity-trust-anchors",
                 "trust anchors",
                 `no trust anchor in ${input.anchors.where}`,
                 `run \`${up}\`: it installs linkerd-control-plane with the anchor`,
@@ -101,7 +100,14 @@ export function checkIdentity(input: IdentityInputs, ctx: CheckContext): CheckRe
         try {
             anchors = parseCertificates(input.anchors.pem, input.anchors.where);
         } catch (e) {
-            results.push(fail(GROUP, "trust anchors", (e as Error).message, `run \`${up}\` to reinstall linkerd-control-plane with the anchor`));
+            results.push(
+                fail(
+                    "pl-identity-trust-anchors",
+                    "trust anchors",
+                    (e as Error).message,
+                    `run \`${up}\` to reinstall linkerd-control-plane with the anchor`,
+                ),
+            );
         }
     }
     anchors.forEach((a, i) => {
@@ -111,7 +117,7 @@ export function checkIdentity(input: IdentityInputs, ctx: CheckContext): CheckRe
         if (problems.length > 0) {
             results.push(
                 fail(
-                    GROUP,
+                    "pl-identity-trust-anchor-valid",
                     name,
                     `${what}: ${problems.join("; ")}`,
                     `make a new ECDSA P-256 root CA for cert-manager's ${ctx.config.identity.issuer.issuerRef.kind} ${ctx.config.identity.issuer.issuerRef.name} (guide: cert-manager CA), then run \`${up}\` and restart the meshed workloads`,
@@ -123,14 +129,14 @@ export function checkIdentity(input: IdentityInputs, ctx: CheckContext): CheckRe
         if (left < ANCHOR_EXPIRY_WARNING_SECONDS) {
             results.push(
                 warn(
-                    GROUP,
+                    "pl-identity-trust-anchor-valid",
                     name,
                     `${what} expires on ${a.validTo} (in ${humanDuration(left)}): every proxy stops trusting the mesh then`,
                     `rotate the root CA now (https://linkerd.io/2/tasks/manually-rotating-control-plane-tls-credentials/), then run \`${up}\``,
                 ),
             );
         } else {
-            results.push(ok(GROUP, name, `${what}: ECDSA P-256 CA, valid until ${a.validTo}`));
+            results.push(ok("pl-identity-trust-anchor-valid", name, `${what}: ECDSA P-256 CA, valid until ${a.validTo}`));
         }
     });
 
@@ -140,26 +146,39 @@ export function checkIdentity(input: IdentityInputs, ctx: CheckContext): CheckRe
         try {
             expected = parseCertificates(input.expected.pem, input.expected.where);
         } catch (e) {
-            results.push(fail(GROUP, "trust anchor source", (e as Error).message, `fix the source the configuration names (identity.trustAnchor)`));
+            results.push(
+                fail(
+                    "pl-identity-trust-anchor-source",
+                    "trust anchor source",
+                    (e as Error).message,
+                    `fix the source the configuration names (identity.trustAnchor)`,
+                ),
+            );
         }
         const inUse = new Set(anchors.map((a) => a.fingerprint256));
         const missing = expected.filter((e) => !inUse.has(e.fingerprint256));
         if (expected.length > 0 && missing.length > 0) {
             results.push(
                 fail(
-                    GROUP,
+                    "pl-identity-trust-anchor-matches",
                     "trust anchor matches the program's",
                     `${input.anchors.where} does not carry the anchor the program uses ("${subjectOf(missing[0])}", fingerprint ${missing[0].fingerprint256.slice(0, 23)}…, from ${input.expected.where}); it has ${anchors.map((a) => `"${subjectOf(a)}" ${a.fingerprint256.slice(0, 23)}…`).join(", ")}`,
                     `run \`${up}\`: the program reads the anchor again and upgrades linkerd-control-plane. If linkerd-config was edited by hand (the release's values did not change), restore it from the release: \`helm --kubeconfig ${ctx.config.kubernetes.kubeconfigPath}${ctx.config.kubernetes.context ? ` --kube-context ${ctx.config.kubernetes.context}` : ""} -n ${LINKERD_NAMESPACE} get manifest linkerd-control-plane | ${k("apply -f -")}\`. Then restart the meshed workloads so their proxies load it`,
                 ),
             );
         } else if (expected.length > 0) {
-            results.push(ok(GROUP, "trust anchor matches the program's", `${input.anchors.where} carries the anchor from ${input.expected.where}`));
+            results.push(
+                ok(
+                    "pl-identity-trust-anchor-matches",
+                    "trust anchor matches the program's",
+                    `${input.anchors.where} carries the anchor from ${input.expected.where}`,
+                ),
+            );
         }
     } else if (!input.expected.pem) {
         results.push(
             fail(
-                GROUP,
+                "pl-identity-trust-anchor-matches",
                 "trust anchor matches the program's",
                 `cannot read the anchor the program uses: ${input.expected.where} is missing or empty`,
                 `check identity.trustAnchor in the stack configuration and that the Secret exists, then run \`${up}\``,
@@ -181,7 +200,7 @@ function checkIssuer(input: IdentityInputs, anchors: readonly X509Certificate[],
     if (!input.issuerPem) {
         return [
             fail(
-                GROUP,
+                "pl-identity-issuer-certificate",
                 "issuer certificate",
                 `${where} is missing or has no tls.crt`,
                 `cert-manager issues it from the Certificate ${LINKERD_NAMESPACE}/${IDENTITY_ISSUER_NAME}: see \`${certificateCmd}\`; run \`${up}\` if the Certificate is gone`,
@@ -194,7 +213,7 @@ function checkIssuer(input: IdentityInputs, anchors: readonly X509Certificate[],
     } catch (e) {
         return [
             fail(
-                GROUP,
+                "pl-identity-issuer-certificate",
                 "issuer certificate",
                 (e as Error).message,
                 `delete the Secret so cert-manager re-issues it: \`${k(`-n ${LINKERD_NAMESPACE} delete secret ${IDENTITY_ISSUER_NAME}`)}\``,
@@ -209,19 +228,19 @@ function checkIssuer(input: IdentityInputs, anchors: readonly X509Certificate[],
     if (keyIssue) {
         results.push(
             fail(
-                GROUP,
+                "pl-identity-issuer-key",
                 "issuer key algorithm",
                 `${what}: ${keyIssue}`,
                 `the Certificate must ask for privateKey.algorithm ECDSA (the program's does): run \`${up}\`, then delete the Secret so cert-manager re-issues it`,
             ),
         );
     } else {
-        results.push(ok(GROUP, "issuer key algorithm", `${what}: ECDSA P-256`));
+        results.push(ok("pl-identity-issuer-key", "issuer key algorithm", `${what}: ECDSA P-256`));
     }
     if (!cert.ca)
         results.push(
             fail(
-                GROUP,
+                "pl-identity-issuer-ca",
                 "issuer is a CA",
                 `${what} is not a CA certificate: identity cannot sign proxy certificates with it`,
                 `run \`${up}\` (the Certificate sets isCA: true), then delete the Secret so cert-manager re-issues it`,
@@ -231,7 +250,7 @@ function checkIssuer(input: IdentityInputs, anchors: readonly X509Certificate[],
     if (!cert.subject.split("\n").includes(`CN=${expectedName}`) && !(cert.subjectAltName ?? "").includes(`DNS:${expectedName}`)) {
         results.push(
             fail(
-                GROUP,
+                "pl-identity-issuer-name",
                 "issuer name",
                 `${what} is not issued for ${expectedName}: the identity service refuses it`,
                 `check linkerd.clusterDomain (${ctx.config.linkerd.clusterDomain}) and run \`${up}\``,
@@ -244,14 +263,14 @@ function checkIssuer(input: IdentityInputs, anchors: readonly X509Certificate[],
         if (!signer) {
             results.push(
                 fail(
-                    GROUP,
+                    "pl-identity-issuer-signed",
                     "issuer signed by the trust anchor",
                     `${what} (issued by "${cert.issuer.replace(/\n/g, ", ")}") is not signed by any trust anchor in linkerd-config: proxies reject every certificate identity issues`,
                     `the anchor and the issuer's CA diverged (root CA replaced?): run \`${up}\` so the control plane gets the CA that signs the issuer, then \`${restartIdentity}\` and restart the meshed workloads`,
                 ),
             );
         } else {
-            results.push(ok(GROUP, "issuer signed by the trust anchor", `${what} is signed by "${subjectOf(signer)}"`));
+            results.push(ok("pl-identity-issuer-signed", "issuer signed by the trust anchor", `${what} is signed by "${subjectOf(signer)}"`));
         }
     }
 
@@ -264,7 +283,7 @@ function checkIssuer(input: IdentityInputs, anchors: readonly X509Certificate[],
         if (ready?.status !== "True") {
             results.push(
                 warn(
-                    GROUP,
+                    "pl-identity-issuer-ready",
                     "issuer Certificate ready",
                     `cert-manager reports Certificate ${LINKERD_NAMESPACE}/${IDENTITY_ISSUER_NAME} not Ready${ready?.message ? `: ${ready.message}` : ""}`,
                     `see \`${certificateCmd}\` and cert-manager's logs`,
@@ -293,7 +312,7 @@ export function issuerExpiry(
     const renewBefore = durationSeconds(settings.renewBefore);
     if (Date.parse(cert.validFrom) > now.getTime()) {
         return fail(
-            GROUP,
+            "pl-identity-issuer-validity",
             name,
             `${what} is not valid before ${cert.validFrom}: the clocks of this machine or the cluster are wrong`,
             `fix the clocks (NTP on the nodes), then \`${cmds.restartIdentity}\``,
@@ -301,7 +320,7 @@ export function issuerExpiry(
     }
     if (left <= 0) {
         return fail(
-            GROUP,
+            "pl-identity-issuer-validity",
             name,
             `${what} expired on ${cert.validTo}, ${humanDuration(left)} ago. cert-manager renews it ${settings.renewBefore} before expiry ` +
                 `(identity.issuer.renewBefore), so it has not run since: typically the cluster was powered off past the expiry. ` +
@@ -313,7 +332,7 @@ export function issuerExpiry(
     }
     if (left < renewBefore - RENEWAL_GRACE_SECONDS) {
         return warn(
-            GROUP,
+            "pl-identity-issuer-validity",
             name,
             `${what} expires on ${cert.validTo} (in ${humanDuration(left)}), but cert-manager should have renewed it ${settings.renewBefore} before expiry (identity.issuer.renewBefore): renewal is overdue`,
             `see \`${cmds.certificateCmd}\` and cert-manager's logs; the renewal needs cert-manager running and its issuer Ready`,
@@ -324,7 +343,7 @@ export function issuerExpiry(
             ? ` (\`linkerd check\` warns below 60 days: expected with the ${settings.duration}/${settings.renewBefore} lifetime of guide step 4)`
             : "";
     return ok(
-        GROUP,
+        "pl-identity-issuer-validity",
         name,
         `${what}: ${humanDuration(left)} left, until ${cert.validTo}; cert-manager renews it ${settings.renewBefore} before${vsLinkerdCheck}`,
     );

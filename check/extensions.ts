@@ -11,8 +11,6 @@ import { checkDeployments } from "./controlPlane";
 import { ClusterSnapshot, JAEGER_DEPLOYMENTS, LINKERD_CONFIG, Obj, VIZ_DEPLOYMENTS, findObject, listObjects, matchesLabels } from "./snapshot";
 import { CheckContext, CheckResult, fail, ok, warn } from "./types";
 
-const GROUP = "extensions";
-
 /**
  * prometheus-operator's reading of a label selector: a missing one selects nothing (its rule for
  * podMonitorSelector), an empty one everything; otherwise Kubernetes' semantics (lib/k8s.ts).
@@ -38,7 +36,7 @@ export function checkPodMonitors(s: ClusterSnapshot, ctx: CheckContext): CheckRe
     if (s.unservedTypes.includes("podmonitors.monitoring.coreos.com")) {
         return [
             fail(
-                GROUP,
+                "pl-ext-podmonitors",
                 "PodMonitors",
                 `the cluster does not serve podmonitors.monitoring.coreos.com: kube-prometheus-stack (prometheus-operator) is not installed`,
                 `install kube-prometheus-stack (guide: "Prometheus Stack"), then run \`pulumi up -s ${ctx.stack}\``,
@@ -53,7 +51,7 @@ export function checkPodMonitors(s: ClusterSnapshot, ctx: CheckContext): CheckRe
         if (!pm) {
             results.push(
                 fail(
-                    GROUP,
+                    "pl-ext-podmonitors",
                     name,
                     `PodMonitor ${m.namespace}/${want.metadata.name} is missing: Prometheus does not scrape ${want.metadata.name.replace("linkerd-", "")} metrics`,
                     `run \`pulumi up -s ${ctx.stack}\``,
@@ -64,7 +62,7 @@ export function checkPodMonitors(s: ClusterSnapshot, ctx: CheckContext): CheckRe
         if (!matchesLabels(pm, m.podMonitorLabels)) {
             results.push(
                 fail(
-                    GROUP,
+                    "pl-ext-podmonitors",
                     name,
                     `PodMonitor ${m.namespace}/${nameOf(pm)} lacks the labels ${labelText} (monitoring.podMonitorLabels)`,
                     `run \`pulumi up -s ${ctx.stack}\``,
@@ -75,7 +73,7 @@ export function checkPodMonitors(s: ClusterSnapshot, ctx: CheckContext): CheckRe
         if (prometheuses.length === 0) {
             results.push(
                 warn(
-                    GROUP,
+                    "pl-ext-podmonitors",
                     name,
                     `labelled ${labelText}, but there is no Prometheus object in ${m.namespace} to compare with: cannot tell whether it is scraped`,
                     `check that kube-prometheus-stack runs in ${m.namespace} (monitoring.namespace) and selects PodMonitors labelled ${labelText}`,
@@ -90,14 +88,14 @@ export function checkPodMonitors(s: ClusterSnapshot, ctx: CheckContext): CheckRe
                 .join("; ");
             results.push(
                 fail(
-                    GROUP,
+                    "pl-ext-podmonitors",
                     name,
                     `no Prometheus in ${m.namespace} selects it (${selectors}): its metrics are not scraped`,
                     `set monitoring.podMonitorLabels to the labels Prometheus selects (kube-prometheus-stack: release=<its release name>) and run \`pulumi up -s ${ctx.stack}\`, or set prometheus.prometheusSpec.podMonitorSelectorNilUsesHelmValues: false in kube-prometheus-stack`,
                 ),
             );
         } else {
-            results.push(ok(GROUP, name, `selected by Prometheus ${selecting.map(nameOf).join(", ")}`));
+            results.push(ok("pl-ext-podmonitors", name, `selected by Prometheus ${selecting.map(nameOf).join(", ")}`));
         }
     }
     return results;
@@ -110,7 +108,7 @@ export function checkDashboards(s: ClusterSnapshot, ctx: CheckContext): CheckRes
     if (!cm)
         return [
             fail(
-                GROUP,
+                "pl-ext-dashboards",
                 name,
                 `the Grafana dashboards ConfigMap ${m.namespace}/${DASHBOARDS_CONFIGMAP} is missing`,
                 `run \`pulumi up -s ${ctx.stack}\``,
@@ -120,12 +118,20 @@ export function checkDashboards(s: ClusterSnapshot, ctx: CheckContext): CheckRes
         .map(([k, v]) => `${k}=${v}`)
         .join(", ");
     if (!matchesLabels(cm, m.dashboards.labels)) {
-        return [fail(GROUP, name, `it lacks the labels ${labels} the Grafana sidecar loads ConfigMaps by`, `run \`pulumi up -s ${ctx.stack}\``)];
+        return [
+            fail(
+                "pl-ext-dashboards",
+                name,
+                `it lacks the labels ${labels} the Grafana sidecar loads ConfigMaps by`,
+                `run \`pulumi up -s ${ctx.stack}\``,
+            ),
+        ];
     }
     const keys = Object.keys((cm.data ?? {}) as Record<string, string>);
     const missing = LINKERD_DASHBOARDS.filter((d) => !keys.includes(`${d.name}.json.url`)).map((d) => d.name);
-    if (missing.length > 0) return [fail(GROUP, name, `it lacks the dashboards ${missing.join(", ")}`, `run \`pulumi up -s ${ctx.stack}\``)];
-    return [ok(GROUP, name, `${LINKERD_DASHBOARDS.length} dashboards, labelled ${labels}`)];
+    if (missing.length > 0)
+        return [fail("pl-ext-dashboards", name, `it lacks the dashboards ${missing.join(", ")}`, `run \`pulumi up -s ${ctx.stack}\``)];
+    return [ok("pl-ext-dashboards", name, `${LINKERD_DASHBOARDS.length} dashboards, labelled ${labels}`)];
 }
 
 /** Releases without linkerd-jaeger (2.19+): the proxies trace only when the control plane's proxy.tracing is on. */
@@ -135,11 +141,17 @@ export function checkProxyTracing(s: ClusterSnapshot, ctx: CheckContext): CheckR
     if (!values) return [];
     const tracing = get(values, "proxy", "tracing");
     if (get(tracing, "enabled") === true) {
-        return [ok(GROUP, "proxy tracing", `the proxies send spans to ${get(tracing, "collector", "endpoint") ?? "the configured collector"}`)];
+        return [
+            ok(
+                "pl-ext-proxy-tracing",
+                "proxy tracing",
+                `the proxies send spans to ${get(tracing, "collector", "endpoint") ?? "the configured collector"}`,
+            ),
+        ];
     }
     return [
         warn(
-            GROUP,
+            "pl-ext-proxy-tracing",
             "proxy tracing",
             `Linkerd ${ctx.config.linkerd.release.version} has no linkerd-jaeger extension and proxy.tracing is not enabled in linkerd-config: the proxies send no spans`,
             `enable the control plane's proxy.tracing (collector endpoint of Tempo, OTLP 4317), or ignore this if tracing is not wanted`,
@@ -150,8 +162,8 @@ export function checkProxyTracing(s: ClusterSnapshot, ctx: CheckContext): CheckR
 export function checkExtensions(s: ClusterSnapshot, ctx: CheckContext): CheckResult[] {
     const cfg = ctx.config;
     const results: CheckResult[] = [];
-    if (cfg.viz.enabled) results.push(...checkDeployments(s, ctx, GROUP, VIZ_NAMESPACE, VIZ_DEPLOYMENTS, "linkerd-viz"));
-    if (cfg.jaeger.enabled) results.push(...checkDeployments(s, ctx, GROUP, cfg.jaeger.namespace, JAEGER_DEPLOYMENTS, "linkerd-jaeger"));
+    if (cfg.viz.enabled) results.push(...checkDeployments(s, ctx, "pl-ext-viz", VIZ_NAMESPACE, VIZ_DEPLOYMENTS, "linkerd-viz"));
+    if (cfg.jaeger.enabled) results.push(...checkDeployments(s, ctx, "pl-ext-jaeger", cfg.jaeger.namespace, JAEGER_DEPLOYMENTS, "linkerd-jaeger"));
     else if (cfg.linkerd.release.proxyTracing) results.push(...checkProxyTracing(s, ctx));
     if (cfg.monitoring.enabled) {
         if (!cfg.controlPlane.chartPodMonitors) results.push(...checkPodMonitors(s, ctx));

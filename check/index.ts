@@ -67,7 +67,7 @@ export function summary(results: readonly CheckResult[]): Record<CheckStatus, nu
 
 const MARK: Record<CheckStatus, string> = { ok: "ok  ", warn: "WARN", fail: "FAIL" };
 
-/** For people: one line per check under its group, the fix indented under each warning and failure. */
+/** For people: one line per check under its group, the fix and the check's documentation indented under each warning and failure. */
 export function formatTable(results: readonly CheckResult[]): string {
     const lines: string[] = [];
     let group = "";
@@ -78,6 +78,7 @@ export function formatTable(results: readonly CheckResult[]): string {
         }
         lines.push(`[${MARK[r.status]}] ${r.name}: ${r.message}`);
         if (r.fix && r.status !== "ok") lines.push(`       fix: ${r.fix}`);
+        if (r.status !== "ok") lines.push(`       see: ${r.doc}`);
     }
     const n = summary(results);
     lines.push("", `${n.ok} ok, ${n.warn} warning(s), ${n.fail} failure(s)`);

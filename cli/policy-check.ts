@@ -275,7 +275,8 @@ function isNamespaced(o: Obj): boolean {
     return !CLUSTER_SCOPED.has(kind) && !kind.startsWith("Cluster");
 }
 
-export interface CheckResult {
+/** One run of policy:check: its exit code, findings and notes. */
+export interface PolicyCheckRun {
     exitCode: number;
     findings: (Finding & { file: string })[];
     /** Remarks about the input that do not fail the check (printed as `note: …`). */
@@ -287,7 +288,7 @@ export function main(
     out: (s: string) => void = (s) => process.stdout.write(s + "\n"),
     err: (s: string) => void = (s) => process.stderr.write(s + "\n"),
     readStdin: () => string = () => fs.readFileSync(0, "utf8"),
-): CheckResult {
+): PolicyCheckRun {
     try {
         const parsed = parseCommand(POLICY_CHECK_COMMAND, argv);
         if (parsed.kind === "help") {

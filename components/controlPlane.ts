@@ -14,6 +14,7 @@ import { CONTROL_PLANE_RELEASE_NAME, CRDS_RELEASE_NAME, LINKERD_NAMESPACE } from
 import type { LinkerdRelease } from "../lib/release";
 import { linkerdHelmRelease, renamedFrom } from "../lib/resources";
 import type { LinkerdIdentity } from "./identity";
+import { COMPONENT_TYPES } from "../lib/names";
 
 export interface LinkerdControlPlaneArgs {
     /** The identity component: its namespace, Certificate (and Bundle) come first; its trust anchor and cluster domain are used. */
@@ -57,7 +58,7 @@ export class LinkerdControlPlane extends pulumi.ComponentResource {
     readonly linkerdConfigTrustAnchorPEM?: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: LinkerdControlPlaneArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("picluster:linkerd:ControlPlane", name, {}, opts);
+        super(COMPONENT_TYPES.controlPlane, name, {}, opts);
         const { identity } = args;
         this.release = args.release;
         this.chartSource = args.chartSource ?? { kind: "repository", url: args.release.defaultRepository };

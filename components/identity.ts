@@ -10,6 +10,7 @@ import {
     trustAnchorKeyProblem,
 } from "../lib/builders/identity";
 import { renamedFrom } from "../lib/resources";
+import { COMPONENT_TYPES } from "../lib/names";
 
 export interface LinkerdIdentityArgs {
     /** Cluster DNS domain: the issuer certificate is for identity.linkerd.<domain>. @default "cluster.local" */
@@ -43,7 +44,7 @@ export class LinkerdIdentity extends pulumi.ComponentResource {
     readonly dependencies: pulumi.Resource[];
 
     constructor(name: string, args: LinkerdIdentityArgs = {}, opts?: pulumi.ComponentResourceOptions) {
-        super("picluster:linkerd:Identity", name, {}, opts);
+        super(COMPONENT_TYPES.identity, name, {}, opts);
         this.clusterDomain = args.clusterDomain ?? IDENTITY_DEFAULTS.clusterDomain;
         const issuer: IdentityIssuer = { ...IDENTITY_DEFAULTS.issuer, ...args.issuer };
         const anchor: TrustAnchor = args.trustAnchor ?? IDENTITY_DEFAULTS.trustAnchor;

@@ -15,6 +15,7 @@ import {
 } from "../lib/builders/ingress";
 import { linkerdHelmRelease } from "../lib/resources";
 import type { LinkerdControlPlane } from "./controlPlane";
+import { COMPONENT_TYPES } from "../lib/names";
 
 export interface IngressMeshingArgs {
     /** The control plane: the controller is installed after it (the injector must be up to mesh its pods); its cluster domain is used. */
@@ -63,7 +64,7 @@ export class IngressMeshing extends pulumi.ComponentResource {
     private readonly clusterDomain: string;
 
     constructor(name: string, args: IngressMeshingArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("picluster:linkerd:IngressMeshing", name, {}, opts);
+        super(COMPONENT_TYPES.ingress, name, {}, opts);
         const { controlPlane } = args;
         this.clusterDomain = controlPlane.clusterDomain;
         const { controller } = args;

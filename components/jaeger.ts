@@ -4,6 +4,7 @@ import { JAEGER_DEFAULTS, JAEGER_RELEASE_NAME, collectorNamespace, jaegerNamespa
 import { linkerdHelmRelease } from "../lib/resources";
 import type { LinkerdControlPlane } from "./controlPlane";
 import type { LinkerdMeshing } from "./meshing";
+import { COMPONENT_TYPES } from "../lib/names";
 
 export interface LinkerdJaegerArgs {
     /** The control plane: the extension is installed after it, from the same release and chart source (which must ship linkerd-jaeger). */
@@ -31,7 +32,7 @@ export class LinkerdJaeger extends pulumi.ComponentResource {
     readonly release: k8s.helm.v3.Release;
 
     constructor(name: string, args: LinkerdJaegerArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("picluster:linkerd:Jaeger", name, {}, opts);
+        super(COMPONENT_TYPES.jaeger, name, {}, opts);
         const { controlPlane } = args;
         const chart = controlPlane.release.charts.jaeger;
         if (!chart) throw new Error(`Linkerd ${controlPlane.release.version} has no linkerd-jaeger extension (removed in edge-25.10.1)`);

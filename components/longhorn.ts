@@ -13,6 +13,7 @@ import {
 } from "../lib/builders/longhorn";
 import { renamedFrom } from "../lib/resources";
 import type { LinkerdControlPlane } from "./controlPlane";
+import { COMPONENT_TYPES, LONGHORN_STEPS } from "../lib/names";
 
 export interface LonghornMeshingArgs {
     /** The control plane: every step runs after it (the injector must exist before Longhorn's pods restart). */
@@ -32,9 +33,6 @@ export interface LonghornMeshingArgs {
     /** kubectl binary. @default "kubectl" (from PATH) */
     readonly kubectl?: string;
 }
-
-/** Step names (each `<component name>-<step>`), in the guide's order. */
-const STEPS = ["wait-deployed", "mesh-pod-ip", "mesh-annotate"] as const;
 
 /**
  * Guide, "Meshing cluster services / Longhorn": three `local.Command` steps, chained in the guide's
@@ -61,7 +59,7 @@ export class LonghornMeshing extends pulumi.ComponentResource {
     readonly stepNames: readonly string[];
 
     constructor(name: string, args: LonghornMeshingArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("picluster:linkerd:LonghornMeshing", name, {}, opts);
+        super(COMPONENT_TYPES.longhorn, name, {}, opts);
         const namespace = args.namespace ?? LONGHORN_DEFAULTS.namespace;
         const target = { kubeconfigPath: args.kubeconfigPath, context: args.context };
         let scripts: [StepScripts, StepScripts, StepScripts];
@@ -78,7 +76,7 @@ export class LonghornMeshing extends pulumi.ComponentResource {
             scripts = [failingScripts(message), failingScripts(message), failingScripts(message)];
         }
         const triggers = [namespace, target.kubeconfigPath, target.context ?? ""];
-        this.stepNames = STEPS.map((step) => `${name}-${step}`);
+        this.stepNames = LONGHORN_STEPS.map((step) => `${name}-${step}`);
 
         const step = (index: 0 | 1 | 2, previous: pulumi.Resource[]) =>
             new command.local.Command(
@@ -88,7 +86,7 @@ export class LonghornMeshing extends pulumi.ComponentResource {
                     parent: this,
                     dependsOn: [args.controlPlane.controlPlaneRelease, ...previous],
                     deleteBeforeReplace: true,
-                    ...renamedFrom(`longhorn-${STEPS[index]}`),
+                    ...renamedFrom(`longhorn-${LONGHORN_STEPS[index]}`),
                 },
             );
 

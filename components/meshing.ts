@@ -11,6 +11,7 @@ import {
 } from "../lib/builders/meshing";
 import { renamedFrom } from "../lib/resources";
 import type { LinkerdControlPlane } from "./controlPlane";
+import { COMPONENT_TYPES } from "../lib/names";
 
 export interface LinkerdMeshingArgs {
     /**
@@ -49,7 +50,7 @@ export class LinkerdMeshing extends pulumi.ComponentResource {
     readonly valuesSnippets: MeshingValuesSnippets;
 
     constructor(name: string, args: LinkerdMeshingArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("picluster:linkerd:Meshing", name, {}, opts);
+        super(COMPONENT_TYPES.meshing, name, {}, opts);
         const childOpts: pulumi.CustomResourceOptions = { parent: this, dependsOn: [args.controlPlane.controlPlaneRelease] };
 
         const namespaces: Record<string, k8s.core.v1.NamespacePatch> = {};

@@ -2,6 +2,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { DashboardSettings, MONITORING_DEFAULTS, dashboardConfigMap, linkerdPodMonitors } from "../lib/builders/monitoring";
 import { renamedFrom } from "../lib/resources";
+import { COMPONENT_TYPES } from "../lib/names";
 
 export interface LinkerdMonitoringArgs {
     /** Namespace of kube-prometheus-stack, where the PodMonitors and the dashboards go. @default "monitoring" */
@@ -25,7 +26,7 @@ export class LinkerdMonitoring extends pulumi.ComponentResource {
     readonly dashboards?: k8s.core.v1.ConfigMap;
 
     constructor(name: string, args: LinkerdMonitoringArgs = {}, opts?: pulumi.ComponentResourceOptions) {
-        super("picluster:linkerd:Monitoring", name, {}, opts);
+        super(COMPONENT_TYPES.monitoring, name, {}, opts);
         const namespace = args.namespace ?? MONITORING_DEFAULTS.namespace;
         const podMonitorLabels = args.podMonitorLabels ?? MONITORING_DEFAULTS.podMonitorLabels;
         const dashboards: DashboardSettings = { ...MONITORING_DEFAULTS.dashboards, ...args.dashboards };

@@ -14,6 +14,7 @@ import { LonghornMeshing } from "./longhorn";
 import { LinkerdMeshing } from "./meshing";
 import { LinkerdMonitoring } from "./monitoring";
 import { LinkerdViz } from "./viz";
+import { COMPONENT_TYPES, LONGHORN_PART } from "../lib/names";
 
 export interface PiclusterLinkerdArgs {
     /** The validated configuration (lib/config): every component's Args are mapped from it here. */
@@ -64,7 +65,7 @@ export class PiclusterLinkerd extends pulumi.ComponentResource {
     readonly outputs: PiclusterOutputs;
 
     constructor(name: string, args: PiclusterLinkerdArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("picluster:linkerd:PiclusterLinkerd", name, {}, opts);
+        super(COMPONENT_TYPES.root, name, {}, opts);
         const cfg = args.config;
         const target = cfg.kubernetes;
         // Components created before the composition root existed sat at the stack's root: keep their state.
@@ -110,7 +111,7 @@ export class PiclusterLinkerd extends pulumi.ComponentResource {
         if (cfg.longhorn.enabled) {
             const { enabled: _, ...longhorn } = cfg.longhorn;
             this.longhorn = new LonghornMeshing(
-                `${name}-longhorn`,
+                `${name}-${LONGHORN_PART}`,
                 { controlPlane: this.controlPlane, kubeconfigPath: target.kubeconfigPath, context: target.context, ...longhorn },
                 child({ aliases: [{ name: "longhorn-meshing", parent: pulumi.rootStackResource }] }),
             );

@@ -23,6 +23,7 @@ import {
 } from "../lib/builders/viz";
 import { linkerdHelmRelease } from "../lib/resources";
 import type { LinkerdControlPlane } from "./controlPlane";
+import { COMPONENT_TYPES } from "../lib/names";
 
 export interface LinkerdVizArgs {
     /** The control plane: linkerd-viz is installed after it, from the same release, chart source and cluster domain. */
@@ -63,7 +64,7 @@ export class LinkerdViz extends pulumi.ComponentResource {
     readonly exposure: pulumi.Resource[] = [];
 
     constructor(name: string, args: LinkerdVizArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("picluster:linkerd:Viz", name, {}, opts);
+        super(COMPONENT_TYPES.viz, name, {}, opts);
         const { controlPlane } = args;
         const dashboard: VizDashboard = { ...VIZ_DEFAULTS.dashboard, ...args.dashboard };
         this.dashboard = dashboard;

@@ -7,7 +7,18 @@ import * as os from "os";
 import * as path from "path";
 import { gzipSync } from "zlib";
 import { stringify as stringifyYaml } from "yaml";
-import { CheckResult, ClusterSnapshot, checkPlan, exitCodeOf, formatJson, formatTable, restartTargets, runChecks } from "../check";
+import {
+    CHECKS,
+    CHECKS_DOC,
+    CheckResult,
+    ClusterSnapshot,
+    checkPlan,
+    exitCodeOf,
+    formatJson,
+    formatTable,
+    restartTargets,
+    runChecks,
+} from "../check";
 import { checkCrds, deploymentProblem } from "../check/controlPlane";
 import { gatewayApiRequirement } from "../lib/gatewayApi";
 import { checkIngress, checkJobs, checkMeshedNamespaces, checkMeshedWorkloads, topOwner, unmeshedPods } from "../check/dataPlane";
@@ -35,6 +46,25 @@ describe("runChecks", () => {
     test("a healthy cluster passes every check, exit 0, and the table says so", () => {
         const results = runChecks(healthy(), context());
         expect(results.filter((r) => r.status !== "ok")).toEqual([]);
+        // Checks that pass say so under their ID; some only ever speak up about a problem.
+        expect([...new Set(results.map((r) => r.id))].sort()).toEqual([
+            "pl-cp-crds",
+            "pl-cp-deployments",
+            "pl-cp-linkerd-config",
+            "pl-dp-meshed-namespace",
+            "pl-dp-traefik",
+            "pl-ext-dashboards",
+            "pl-ext-jaeger",
+            "pl-ext-podmonitors",
+            "pl-ext-viz",
+            "pl-identity-issuer-key",
+            "pl-identity-issuer-signed",
+            "pl-identity-issuer-validity",
+            "pl-identity-trust-anchor-matches",
+            "pl-identity-trust-anchor-valid",
+            "pl-longhorn-pod-ip",
+            "pl-longhorn-workload",
+        ]);
         expect(new Set(results.map((r) => r.group))).toEqual(new Set(["control plane", "identity", "data plane", "extensions", "longhorn"]));
         expect(exitCodeOf(results)).toBe(0);
         expect(formatTable(results)).toMatch(/\n0 warning\(s\), 0 failure\(s\)$|ok, 0 warning\(s\), 0 failure\(s\)$/);
@@ -43,18 +73,34 @@ describe("runChecks", () => {
         expect(json.results[0]).toEqual(
             expect.objectContaining({ group: "control plane", name: expect.any(String), status: "ok", message: expect.any(String) }),
         );
+        expect(json.results[0]).toMatchObject({ id: "pl-cp-crds", doc: "docs/checks.md#pl-cp-crds" });
+    });
+
+    test("every check ID is documented under its own heading in docs/checks.md, in its group, and nothing else is", () => {
+        const doc = fs.readFileSync(path.join(__dirname, "..", CHECKS_DOC), "utf8");
+        const documented: [string, string][] = [];
+        let group = "";
+        for (const line of doc.split("\n")) {
+            if (line.startsWith("## ")) group = line.slice(3);
+            if (line.startsWith("### ")) documented.push([line.slice(4), group]);
+        }
+        expect(documented).toEqual(Object.entries(CHECKS));
     });
 
     test("one failure makes exit 1; a warning alone does not; the table shows the fix under it", () => {
         const s = withObjects(healthy(), { add: [deployment("linkerd", "linkerd-destination", { available: false })] });
         const results = runChecks(s, context());
         expect(exitCodeOf(results)).toBe(1);
+        expect(failures(results).map((r) => r.id)).toEqual(["pl-cp-deployments"]);
         const table = formatTable(results);
+        expect(table).toMatch(/\n\s+see: docs\/checks\.md#pl-cp-deployments/);
         expect(table).toMatch(/\[FAIL\] deployment linkerd\/linkerd-destination: .*0\/1 replicas available/);
         expect(table).toMatch(
             /\n\s+fix: see why its pods do not start: `kubectl --kubeconfig \/nonexistent\/kubeconfig --context pi -n linkerd describe deployment linkerd-destination`/,
         );
-        expect(exitCodeOf([{ group: "identity", name: "x", status: "warn", message: "m", fix: "f" }])).toBe(0);
+        expect(
+            exitCodeOf([{ id: "pl-identity-issuer-validity", doc: "", group: "identity", name: "x", status: "warn", message: "m", fix: "f" }]),
+        ).toBe(0);
     });
 
     test("disabled parts are not checked (viz, jaeger, monitoring, Longhorn off)", () => {
@@ -206,6 +252,7 @@ describe("data plane", () => {
             ["namespace apps", undefined],
             ["namespace cert-manager", undefined],
         ]);
+        expect(r.map((x) => x.id)).toEqual(["pl-dp-meshed-namespace", "pl-dp-meshed-namespace"]);
         expect(r[0].message).toMatch(/restarting them will not help: namespace apps is labelled config.linkerd.io\/admission-webhooks: disabled/);
         expect(r[1].message).toMatch(/never sees cert-manager .*linkerd2 #11104/);
     });
