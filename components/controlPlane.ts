@@ -13,12 +13,12 @@ import { ChartSource } from "../lib/charts";
 import { CONTROL_PLANE_RELEASE_NAME, CRDS_RELEASE_NAME, LINKERD_NAMESPACE } from "../lib/k8s";
 import type { LinkerdRelease } from "../lib/release";
 import { linkerdHelmRelease, renamedFrom } from "../lib/resources";
-import type { LinkerdIdentity } from "./identity";
+import type { ControlPlaneIdentity, ExtensionSource } from "./contracts";
 import { COMPONENT_TYPES } from "../lib/names";
 
 export interface LinkerdControlPlaneArgs {
     /** The identity component: its namespace, Certificate (and Bundle) come first; its trust anchor and cluster domain are used. */
-    readonly identity: LinkerdIdentity;
+    readonly identity: ControlPlaneIdentity;
     /** The Linkerd release: chart versions and what the values may contain. */
     readonly release: LinkerdRelease;
     /** Where the charts come from; the extensions use the same. @default the release's Helm repository */
@@ -47,7 +47,7 @@ export interface LinkerdControlPlaneArgs {
  * `helm ls -n linkerd` shows them, ordered after the identity resources by explicit dependsOn.
  * The extensions take this component: they install from the same release and chart source, after it.
  */
-export class LinkerdControlPlane extends pulumi.ComponentResource {
+export class LinkerdControlPlane extends pulumi.ComponentResource implements ExtensionSource {
     readonly release: LinkerdRelease;
     readonly chartSource: ChartSource;
     readonly helmTimeoutSeconds: number;
@@ -89,7 +89,7 @@ export class LinkerdControlPlane extends pulumi.ComponentResource {
             { parent: this, dependsOn: [this.crdsRelease, ...identity.dependencies] },
         );
 
-        if (identity.trustAnchorMode === "pem") {
+        if (identity.trustAnchorPEM) {
             // The ID comes from the release's outputs: unknown (and not read) until it is installed.
             const linkerdConfig = k8s.core.v1.ConfigMap.get(
                 `${name}-linkerd-config`,

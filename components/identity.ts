@@ -10,6 +10,7 @@ import {
     trustAnchorKeyProblem,
 } from "../lib/builders/identity";
 import { renamedFrom } from "../lib/resources";
+import type { ControlPlaneIdentity } from "./contracts";
 import { COMPONENT_TYPES } from "../lib/names";
 
 export interface LinkerdIdentityArgs {
@@ -31,7 +32,7 @@ export interface LinkerdIdentityArgs {
  * anchor, either read as a PEM (guide steps 3-6) or distributed by a trust-manager Bundle (guide,
  * GitOps installation).
  */
-export class LinkerdIdentity extends pulumi.ComponentResource {
+export class LinkerdIdentity extends pulumi.ComponentResource implements ControlPlaneIdentity {
     readonly clusterDomain: string;
     readonly trustAnchorMode: TrustAnchor["mode"];
     readonly namespace: k8s.core.v1.Namespace;

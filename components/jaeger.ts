@@ -2,18 +2,17 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { JAEGER_DEFAULTS, JAEGER_RELEASE_NAME, collectorNamespace, jaegerNamespace, jaegerValues } from "../lib/builders/jaeger";
 import { linkerdHelmRelease } from "../lib/resources";
-import type { LinkerdControlPlane } from "./controlPlane";
-import type { LinkerdMeshing } from "./meshing";
+import type { ExtensionSource, MeshedNamespaces } from "./contracts";
 import { COMPONENT_TYPES } from "../lib/names";
 
 export interface LinkerdJaegerArgs {
     /** The control plane: the extension is installed after it, from the same release and chart source (which must ship linkerd-jaeger). */
-    readonly controlPlane: LinkerdControlPlane;
+    readonly controlPlane: ExtensionSource;
     /**
      * The meshing component: when it meshes the collector's namespace, the extension is installed
      * after that patch (guide: Tempo is meshed before the extension). @default none (mesh Tempo yourself)
      */
-    readonly meshing?: LinkerdMeshing;
+    readonly meshing?: MeshedNamespaces;
     /** Namespace of the extension. @default "linkerd-jaeger" */
     readonly namespace?: string;
     /** Tempo's receiver as service.namespace:port. @default "tempo-distributor.tracing:55678" (OpenCensus, guide jaeger step 1) */

@@ -12,12 +12,12 @@ import {
     missingContextMessage,
 } from "../lib/builders/longhorn";
 import { renamedFrom } from "../lib/resources";
-import type { LinkerdControlPlane } from "./controlPlane";
+import type { InstalledControlPlane } from "./contracts";
 import { COMPONENT_TYPES, LONGHORN_STEPS } from "../lib/names";
 
 export interface LonghornMeshingArgs {
     /** The control plane: every step runs after it (the injector must exist before Longhorn's pods restart). */
-    readonly controlPlane: LinkerdControlPlane;
+    readonly controlPlane: InstalledControlPlane;
     /** The kubeconfig file the kubernetes provider uses: every kubectl call is pinned to it. */
     readonly kubeconfigPath: string;
     /**

@@ -10,7 +10,7 @@ import {
     workloadMeshPatch,
 } from "../lib/builders/meshing";
 import { renamedFrom } from "../lib/resources";
-import type { LinkerdControlPlane } from "./controlPlane";
+import type { InstalledControlPlane, MeshedNamespaces } from "./contracts";
 import { COMPONENT_TYPES } from "../lib/names";
 
 export interface LinkerdMeshingArgs {
@@ -18,7 +18,7 @@ export interface LinkerdMeshingArgs {
      * The control plane: every patch is ordered after it. The proxy injector must exist before the
      * patched pods restart, or they come back without a proxy.
      */
-    readonly controlPlane: LinkerdControlPlane;
+    readonly controlPlane: InstalledControlPlane;
     /** Namespaces meshed implicitly (annotation linkerd.io/inject: enabled). @default ["monitoring", "logging", "tracing"] */
     readonly namespaces?: readonly string[];
     /** Workloads meshed explicitly (pod template annotation). @default [] */
@@ -41,7 +41,7 @@ type WorkloadPatch = k8s.apps.v1.DeploymentPatch | k8s.apps.v1.DaemonSetPatch | 
  *   else also applied with the same value stays. Running pods keep their proxy until restarted.
  * - Workload patches change the pod template, so the workload rolls out with (or, on destroy, without) the proxy.
  */
-export class LinkerdMeshing extends pulumi.ComponentResource {
+export class LinkerdMeshing extends pulumi.ComponentResource implements MeshedNamespaces {
     /** NamespacePatch per meshed namespace, keyed by namespace name. */
     readonly meshedNamespaces: Readonly<Record<string, k8s.core.v1.NamespacePatch>>;
     /** Workload patch per `<Kind>/<namespace>/<name>`. */

@@ -107,7 +107,11 @@ export class PiclusterLinkerd extends pulumi.ComponentResource {
 
         // Meshing, ingress and Longhorn: after the control plane (the proxy injector must be up).
         this.meshing = new LinkerdMeshing(`${name}-meshing`, { controlPlane: this.controlPlane, ...cfg.meshing }, child());
-        this.ingress = new IngressMeshing(`${name}-ingress`, { controlPlane: this.controlPlane, controller: cfg.ingress }, child());
+        this.ingress = new IngressMeshing(
+            `${name}-ingress`,
+            { controlPlane: this.controlPlane, controller: cfg.ingress, helmTimeoutSeconds: cfg.linkerd.helmTimeoutSeconds },
+            child(),
+        );
         if (cfg.longhorn.enabled) {
             const { enabled: _, ...longhorn } = cfg.longhorn;
             this.longhorn = new LonghornMeshing(

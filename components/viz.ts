@@ -22,12 +22,12 @@ import {
     vizValues,
 } from "../lib/builders/viz";
 import { linkerdHelmRelease } from "../lib/resources";
-import type { LinkerdControlPlane } from "./controlPlane";
+import type { ExtensionSource } from "./contracts";
 import { COMPONENT_TYPES } from "../lib/names";
 
 export interface LinkerdVizArgs {
     /** The control plane: linkerd-viz is installed after it, from the same release, chart source and cluster domain. */
-    readonly controlPlane: LinkerdControlPlane;
+    readonly controlPlane: ExtensionSource;
     /** The external Prometheus (guide: "Bringing your own Prometheus"). @default kube-prometheus-stack's Service in monitoring */
     readonly prometheusUrl?: string;
     /** In-cluster Grafana, host[:port] without scheme. @default kube-prometheus-stack's Grafana in monitoring */

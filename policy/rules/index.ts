@@ -25,10 +25,6 @@ export { checkHelmRelease, releaseOverridesFromControlPlane } from "./helm";
 
 export const ALL_RULES: Rule[] = [jobRule, hostNetworkRule, ignoredNamespaceRule, traefikRule, automountRule, vizRule, nginxRule];
 
-export function ruleByName(n: string): Rule | undefined {
-    return ALL_RULES.find((r) => r.name === n);
-}
-
 /** Run the rules over one object. */
 export function checkObject(o: Obj, ctx: RuleContext, levels: Record<string, EnforcementLevel> = {}, rules: Rule[] = ALL_RULES): Finding[] {
     const out: Finding[] = [];
