@@ -1,6 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { JAEGER_DEFAULTS, JAEGER_RELEASE_NAME, collectorNamespace, jaegerNamespace, jaegerValues } from "../lib/builders/jaeger";
+import { JAEGER_RELEASE_NAME, collectorNamespace, jaegerNamespace, jaegerValues } from "../lib/builders/jaeger";
 import { linkerdHelmRelease } from "../lib/resources";
 import type { ExtensionSource, MeshedNamespaces } from "./contracts";
 import { COMPONENT_TYPES } from "../lib/names";
@@ -13,12 +13,12 @@ export interface LinkerdJaegerArgs {
      * after that patch (guide: Tempo is meshed before the extension). @default none (mesh Tempo yourself)
      */
     readonly meshing?: MeshedNamespaces;
-    /** Namespace of the extension. @default "linkerd-jaeger" */
-    readonly namespace?: string;
-    /** Tempo's receiver as service.namespace:port. @default "tempo-distributor.tracing:55678" (OpenCensus, guide jaeger step 1) */
-    readonly collectorSvcAddr?: string;
-    /** Tempo's service account. @default "tempo" */
-    readonly collectorSvcAccount?: string;
+    /** Namespace of the extension. */
+    readonly namespace: string;
+    /** Tempo's receiver as service.namespace:port. */
+    readonly collectorSvcAddr: string;
+    /** Tempo's service account. */
+    readonly collectorSvcAccount: string;
 }
 
 /**
@@ -35,11 +35,7 @@ export class LinkerdJaeger extends pulumi.ComponentResource {
         const { controlPlane } = args;
         const chart = controlPlane.release.charts.jaeger;
         if (!chart) throw new Error(`Linkerd ${controlPlane.release.version} has no linkerd-jaeger extension (removed in edge-25.10.1)`);
-        const settings = {
-            namespace: args.namespace ?? JAEGER_DEFAULTS.namespace,
-            collectorSvcAddr: args.collectorSvcAddr ?? JAEGER_DEFAULTS.collectorSvcAddr,
-            collectorSvcAccount: args.collectorSvcAccount ?? JAEGER_DEFAULTS.collectorSvcAccount,
-        };
+        const settings = { namespace: args.namespace, collectorSvcAddr: args.collectorSvcAddr, collectorSvcAccount: args.collectorSvcAccount };
         const collectorPatch = args.meshing?.meshedNamespaces[collectorNamespace(settings.collectorSvcAddr)];
 
         this.namespace = new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: jaegerNamespace(settings.namespace).metadata }, { parent: this });

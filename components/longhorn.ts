@@ -2,7 +2,6 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import {
     COMMAND_INTERPRETER,
-    LONGHORN_DEFAULTS,
     StepScripts,
     failingScripts,
     kubectlTarget,
@@ -26,12 +25,12 @@ export interface LonghornMeshingArgs {
      * @default none
      */
     readonly context?: string;
-    /** Longhorn's namespace. @default "longhorn-system" */
-    readonly namespace?: string;
-    /** Seconds to wait for Longhorn to be fully deployed. @default 600 */
-    readonly waitTimeoutSeconds?: number;
-    /** kubectl binary. @default "kubectl" (from PATH) */
-    readonly kubectl?: string;
+    /** Longhorn's namespace. */
+    readonly namespace: string;
+    /** Seconds to wait for Longhorn to be fully deployed. */
+    readonly waitTimeoutSeconds: number;
+    /** kubectl binary. */
+    readonly kubectl: string;
 }
 
 /**
@@ -60,13 +59,13 @@ export class LonghornMeshing extends pulumi.ComponentResource {
 
     constructor(name: string, args: LonghornMeshingArgs, opts?: pulumi.ComponentResourceOptions) {
         super(COMPONENT_TYPES.longhorn, name, {}, opts);
-        const namespace = args.namespace ?? LONGHORN_DEFAULTS.namespace;
+        const namespace = args.namespace;
         const target = { kubeconfigPath: args.kubeconfigPath, context: args.context };
         let scripts: [StepScripts, StepScripts, StepScripts];
         if (target.context) {
-            const kubectl = kubectlTarget(target, args.kubectl ?? LONGHORN_DEFAULTS.kubectl);
+            const kubectl = kubectlTarget(target, args.kubectl);
             scripts = [
-                longhornWaitScripts(kubectl, { namespace, timeoutSeconds: args.waitTimeoutSeconds ?? LONGHORN_DEFAULTS.waitTimeoutSeconds }),
+                longhornWaitScripts(kubectl, { namespace, timeoutSeconds: args.waitTimeoutSeconds }),
                 longhornPodIpScripts(kubectl, namespace),
                 longhornAnnotateScripts(kubectl, namespace),
             ];

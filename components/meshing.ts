@@ -1,7 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import {
-    MESHING_DEFAULTS,
     MeshingValuesSnippets,
     WorkloadRef,
     meshingValuesSnippets,
@@ -19,10 +18,10 @@ export interface LinkerdMeshingArgs {
      * patched pods restart, or they come back without a proxy.
      */
     readonly controlPlane: InstalledControlPlane;
-    /** Namespaces meshed implicitly (annotation linkerd.io/inject: enabled). @default ["monitoring", "logging", "tracing"] */
-    readonly namespaces?: readonly string[];
-    /** Workloads meshed explicitly (pod template annotation). @default [] */
-    readonly workloads?: readonly WorkloadRef[];
+    /** Namespaces meshed implicitly (annotation linkerd.io/inject: enabled). */
+    readonly namespaces: readonly string[];
+    /** Workloads meshed explicitly (pod template annotation). */
+    readonly workloads: readonly WorkloadRef[];
 }
 
 type WorkloadPatch = k8s.apps.v1.DeploymentPatch | k8s.apps.v1.DaemonSetPatch | k8s.apps.v1.StatefulSetPatch;
@@ -54,7 +53,7 @@ export class LinkerdMeshing extends pulumi.ComponentResource implements MeshedNa
         const childOpts: pulumi.CustomResourceOptions = { parent: this, dependsOn: [args.controlPlane.controlPlaneRelease] };
 
         const namespaces: Record<string, k8s.core.v1.NamespacePatch> = {};
-        for (const ns of args.namespaces ?? MESHING_DEFAULTS.namespaces) {
+        for (const ns of args.namespaces) {
             namespaces[ns] = new k8s.core.v1.NamespacePatch(`${name}-namespace-${ns}`, namespaceMeshPatch(ns), {
                 ...childOpts,
                 ...renamedFrom(`mesh-namespace-${ns}`),
@@ -63,7 +62,7 @@ export class LinkerdMeshing extends pulumi.ComponentResource implements MeshedNa
         this.meshedNamespaces = namespaces;
 
         const workloads: Record<string, WorkloadPatch> = {};
-        for (const w of args.workloads ?? MESHING_DEFAULTS.workloads) {
+        for (const w of args.workloads) {
             const suffix = `${w.kind.toLowerCase()}-${w.namespace}-${w.name}`;
             workloads[workloadKey(w)] = workloadPatch(w, `${name}-${suffix}`, { ...childOpts, ...renamedFrom(`mesh-${suffix}`) });
         }

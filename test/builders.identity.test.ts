@@ -1,5 +1,6 @@
 import { loadConfig } from "../lib/config";
-import { IDENTITY_DEFAULTS, identityIssuerCertificate, linkerdNamespace, trustAnchorKeyProblem, trustRootsBundle } from "../lib/builders/identity";
+import { CONFIG_DEFAULTS } from "../lib/config/schema";
+import { identityIssuerCertificate, linkerdNamespace, trustAnchorKeyProblem, trustRootsBundle } from "../lib/builders/identity";
 import { validateObject } from "./support/k8sSchemas";
 
 const guide = loadConfig({ values: {} });
@@ -59,7 +60,7 @@ describe("identity builders", () => {
     });
 
     test("the Bundle is the guide's GitOps step 6", () => {
-        const bundle = trustRootsBundle(IDENTITY_DEFAULTS.trustAnchorSecret) as any;
+        const bundle = trustRootsBundle(CONFIG_DEFAULTS.identity.trustAnchor.secret) as any;
         expect(bundle.metadata.name).toBe("linkerd-identity-trust-roots");
         expect(bundle.metadata.namespace).toBeUndefined();
         expect(bundle.spec).toEqual({
@@ -71,7 +72,7 @@ describe("identity builders", () => {
     test.each([
         ["Namespace", linkerdNamespace()],
         ["Certificate", identityIssuerCertificate(guide.identity.issuer, guide.linkerd.clusterDomain)],
-        ["Bundle", trustRootsBundle(IDENTITY_DEFAULTS.trustAnchorSecret)],
+        ["Bundle", trustRootsBundle(CONFIG_DEFAULTS.identity.trustAnchor.secret)],
     ])("the %s passes its schema", (_kind, object) => {
         expect(validateObject(object)).toEqual([]);
     });

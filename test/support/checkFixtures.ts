@@ -4,7 +4,8 @@
  */
 import { stringify as stringifyYaml } from "yaml";
 import { PiclusterConfig, loadConfig } from "../../lib/config";
-import { dashboardConfigMap, linkerdPodMonitors, MONITORING_DEFAULTS } from "../../lib/builders/monitoring";
+import { dashboardConfigMap, linkerdPodMonitors } from "../../lib/builders/monitoring";
+import { CONFIG_DEFAULTS } from "../../lib/config/schema";
 import { CONTROL_PLANE_DEPLOYMENTS, ClusterSnapshot, JAEGER_DEPLOYMENTS, Obj, VIZ_DEPLOYMENTS } from "../../check";
 import { CheckContext } from "../../check/types";
 
@@ -157,7 +158,7 @@ export function healthySnapshot(config: PiclusterConfig, certs: Certs): ClusterS
             apiVersion: "monitoring.coreos.com/v1",
             kind: "Prometheus",
             metadata: { name: "kube-prometheus-stack-prometheus", namespace: config.monitoring.namespace },
-            spec: { podMonitorSelector: { matchLabels: { release: MONITORING_DEFAULTS.podMonitorLabels.release } } },
+            spec: { podMonitorSelector: { matchLabels: { release: CONFIG_DEFAULTS.monitoring.podMonitorLabels.release } } },
         },
     ];
     return {
