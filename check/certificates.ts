@@ -13,6 +13,7 @@ export { keyProblem };
 import { LINKERD_NAMESPACE } from "../lib/k8s";
 import { kubectlCommand } from "../lib/kubeconfig";
 import { CheckContext, CheckResult, fail, ok, warn } from "./types";
+import { Obj, isObj, listAt, str } from "../lib/k8s";
 
 /** Anchors are rotated by hand (guide: root CA of cert-manager's ca-issuer): a week's notice at least. */
 export const ANCHOR_EXPIRY_WARNING_SECONDS = 7 * 24 * 3600;
@@ -31,7 +32,7 @@ export function parseCertificates(pem: string, where: string): X509Certificate[]
         try {
             return new X509Certificate(b);
         } catch (e) {
-            throw new Error(`${where}: certificate ${i + 1} does not parse (${(e as Error).message})`);
+            throw new Error(`${where}: certificate ${i + 1} does not parse (${(e as Error).message})`, { cause: e });
         }
     });
 }
@@ -76,7 +77,7 @@ export interface IdentityInputs {
     /** tls.crt of the linkerd-identity-issuer Secret. */
     readonly issuerPem?: string;
     /** The cert-manager Certificate linkerd/linkerd-identity-issuer, when read. */
-    readonly certificate?: Record<string, any>;
+    readonly certificate?: Obj;
 }
 
 /** Every identity check. */
@@ -277,9 +278,10 @@ function checkIssuer(input: IdentityInputs, anchors: readonly X509Certificate[],
     results.push(issuerExpiry(cert, what, now, issuerSettings, { certificateCmd, restartIdentity, up }));
     const certificate = input.certificate;
     if (certificate) {
-        const ready = ((certificate.status?.conditions ?? []) as { type?: string; status?: string; message?: string }[]).find(
-            (c) => c.type === "Ready",
-        );
+        const ready = listAt(certificate, "status", "conditions")
+            .filter(isObj)
+            .map((c) => ({ status: str(c.status), message: str(c.message), type: c.type }))
+            .find((c) => c.type === "Ready");
         if (ready?.status !== "True") {
             results.push(
                 warn(

@@ -7,7 +7,7 @@ import { linkerdConfigValues } from "../lib/builders/controlPlane";
 import { LINKERD_NAMESPACE } from "../lib/k8s";
 import { kubectlCommand } from "../lib/kubeconfig";
 import { GATEWAY_API_GROUP, gatewayApiRequirement } from "../lib/gatewayApi";
-import { get } from "../lib/k8s";
+import { get, listAt, numAt, str, stringMapAt } from "../lib/k8s";
 import { CONTROL_PLANE_DEPLOYMENTS, ClusterSnapshot, LINKERD_CONFIG, Obj, findObject } from "./snapshot";
 import { CheckContext, CheckId, CheckResult, fail, ok, warn } from "./types";
 
@@ -71,7 +71,7 @@ export function checkLinkerdConfig(s: ClusterSnapshot, ctx: CheckContext): Check
             ),
         ];
     }
-    if (!linkerdConfigValues(cm.data)) {
+    if (!linkerdConfigValues(stringMapAt(cm, "data"))) {
         return [
             fail(
                 "pl-cp-linkerd-config",
@@ -86,16 +86,16 @@ export function checkLinkerdConfig(s: ClusterSnapshot, ctx: CheckContext): Check
 
 /** Why a Deployment is not available (all replicas updated, ready and available), or undefined. */
 export function deploymentProblem(d: Obj): string | undefined {
-    const want = typeof d.spec?.replicas === "number" ? d.spec.replicas : 1;
+    const want = numAt(d, "spec", "replicas") ?? 1;
     if (want === 0) return "it is scaled to 0 replicas";
-    const status = d.status ?? {};
-    const available = ((status.conditions ?? []) as { type?: string; status?: string; message?: string }[]).find((c) => c.type === "Available");
-    const ready = status.readyReplicas ?? 0;
-    const avail = status.availableReplicas ?? 0;
-    if (available?.status !== "True" || avail < want) {
-        return `${avail}/${want} replicas available, ${ready} ready${available?.message ? ` (${available.message})` : ""}`;
+    const available = listAt(d, "status", "conditions").find((c) => get(c, "type") === "Available");
+    const ready = numAt(d, "status", "readyReplicas") ?? 0;
+    const avail = numAt(d, "status", "availableReplicas") ?? 0;
+    const availableMessage = str(get(available, "message"));
+    if (get(available, "status") !== "True" || avail < want) {
+        return `${avail}/${want} replicas available, ${ready} ready${availableMessage ? ` (${availableMessage})` : ""}`;
     }
-    if ((status.observedGeneration ?? 0) < (d.metadata?.generation ?? 0)) return "its latest change is not rolled out yet";
+    if ((numAt(d, "status", "observedGeneration") ?? 0) < (numAt(d, "metadata", "generation") ?? 0)) return "its latest change is not rolled out yet";
     return undefined;
 }
 
@@ -122,7 +122,7 @@ export function checkDeployments(
                 `see why its pods do not start: \`${k(`-n ${namespace} describe deployment ${name}`)}\` and \`${k(`-n ${namespace} get pods`)}\``,
             );
         }
-        return ok(id, what, `${get(d, "status", "availableReplicas")}/${d.spec?.replicas ?? 1} replica(s) available`);
+        return ok(id, what, `${numAt(d, "status", "availableReplicas")}/${numAt(d, "spec", "replicas") ?? 1} replica(s) available`);
     });
 }
 

@@ -307,7 +307,7 @@ export function checkJobs(s: ClusterSnapshot, ctx: CheckContext): CheckResult[] 
             source,
         ),
     });
-    const ruleCtx = contextFromObjects(listObjects(s, "Namespace") as Obj[], base);
+    const ruleCtx = contextFromObjects(listObjects(s, "Namespace"), base);
     const meshed = meshedNamespaces(cfg);
     addConfiguredMeshedNamespaces(ruleCtx, meshed, "the stack configuration (meshing.namespaces)");
     const results: CheckResult[] = [];

@@ -6,7 +6,7 @@
 import { linkerdConfigValues } from "../lib/builders/controlPlane";
 import { DASHBOARDS_CONFIGMAP, LINKERD_DASHBOARDS, linkerdPodMonitors } from "../lib/builders/monitoring";
 import { LINKERD_NAMESPACE, VIZ_NAMESPACE } from "../lib/k8s";
-import { LabelSelector, get, labelsOf, nameOf, namespaceOf, selectorMatches } from "../lib/k8s";
+import { LabelSelector, get, labelsOf, nameOf, namespaceOf, objAt, selectorMatches, str, stringMapAt } from "../lib/k8s";
 import { checkDeployments } from "./controlPlane";
 import { ClusterSnapshot, JAEGER_DEPLOYMENTS, LINKERD_CONFIG, Obj, VIZ_DEPLOYMENTS, findObject, listObjects, matchesLabels } from "./snapshot";
 import { CheckContext, CheckResult, fail, ok, warn } from "./types";
@@ -21,9 +21,9 @@ export function operatorSelectorMatches(selector: LabelSelector | null | undefin
 
 /** Whether a Prometheus (prometheus-operator) selects a PodMonitor: its podMonitorSelector, and podMonitorNamespaceSelector (missing: its own namespace only). */
 export function prometheusSelects(s: ClusterSnapshot, prometheus: Obj, podMonitor: Obj): boolean {
-    if (!operatorSelectorMatches(get(prometheus, "spec", "podMonitorSelector"), labelsOf(podMonitor))) return false;
-    const nsSelector = get(prometheus, "spec", "podMonitorNamespaceSelector");
-    if (nsSelector === undefined || nsSelector === null) return namespaceOf(prometheus) === namespaceOf(podMonitor);
+    if (!operatorSelectorMatches(objAt(prometheus, "spec", "podMonitorSelector"), labelsOf(podMonitor))) return false;
+    const nsSelector = objAt(prometheus, "spec", "podMonitorNamespaceSelector");
+    if (nsSelector === undefined) return namespaceOf(prometheus) === namespaceOf(podMonitor);
     return selectorMatches(nsSelector, labelsOf(findObject(s, "Namespace", "", namespaceOf(podMonitor))));
 }
 
@@ -127,7 +127,7 @@ export function checkDashboards(s: ClusterSnapshot, ctx: CheckContext): CheckRes
             ),
         ];
     }
-    const keys = Object.keys((cm.data ?? {}) as Record<string, string>);
+    const keys = Object.keys(cm.data ?? {});
     const missing = LINKERD_DASHBOARDS.filter((d) => !keys.includes(`${d.name}.json.url`)).map((d) => d.name);
     if (missing.length > 0)
         return [fail("pl-ext-dashboards", name, `it lacks the dashboards ${missing.join(", ")}`, `run \`pulumi up -s ${ctx.stack}\``)];
@@ -137,7 +137,7 @@ export function checkDashboards(s: ClusterSnapshot, ctx: CheckContext): CheckRes
 /** Releases without linkerd-jaeger (2.19+): the proxies trace only when the control plane's proxy.tracing is on. */
 export function checkProxyTracing(s: ClusterSnapshot, ctx: CheckContext): CheckResult[] {
     const cm = findObject(s, "ConfigMap", LINKERD_NAMESPACE, LINKERD_CONFIG);
-    const values = linkerdConfigValues(cm?.data);
+    const values = linkerdConfigValues(stringMapAt(cm, "data"));
     if (!values) return [];
     const tracing = get(values, "proxy", "tracing");
     if (get(tracing, "enabled") === true) {
@@ -145,7 +145,7 @@ export function checkProxyTracing(s: ClusterSnapshot, ctx: CheckContext): CheckR
             ok(
                 "pl-ext-proxy-tracing",
                 "proxy tracing",
-                `the proxies send spans to ${get(tracing, "collector", "endpoint") ?? "the configured collector"}`,
+                `the proxies send spans to ${str(get(tracing, "collector", "endpoint")) ?? "the configured collector"}`,
             ),
         ];
     }

@@ -5,7 +5,7 @@
  */
 import { IDENTITY_ISSUER_NAME, TRUST_ROOTS_KEY, TRUST_ROOTS_NAME } from "../lib/builders/identity";
 import { trustAnchorFromLinkerdConfig } from "../lib/builders/controlPlane";
-import { LINKERD_NAMESPACE } from "../lib/k8s";
+import { LINKERD_NAMESPACE, stringMapAt } from "../lib/k8s";
 import { IdentityInputs, checkIdentity } from "./certificates";
 import { checkControlPlane } from "./controlPlane";
 import { checkDataPlane } from "./dataPlane";
@@ -30,12 +30,15 @@ export function identityInputs(s: ClusterSnapshot, ctx: CheckContext): IdentityI
     let expected: IdentityInputs["expected"];
     if (anchor.mode === "bundle") {
         const roots = findObject(s, "ConfigMap", LINKERD_NAMESPACE, TRUST_ROOTS_NAME);
-        anchors = { pem: roots?.data?.[TRUST_ROOTS_KEY], where: `ConfigMap ${LINKERD_NAMESPACE}/${TRUST_ROOTS_NAME} (${TRUST_ROOTS_KEY})` };
+        anchors = {
+            pem: stringMapAt(roots, "data")?.[TRUST_ROOTS_KEY],
+            where: `ConfigMap ${LINKERD_NAMESPACE}/${TRUST_ROOTS_NAME} (${TRUST_ROOTS_KEY})`,
+        };
         expected = secretKey(anchor.secret);
     } else {
         const config = findObject(s, "ConfigMap", LINKERD_NAMESPACE, LINKERD_CONFIG);
         anchors = {
-            pem: trustAnchorFromLinkerdConfig(config?.data) || undefined,
+            pem: trustAnchorFromLinkerdConfig(stringMapAt(config, "data")) || undefined,
             where: `ConfigMap ${LINKERD_NAMESPACE}/${LINKERD_CONFIG} (identityTrustAnchorsPEM)`,
         };
         expected =

@@ -7,7 +7,7 @@ import type { PiclusterConfig } from "../lib/config";
 import { IDENTITY_ISSUER_NAME, TRUST_ROOTS_NAME } from "../lib/builders/identity";
 import { DASHBOARDS_CONFIGMAP } from "../lib/builders/monitoring";
 import { LINKERD_NAMESPACE, VIZ_NAMESPACE } from "../lib/k8s";
-import { Obj, labelsOf, nameOf, namespaceOf } from "../lib/k8s";
+import { Obj, labelsOf, nameOf, namespaceOf, str } from "../lib/k8s";
 
 export type { Obj };
 
@@ -113,5 +113,6 @@ export function matchesLabels(o: Obj, selector: Readonly<Record<string, string>>
 /** `Kind/namespace/name`, as the check names objects. */
 export function ref(o: Obj): string {
     const ns = namespaceOf(o);
-    return ns ? `${o.kind}/${ns}/${nameOf(o)}` : `${o.kind}/${nameOf(o)}`;
+    const kind = str(o.kind) ?? "?";
+    return ns ? `${kind}/${ns}/${nameOf(o)}` : `${kind}/${nameOf(o)}`;
 }

@@ -15,7 +15,7 @@ import { CommandSpec, commandLine } from "./args";
 import { ConfigError, PROJECT, PiclusterConfig, STRUCTURED_KEYS, loadConfig } from "../lib/config";
 import type { RawStackConfig } from "../lib/config";
 import { resolveKubeTarget } from "../lib/kubeconfig";
-import { LINKERD_NAMESPACE, namespaceOf } from "../lib/k8s";
+import { LINKERD_NAMESPACE, get, isObj, listAt, namespaceOf } from "../lib/k8s";
 import { StackConfigFile, readStackConfigFiles } from "../lib/render";
 import { CheckResult, ClusterSnapshot, CrdInfo, Obj, checkPlan, exitCodeOf, formatJson, formatTable, restartTargets, runChecks } from "../check";
 
@@ -115,7 +115,8 @@ export function crdsInHelmRelease(releaseData: string): string[] {
     const names: string[] = [];
     for (const doc of parseAllDocuments(release.manifest ?? "")) {
         const o = doc.toJS() as Obj | null;
-        if (o?.kind === "CustomResourceDefinition" && typeof o.metadata?.name === "string") names.push(o.metadata.name);
+        const name = get(o, "metadata", "name");
+        if (o?.kind === "CustomResourceDefinition" && typeof name === "string") names.push(name);
     }
     return names;
 }
@@ -125,7 +126,7 @@ export function readSnapshot(k: Kubectl, cfg: PiclusterConfig): ClusterSnapshot 
     const plan = checkPlan(cfg);
     const objects: Obj[] = [];
     const unservedTypes: string[] = [];
-    const items = (text: string): Obj[] => (text.trim() ? ((JSON.parse(text).items ?? []) as Obj[]) : []);
+    const items = (text: string): Obj[] => (text.trim() ? listAt(JSON.parse(text), "items").filter(isObj) : []);
 
     objects.push(...items(k.read(["get", "namespaces", "-o", "json"])));
     // One line per CRD: name, then version=served pairs.

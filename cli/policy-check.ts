@@ -219,7 +219,8 @@ export function readConfigFile(file: string): ConfigFile {
         for (const [k, v] of Object.entries(readPolicyConfig(value))) {
             if (v === undefined) continue;
             const prev = (merged as Record<string, unknown>)[k];
-            (merged as Record<string, unknown>)[k] = Array.isArray(prev) && Array.isArray(v) ? [...new Set([...prev, ...v])] : v;
+            (merged as Record<string, unknown>)[k] =
+                Array.isArray(prev) && Array.isArray(v) ? [...new Set([...(prev as unknown[]), ...(v as unknown[])])] : v;
         }
     }
     if (errors.length) throw new UsageError(`${file}: invalid policy config:\n  ${errors.join("\n  ")}`);

@@ -89,7 +89,7 @@ export class PiclusterLinkerd extends pulumi.ComponentResource {
             ...extra,
         });
 
-        for (const warning of cfg.warnings) pulumi.log.warn(`${warning.key}: ${warning.message}`, this);
+        for (const warning of cfg.warnings) void pulumi.log.warn(`${warning.key}: ${warning.message}`, this);
 
         this.identity = new LinkerdIdentity(`${name}-identity`, { clusterDomain: cfg.linkerd.clusterDomain, ...cfg.identity }, child());
         this.controlPlane = new LinkerdControlPlane(
@@ -121,11 +121,25 @@ export class PiclusterLinkerd extends pulumi.ComponentResource {
             );
         }
 
-        // Viz after the control plane; the PodMonitors and dashboards need only the prometheus-operator
-        // CRDs and the monitoring namespace; jaeger after the control plane and the collector's namespace is meshed.
+        ({ viz: this.viz, monitoring: this.monitoring, jaeger: this.jaeger } = this.extensions(name, cfg, child));
+
+        this.outputs = this.stackOutputs(cfg);
+        this.registerOutputs({});
+    }
+
+    /**
+     * Viz after the control plane; the PodMonitors and dashboards need only the prometheus-operator CRDs and the
+     * monitoring namespace; jaeger after the control plane and the collector's namespace is meshed.
+     */
+    private extensions(
+        name: string,
+        cfg: PiclusterConfig,
+        child: () => pulumi.ComponentResourceOptions,
+    ): { viz?: LinkerdViz; monitoring?: LinkerdMonitoring; jaeger?: LinkerdJaeger } {
+        const out: { viz?: LinkerdViz; monitoring?: LinkerdMonitoring; jaeger?: LinkerdJaeger } = {};
         if (cfg.viz.enabled) {
             const { password, ...dashboard } = cfg.viz.dashboard;
-            this.viz = new LinkerdViz(
+            out.viz = new LinkerdViz(
                 `${name}-viz`,
                 {
                     controlPlane: this.controlPlane,
@@ -140,21 +154,15 @@ export class PiclusterLinkerd extends pulumi.ComponentResource {
             );
         }
         if (cfg.monitoring.enabled) {
-            if (cfg.controlPlane.chartPodMonitors) pulumi.log.info(CHART_POD_MONITORS_NOTE, this);
+            if (cfg.controlPlane.chartPodMonitors) void pulumi.log.info(CHART_POD_MONITORS_NOTE, this);
             const { enabled: _, ...monitoring } = cfg.monitoring;
-            this.monitoring = new LinkerdMonitoring(
-                `${name}-monitoring`,
-                { ...monitoring, podMonitors: !cfg.controlPlane.chartPodMonitors },
-                child(),
-            );
+            out.monitoring = new LinkerdMonitoring(`${name}-monitoring`, { ...monitoring, podMonitors: !cfg.controlPlane.chartPodMonitors }, child());
         }
         if (cfg.jaeger.enabled) {
             const { enabled: _, ...jaeger } = cfg.jaeger;
-            this.jaeger = new LinkerdJaeger(`${name}-jaeger`, { controlPlane: this.controlPlane, meshing: this.meshing, ...jaeger }, child());
+            out.jaeger = new LinkerdJaeger(`${name}-jaeger`, { controlPlane: this.controlPlane, meshing: this.meshing, ...jaeger }, child());
         }
-
-        this.outputs = this.stackOutputs(cfg);
-        this.registerOutputs({});
+        return out;
     }
 
     private stackOutputs(cfg: PiclusterConfig): PiclusterOutputs {

@@ -116,36 +116,35 @@ export class LinkerdViz extends pulumi.ComponentResource {
                 );
                 this.exposure.push(ingress);
             } else {
-                const apiGroup = requireSetting(args.traefikApiGroup, "traefikApiGroup", dashboard.exposure);
-                const auth = new k8s.apiextensions.CustomResource(`${name}-basic-auth-middleware`, vizBasicAuthMiddleware(apiGroup), {
-                    parent: this,
-                    dependsOn: [secret],
-                });
-                const l5d = new k8s.apiextensions.CustomResource(
-                    `${name}-l5d-header-middleware`,
-                    vizL5dDstOverride(apiGroup, controlPlane.clusterDomain).middleware,
-                    {
-                        parent: this,
-                        dependsOn: [this.namespace],
-                    },
-                );
-                const certificate = new k8s.apiextensions.CustomResource(`${name}-dashboard-certificate`, vizCertificate(dashboard), {
-                    parent: this,
-                    dependsOn: [this.namespace],
-                });
-                const route = new k8s.apiextensions.CustomResource(
-                    `${name}-ingressroute`,
-                    vizIngressRoute(dashboard, apiGroup, controlPlane.clusterDomain),
-                    {
-                        parent: this,
-                        dependsOn: [auth, l5d, certificate, this.release],
-                    },
-                );
-                this.exposure.push(auth, l5d, certificate, route);
+                this.exposure.push(...this.traefikExposure(name, args, secret));
             }
         }
 
         this.registerOutputs({ dashboardUrl: this.dashboardUrl, dashboardPassword: this.dashboardPassword });
+    }
+
+    /** Traefik (guide viz step 4): basic-auth and l5d-dst-override Middlewares, the Certificate, then the IngressRoute. */
+    private traefikExposure(name: string, args: LinkerdVizArgs, secret: pulumi.Resource): pulumi.Resource[] {
+        const { controlPlane, dashboard } = args;
+        const apiGroup = requireSetting(args.traefikApiGroup, "traefikApiGroup", dashboard.exposure);
+        const auth = new k8s.apiextensions.CustomResource(`${name}-basic-auth-middleware`, vizBasicAuthMiddleware(apiGroup), {
+            parent: this,
+            dependsOn: [secret],
+        });
+        const l5d = new k8s.apiextensions.CustomResource(
+            `${name}-l5d-header-middleware`,
+            vizL5dDstOverride(apiGroup, controlPlane.clusterDomain).middleware,
+            { parent: this, dependsOn: [this.namespace] },
+        );
+        const certificate = new k8s.apiextensions.CustomResource(`${name}-dashboard-certificate`, vizCertificate(dashboard), {
+            parent: this,
+            dependsOn: [this.namespace],
+        });
+        const route = new k8s.apiextensions.CustomResource(`${name}-ingressroute`, vizIngressRoute(dashboard, apiGroup, controlPlane.clusterDomain), {
+            parent: this,
+            dependsOn: [auth, l5d, certificate, this.release],
+        });
+        return [auth, l5d, certificate, route];
     }
 
     /** The password (secret) and its bcrypt hash (secret). */

@@ -51,7 +51,7 @@ export function liveCrd(crd: unknown): LiveCrd {
     const releaseName = annotations["meta.helm.sh/release-name"];
     const releaseNamespace = annotations["meta.helm.sh/release-namespace"];
     return {
-        name: String(metadata.name ?? ""),
+        name: typeof metadata.name === "string" ? metadata.name : "",
         servedVersions: versions.filter((v) => obj(v).served === true).map((v) => String(obj(v).name)),
         storedVersions: strings(obj(obj(crd).status).storedVersions),
         helmRelease:
@@ -93,4 +93,4 @@ export function kubectlClusterReader(access: ClusterAccess, timeoutSeconds = 15)
 }
 
 /** For the offline render: nothing is read, decisions come from the configuration alone. */
-export const offlineClusterReader: ClusterReader = async () => OFFLINE;
+export const offlineClusterReader: ClusterReader = () => Promise.resolve(OFFLINE);

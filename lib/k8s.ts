@@ -99,7 +99,7 @@ export function selectorMatches(selector: LabelSelector, labels: Readonly<Record
 }
 
 /** An object read from elsewhere (YAML, a cluster, Pulumi props): nothing about its shape is known. */
-export type Obj = Record<string, any>;
+export type Obj = Record<string, unknown>;
 
 /** Helm hook annotation (`test`, `pre-install`, … comma-separated): Helm waits for hook Pods and Jobs to complete. */
 export const HELM_HOOK_ANNOTATION = "helm.sh/hook";
@@ -113,13 +113,38 @@ export function str(v: unknown): string | undefined {
 }
 
 /** Read a nested field; returns undefined as soon as a level is missing or not an object. */
-export function get(o: unknown, ...path: (string | number)[]): any {
-    let cur: any = o;
+export function get(o: unknown, ...path: (string | number)[]): unknown {
+    let cur: unknown = o;
     for (const p of path) {
         if (cur === null || cur === undefined || typeof cur !== "object") return undefined;
-        cur = cur[p];
+        cur = (cur as Record<string | number, unknown>)[p];
     }
     return cur;
+}
+
+/** The object at a path, or undefined when it is missing or not an object. */
+export function objAt(o: unknown, ...path: (string | number)[]): Obj | undefined {
+    const v = get(o, ...path);
+    return isObj(v) ? v : undefined;
+}
+
+/** The list at a path ([] when missing or not a list). */
+export function listAt(o: unknown, ...path: (string | number)[]): unknown[] {
+    const v = get(o, ...path);
+    return Array.isArray(v) ? (v as unknown[]) : [];
+}
+
+/** The number at a path, or undefined. */
+export function numAt(o: unknown, ...path: (string | number)[]): number | undefined {
+    const v = get(o, ...path);
+    return typeof v === "number" ? v : undefined;
+}
+
+/** The string values of the map at a path (a ConfigMap's `data`, a labels map), or undefined when there is no map. */
+export function stringMapAt(o: unknown, ...path: (string | number)[]): Record<string, string> | undefined {
+    const v = objAt(o, ...path);
+    if (!v) return undefined;
+    return Object.fromEntries(Object.entries(v).filter((e): e is [string, string] => typeof e[1] === "string"));
 }
 
 export function annotation(meta: unknown, key: string): string | undefined {
@@ -135,6 +160,16 @@ export function label(meta: unknown, key: string): string | undefined {
     if (typeof v === "string") return v;
     if (typeof v === "boolean" || typeof v === "number") return String(v);
     return undefined;
+}
+
+/** The object's kind, or "?" when it has none (for messages). */
+export function kindOf(o: Obj): string {
+    return str(o.kind) ?? "?";
+}
+
+/** A scalar as text (a port number, a YAML 1.1 boolean), or undefined for anything else. */
+export function scalarText(v: unknown): string | undefined {
+    return typeof v === "string" || typeof v === "number" || typeof v === "boolean" ? String(v) : undefined;
 }
 
 /** apiVersion group ("" for core). */
@@ -162,14 +197,14 @@ export interface PodTemplate {
 
 export function podTemplate(o: Obj): PodTemplate | undefined {
     const kind = o.kind;
-    if (kind === "Pod") return { metadata: o.metadata, spec: o.spec, path: "" };
+    if (kind === "Pod") return { metadata: objAt(o, "metadata"), spec: objAt(o, "spec"), path: "" };
     if (kind === "CronJob") {
         const t = get(o, "spec", "jobTemplate", "spec", "template");
-        return { metadata: get(t, "metadata"), spec: get(t, "spec"), path: "spec.jobTemplate.spec.template" };
+        return { metadata: objAt(t, "metadata"), spec: objAt(t, "spec"), path: "spec.jobTemplate.spec.template" };
     }
     if (isWorkloadKind(kind)) {
         const t = get(o, "spec", "template");
-        return { metadata: get(t, "metadata"), spec: get(t, "spec"), path: "spec.template" };
+        return { metadata: objAt(t, "metadata"), spec: objAt(t, "spec"), path: "spec.template" };
     }
     return undefined;
 }
@@ -186,7 +221,7 @@ export function namespaceOf(o: Obj, defaultNamespace = ""): string {
 
 /** The object's labels (only string values). */
 export function labelsOf(o: unknown): Record<string, string> {
-    const labels = get(o, "metadata", "labels") as unknown;
+    const labels = get(o, "metadata", "labels");
     if (!isObj(labels)) return {};
     return Object.fromEntries(Object.entries(labels).filter((e): e is [string, string] => typeof e[1] === "string"));
 }

@@ -51,7 +51,7 @@ class PulumiInternalsError extends Error {
     }
 }
 
-/* eslint-disable @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-explicit-any --
+/* eslint-disable @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-explicit-any --
  * this module's purpose is reading the SDK's untyped internals; each is checked by test/pulumiInternals.test.ts. */
 const runtime = pulumi.runtime as any;
 
@@ -64,7 +64,7 @@ function request(req: any, read: boolean): MonitorRequest {
         name: req.getName(),
         parentUrn: req.getParent() ?? "",
         custom: read ? true : req.getCustom(),
-        inputs: pulumi.runtime.deserializeProperties(props) as Record<string, unknown>,
+        inputs: pulumi.runtime.deserializeProperties(props),
         ...(read ? { readId: req.getId() } : {}),
         ...(!read && req.getImportid() ? { importId: req.getImportid() } : {}),
         ignoreChanges: read ? [] : req.getIgnorechangesList(),
@@ -102,7 +102,7 @@ export function hookMonitor(hooks: MonitorHooks): void {
     };
     monitor.registerResourceOutputs = (req: any, callback: Callback) => {
         if (req.getUrn().includes("::pulumi:pulumi:Stack::")) {
-            hooks.stackOutputs(pulumi.runtime.deserializeProperties(req.getOutputs()) as Record<string, unknown>);
+            hooks.stackOutputs(pulumi.runtime.deserializeProperties(req.getOutputs()));
         }
         return registerResourceOutputs(req, callback);
     };
@@ -136,4 +136,4 @@ export async function waitForRPCs(): Promise<void> {
     if (typeof runtime.waitForRPCs !== "function") throw new PulumiInternalsError("pulumi.runtime.waitForRPCs() is gone");
     await runtime.waitForRPCs();
 }
-/* eslint-enable @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-explicit-any */
+/* eslint-enable @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-explicit-any */

@@ -11,7 +11,8 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { stackFileProblems } from "./config/stackFile";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
-import { offlineClusterReader } from "./cluster";
+import { ClusterReader, offlineClusterReader } from "./cluster";
+import { Obj, get, str } from "./k8s";
 import { PROJECT } from "./config";
 import { MonitorRequest, hookMonitor, recordExplicitDependsOn, waitForRPCs } from "./pulumiInternals";
 
@@ -47,7 +48,7 @@ function readYamlFile(file: string): unknown {
     try {
         return parseYaml(fs.readFileSync(file, "utf8"));
     } catch (e) {
-        throw new Error(`${file}: not valid YAML: ${(e as Error).message.split("\n")[0]}`);
+        throw new Error(`${file}: not valid YAML: ${(e as Error).message.split("\n")[0]}`, { cause: e });
     }
 }
 
@@ -58,7 +59,7 @@ function readYamlFile(file: string): unknown {
 export function readStackConfigFiles(projectDir: string, stack: string, stackFile = path.join(projectDir, `Pulumi.${stack}.yaml`)): StackConfigFile {
     const project = readYamlFile(path.join(projectDir, "Pulumi.yaml")) as {
         name: string;
-        config?: Record<string, { default?: unknown } | unknown>;
+        config?: Record<string, unknown>;
     };
     if (!fs.existsSync(stackFile)) {
         throw new Error(`stack file ${stackFile} not found (stack "${stack}"): create it or pass another --stack`);
@@ -70,7 +71,7 @@ export function readStackConfigFiles(projectDir: string, stack: string, stackFil
     const config: Record<string, string> = {};
     const secretKeys: string[] = [];
     const put = (key: string, value: unknown) => {
-        if (value && typeof value === "object" && !Array.isArray(value) && "secure" in (value as object)) {
+        if (value && typeof value === "object" && !Array.isArray(value) && "secure" in value) {
             config[key] = "[secret: encrypted in the stack file]";
             secretKeys.push(key);
             return;
@@ -78,7 +79,7 @@ export function readStackConfigFiles(projectDir: string, stack: string, stackFil
         config[key] = typeof value === "string" ? value : JSON.stringify(value);
     };
     for (const [key, decl] of Object.entries(project.config ?? {})) {
-        if (decl && typeof decl === "object" && "default" in (decl as object)) put(qualify(key), (decl as { default: unknown }).default);
+        if (decl && typeof decl === "object" && "default" in decl) put(qualify(key), decl.default);
     }
     for (const [key, value] of Object.entries(stackDoc.config ?? {})) put(qualify(key), value);
     return { config, secretKeys };
@@ -91,7 +92,7 @@ export function readStackConfigFiles(projectDir: string, stack: string, stackFil
 function secretShape(value: unknown): unknown {
     if (pulumi.runtime.isRpcSecret(value)) return secretShape((value as { value?: unknown }).value);
     if (Array.isArray(value)) return value.map(secretShape);
-    if (value && typeof value === "object" && !(pulumi.runtime.specialSigKey in (value as object))) {
+    if (value && typeof value === "object" && !(pulumi.runtime.specialSigKey in value)) {
         const out: Record<string, unknown> = {};
         for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = secretShape(v);
         return out;
@@ -105,7 +106,7 @@ export function scrub(value: unknown): unknown {
     if (value === pulumi.runtime.unknownValue) return UNKNOWN_PLACEHOLDER;
     if (Array.isArray(value)) return value.map(scrub);
     if (value && typeof value === "object") {
-        if (pulumi.runtime.specialSigKey in (value as object)) {
+        if (pulumi.runtime.specialSigKey in value) {
             const sig = (value as Record<string, unknown>)[pulumi.runtime.specialSigKey];
             if (sig === pulumi.runtime.specialResourceSig) return `[resource ${(value as { urn?: string }).urn ?? ""}]`;
             if (sig === pulumi.runtime.specialOutputValueSig) {
@@ -126,7 +127,8 @@ function nameOfUrn(urn: string): string {
 
 /** State the mocks return: inputs, plus what a cluster would add for the few outputs the program reads. */
 function mockState(args: pulumi.runtime.MockResourceArgs, secretKeys: readonly string[]): { id: string; state: Record<string, unknown> } {
-    const inputs = args.inputs as Record<string, any>;
+    const inputs = args.inputs as Obj;
+    const name = str(get(inputs, "metadata", "name")) ?? args.name;
     // An id means a read (`.get`) or an import; an imported Helm release gets the same state as an installed one.
     if (args.id !== undefined && args.id !== "" && args.type !== "kubernetes:helm.sh/v3:Release") {
         if (args.type === "kubernetes:core/v1:Secret") {
@@ -156,8 +158,8 @@ function mockState(args: pulumi.runtime.MockResourceArgs, secretKeys: readonly s
         state.base64 = bytes.toString("base64");
         state.hex = bytes.toString("hex");
     }
-    const ns = inputs.metadata?.namespace;
-    return { id: ns ? `${ns}/${inputs.metadata?.name ?? args.name}` : `${inputs.metadata?.name ?? args.name}`, state };
+    const ns = str(get(inputs, "metadata", "namespace"));
+    return { id: ns ? `${ns}/${name}` : name, state };
 }
 
 export interface RenderResult {
@@ -179,11 +181,12 @@ export async function renderProgram(
 ): Promise<RenderResult> {
     // The program module exports its body as a function (Pulumi's `export = async () => {...}`
     // form), so every render runs it afresh whatever the module cache holds.
-    const program = require(path.resolve(programPath)) as unknown;
+    const program = (await import(path.resolve(programPath))) as unknown;
     const run = typeof program === "function" ? program : (program as { default?: unknown }).default;
     if (typeof run !== "function") throw new Error(`${programPath} must export the program as a function`);
+    const main = run as (options: { clusterReader: ClusterReader }) => Promise<Record<string, unknown>>;
     // Offline: the program reads nothing from a cluster (index.ts: clusterReader).
-    return renderFunction(async () => (await run({ clusterReader: offlineClusterReader })) as Record<string, unknown>, stackConfig, stack, resources);
+    return renderFunction(() => main({ clusterReader: offlineClusterReader }), stackConfig, stack, resources);
 }
 
 /** Keys a read Secret answers with: the usual certificate keys and the configured trust-anchor key. */
@@ -204,7 +207,7 @@ function secretKeysRead(stackConfig: StackConfigFile): string[] {
  * Throws the program's error unchanged. Only one render may run in a process at a time.
  */
 export async function renderFunction(
-    program: () => Promise<Record<string, unknown>>,
+    program: () => Record<string, unknown> | Promise<Record<string, unknown>>,
     stackConfig: StackConfigFile = { config: {}, secretKeys: [] },
     stack = "picluster",
     resources: RenderedResource[] = [],
@@ -218,7 +221,7 @@ export async function renderFunction(
                 const adopted = await engine.apply(args);
                 return mockState({ ...args, id: adopted?.importId ?? args.id }, secretKeys);
             },
-            call: (args) => args.inputs,
+            call: (args) => args.inputs as Record<string, unknown>,
         },
         PROJECT,
         stack,
@@ -259,6 +262,7 @@ export async function renderFunction(
         }
     });
     await waitForRPCs();
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- the program's own error, unchanged (a ConfigError, or whatever it threw)
     if (programError !== undefined) throw programError;
     return { resources, outputs: withUnknownDerivations(stackOutputs) };
 }
@@ -362,7 +366,7 @@ export function kubernetesObjects(resources: readonly RenderedResource[]): { res
 export function releaseValues(resources: readonly RenderedResource[]): Map<string, unknown> {
     const out = new Map<string, unknown>();
     for (const r of resources) {
-        if (r.type === "kubernetes:helm.sh/v3:Release") out.set(String(r.inputs.name ?? r.name), r.inputs.values ?? {});
+        if (r.type === "kubernetes:helm.sh/v3:Release") out.set(str(r.inputs.name) ?? r.name, r.inputs.values ?? {});
     }
     return out;
 }

@@ -2,6 +2,10 @@ import { loadConfig } from "../lib/config";
 import { CONFIG_DEFAULTS } from "../lib/config/schema";
 import { identityIssuerCertificate, linkerdNamespace, trustAnchorKeyProblem, trustRootsBundle } from "../lib/builders/identity";
 import { validateObject } from "./support/k8sSchemas";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { makeRoot } from "./support/certs";
 
 const guide = loadConfig({ values: {} });
 
@@ -79,10 +83,6 @@ describe("identity builders", () => {
 });
 
 describe("a trust anchor read from the cluster (source issuerSecret or secret)", () => {
-    const fs = require("fs") as typeof import("fs");
-    const os = require("os") as typeof import("os");
-    const path = require("path") as typeof import("path");
-    const { makeRoot } = require("./support/certs") as typeof import("./support/certs");
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "picluster-anchor-"));
     afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 

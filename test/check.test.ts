@@ -28,6 +28,8 @@ import { crdsInHelmRelease, rawConfigFromStackFile } from "../cli/check";
 import { resolveRelease } from "../lib/release";
 import { MadeCert, makeIssuer, makeRoot } from "./support/certs";
 import { context, deployment, healthySnapshot, pod, replicaSet, testConfig, withObjects } from "./support/checkFixtures";
+import { Loose } from "./support/loose";
+import { nameOf } from "../lib/k8s";
 
 let dir: string;
 let root: MadeCert;
@@ -191,7 +193,7 @@ describe("data plane", () => {
             ],
         });
         // hostNetwork pods are skipped by the injector by design.
-        s.objects.find((o) => o.metadata.name === "host-network")!.spec.hostNetwork = true;
+        (s.objects as Loose[]).find((o) => o.metadata.name === "host-network")!.spec.hostNetwork = true;
         const [r] = failures(checkMeshedNamespaces(s, context()));
         expect(r.name).toBe("namespace monitoring");
         expect(r.message).toMatch(
@@ -423,7 +425,7 @@ describe("extensions", () => {
             message: expect.stringMatching(/no linkerd-jaeger extension/),
         });
         const on = healthy(config).objects.map((o) =>
-            o.kind === "ConfigMap" && o.metadata.name === "linkerd-config"
+            o.kind === "ConfigMap" && nameOf(o) === "linkerd-config"
                 ? {
                       ...o,
                       data: {
@@ -446,7 +448,7 @@ describe("longhorn", () => {
     const resetManager = (s: ClusterSnapshot) => ({
         ...s,
         objects: s.objects.map((o) =>
-            o.kind === "DaemonSet" && o.metadata.name === "longhorn-manager"
+            o.kind === "DaemonSet" && nameOf(o) === "longhorn-manager"
                 ? {
                       ...o,
                       spec: {

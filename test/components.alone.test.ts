@@ -21,7 +21,7 @@ class FakeControlPlane extends pulumi.ComponentResource implements ExtensionSour
 }
 
 test("LinkerdViz alone: installs from the source it is given, after the control plane it is given", async () => {
-    const { resources } = await renderFunction(async () => {
+    const { resources } = await renderFunction(() => {
         const controlPlane = new FakeControlPlane();
         new LinkerdViz("viz", {
             controlPlane,
@@ -51,7 +51,7 @@ test("LinkerdViz alone: installs from the source it is given, after the control 
 });
 
 test("LinkerdMeshing alone: patches after whatever it is told the control plane is", async () => {
-    const { resources } = await renderFunction(async () => {
+    const { resources } = await renderFunction(() => {
         const controlPlane = new FakeControlPlane();
         new LinkerdMeshing("mesh", { controlPlane, namespaces: ["apps"], workloads: [] });
         return {};

@@ -22,7 +22,7 @@ class Thing extends pulumi.CustomResource {
 
 test(`${sdk}: the monitor's requests, resource names, explicit dependsOn and parents' transforms reach the render`, async () => {
     let named: string | undefined;
-    const result = await renderFunction(async () => {
+    const result = await renderFunction(() => {
         const transform: pulumi.ResourceTransform = (args) =>
             args.type === "test:index:Thing" && args.name === "second"
                 ? { props: args.props, opts: { ...args.opts, import: "imported-id", ignoreChanges: ["a"] } }

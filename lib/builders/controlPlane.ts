@@ -114,8 +114,7 @@ export function linkerdConfigValues(data: Readonly<Record<string, string>> | und
     for (const text of Object.values(data ?? {})) {
         try {
             const parsed = parseYaml(text) as unknown;
-            if (parsed && typeof parsed === "object" && !Array.isArray(parsed) && "identityTrustAnchorsPEM" in parsed)
-                return parsed as Record<string, unknown>;
+            if (parsed && typeof parsed === "object" && !Array.isArray(parsed) && "identityTrustAnchorsPEM" in parsed) return parsed;
         } catch {
             // Not YAML: keep looking.
         }

@@ -23,11 +23,11 @@ import { CONFIG_DEFAULTS, ParsedConfig } from "./schema";
 export interface Resolution {
     readonly cfg: ParsedConfig;
     /** A problem with the key at `path` (dotted, e.g. `meshing.namespaces[0]`): the configuration is refused. */
-    at(path: string, message: string): void;
+    readonly at: (path: string, message: string) => void;
     /** A warning about the key at `path`: logged, not refused. */
-    warn(path: string, message: string): void;
+    readonly warn: (path: string, message: string) => void;
     /** A rule runs only when every key it reads is valid: no rule reasons from a default that replaced a bad value. */
-    valid(...paths: string[]): boolean;
+    readonly valid: (...paths: string[]) => boolean;
 }
 
 /** Seconds in a Go duration ("48h", "1h30m"). */

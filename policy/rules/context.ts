@@ -45,10 +45,10 @@ export const DEFAULT_TRAEFIK: TraefikSettings = {
 
 export function emptyContext(partial: Partial<RuleContext> = {}): RuleContext {
     return {
-        namespaces: partial.namespaces ?? new Map(),
+        namespaces: partial.namespaces ?? new Map<string, NamespaceMeshInfo>(),
         release: partial.release ?? releaseFacts(),
         defaultNamespace: partial.defaultNamespace ?? "default",
-        middlewares: partial.middlewares ?? new Map(),
+        middlewares: partial.middlewares ?? new Map<string, Obj>(),
         traefik: partial.traefik ?? { ...DEFAULT_TRAEFIK },
     };
 }

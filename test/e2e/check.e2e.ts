@@ -36,7 +36,7 @@ async function check(extra: string[] = []): Promise<CheckRun> {
         cwd: repoRoot,
         timeoutMs: 120_000,
     });
-    let results: CheckResult[] = [];
+    let results: CheckResult[];
     try {
         results = JSON.parse(res.stdout).results;
     } catch {

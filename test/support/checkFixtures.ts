@@ -6,7 +6,8 @@ import { stringify as stringifyYaml } from "yaml";
 import { PiclusterConfig, loadConfig } from "../../lib/config";
 import { dashboardConfigMap, linkerdPodMonitors } from "../../lib/builders/monitoring";
 import { CONFIG_DEFAULTS } from "../../lib/config/schema";
-import { CONTROL_PLANE_DEPLOYMENTS, ClusterSnapshot, JAEGER_DEPLOYMENTS, Obj, VIZ_DEPLOYMENTS } from "../../check";
+import { CONTROL_PLANE_DEPLOYMENTS, ClusterSnapshot, JAEGER_DEPLOYMENTS, VIZ_DEPLOYMENTS } from "../../check";
+import { Loose as Obj } from "./loose";
 import { CheckContext } from "../../check/types";
 
 export function testConfig(values: Record<string, unknown> = {}): PiclusterConfig {
