@@ -6,12 +6,11 @@
 import { linkerdConfigValues } from "../lib/builders/controlPlane";
 import { LINKERD_NAMESPACE } from "../lib/k8s";
 import { kubectlCommand } from "../lib/kubeconfig";
-import { GATEWAY_API_GROUP, gatewayApiRequirement } from "../lib/gatewayApi";
+import { gatewayApiRequirement } from "../lib/gatewayApi";
 import { get, listAt, numAt, str, stringMapAt } from "../lib/k8s";
 import { CONTROL_PLANE_DEPLOYMENTS, ClusterSnapshot, LINKERD_CONFIG, Obj, findObject } from "./snapshot";
 import { CheckContext, CheckId, CheckResult, fail, ok, warn } from "./types";
 
-export { GATEWAY_API_GROUP };
 const GATEWAY_API_INSTALL = "https://github.com/kubernetes-sigs/gateway-api/releases (standard-install.yaml; k3s 1.37+ installs them itself)";
 
 export function checkCrds(s: ClusterSnapshot, ctx: CheckContext): CheckResult[] {

@@ -44,7 +44,7 @@ export interface LinkerdControlPlaneArgs {
 /**
  * The linkerd-crds and linkerd-control-plane Helm releases (guide steps 7-8), as helm.v3.Release so
  * `helm ls -n linkerd` shows them, ordered after the identity resources by explicit dependsOn.
- * The extensions take this component: they install from the same release and chart source, after it.
+ * It is the extensions' ExtensionSource (components/contracts.ts): they install from the same release and chart source, after it.
  */
 export class LinkerdControlPlane extends pulumi.ComponentResource implements ExtensionSource {
     readonly release: LinkerdRelease;
@@ -101,5 +101,3 @@ export class LinkerdControlPlane extends pulumi.ComponentResource implements Ext
         this.registerOutputs({ linkerdConfigTrustAnchorPEM: this.linkerdConfigTrustAnchorPEM });
     }
 }
-
-export { trustAnchorFromLinkerdConfig };

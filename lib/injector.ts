@@ -8,7 +8,7 @@
  * (linkerd2 #11104, closed as intended). test/injector.test.ts checks this model against the selectors
  * derived from each release's chart (test/fixtures/injector-selectors).
  *
- * Dependency-free, so the policy pack can import it on its own.
+ * Imports only lib/k8s.ts, so the policy pack can import it on its own.
  */
 import { ADMISSION_WEBHOOKS_LABEL, CERT_MANAGER_NAMESPACE, KUBE_SYSTEM_NAMESPACE, LabelSelector, NAMESPACE_NAME_LABEL, selectorMatches } from "./k8s";
 

@@ -2,7 +2,7 @@
  * The configuration schema: every key under the project namespace (`picluster-linkerd:<key>`), its
  * type and its default (the guide's values). Every default is written here once: the builders and
  * components take resolved values and apply none of their own; code that needs a default value reads it from
- * CONFIG_DEFAULTS. Validation: lib/config/parse.ts; cross-key rules: lib/config/resolve.ts.
+ * CONFIG_DEFAULTS. Validation: lib/config/parse.ts; cross-key rules: lib/config/sections.ts.
  */
 import { z } from "zod";
 
