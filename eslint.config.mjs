@@ -33,7 +33,7 @@ export default tseslint.config(
     },
     {
         // The product's functions stay short enough to read whole (the issue's bar: 80 lines).
-        files: ["lib/**/*.ts", "components/**/*.ts", "policy/**/*.ts"],
+        files: ["lib/**/*.ts", "components/**/*.ts", "policy/**/*.ts", "check/**/*.ts"],
         rules: { "max-lines-per-function": ["error", { max: 80 }] },
     },
 );

@@ -80,151 +80,123 @@ export interface IdentityInputs {
     readonly certificate?: Obj;
 }
 
-/** Every identity check. */
-export function checkIdentity(input: IdentityInputs, ctx: CheckContext): CheckResult[] {
-    const results: CheckResult[] = [];
-    const k = (args: string) => kubectlCommand(ctx.config.kubernetes, args);
-    const up = `pulumi up -s ${ctx.stack}`;
-    const now = ctx.now;
-
-    let anchors: X509Certificate[] = [];
+/** The trust anchors Linkerd uses, parsed; a failure when they cannot be read. */
+function readAnchors(input: IdentityInputs, up: string): { anchors: X509Certificate[]; results: CheckResult[] } {
     if (!input.anchors.pem) {
-        results.push(
-            fail(
-                "pl-identity-trust-anchors",
-                "trust anchors",
-                `no trust anchor in ${input.anchors.where}`,
-                `run \`${up}\`: it installs linkerd-control-plane with the anchor`,
-            ),
-        );
-    } else {
-        try {
-            anchors = parseCertificates(input.anchors.pem, input.anchors.where);
-        } catch (e) {
-            results.push(
-                fail(
-                    "pl-identity-trust-anchors",
-                    "trust anchors",
-                    (e as Error).message,
-                    `run \`${up}\` to reinstall linkerd-control-plane with the anchor`,
-                ),
-            );
-        }
+        const fix = `run \`${up}\`: it installs linkerd-control-plane with the anchor`;
+        return { anchors: [], results: [fail("pl-identity-trust-anchors", "trust anchors", `no trust anchor in ${input.anchors.where}`, fix)] };
     }
-    anchors.forEach((a, i) => {
-        const name = anchors.length > 1 ? `trust anchor ${i + 1}` : "trust anchor";
-        const what = `"${subjectOf(a)}" in ${input.anchors.where}`;
-        const problems = [keyProblem(a), validityProblem(a, now), a.ca ? undefined : "it is not a CA certificate"].filter((p) => p);
-        if (problems.length > 0) {
-            results.push(
-                fail(
-                    "pl-identity-trust-anchor-valid",
-                    name,
-                    `${what}: ${problems.join("; ")}`,
-                    `make a new ECDSA P-256 root CA for cert-manager's ${ctx.config.identity.issuer.issuerRef.kind} ${ctx.config.identity.issuer.issuerRef.name} (guide: cert-manager CA), then run \`${up}\` and restart the meshed workloads`,
-                ),
-            );
-            return;
-        }
-        const left = secondsLeft(a, now);
-        if (left < ANCHOR_EXPIRY_WARNING_SECONDS) {
-            results.push(
-                warn(
-                    "pl-identity-trust-anchor-valid",
-                    name,
-                    `${what} expires on ${a.validTo} (in ${humanDuration(left)}): every proxy stops trusting the mesh then`,
-                    `rotate the root CA now (https://linkerd.io/2/tasks/manually-rotating-control-plane-tls-credentials/), then run \`${up}\``,
-                ),
-            );
-        } else {
-            results.push(ok("pl-identity-trust-anchor-valid", name, `${what}: ECDSA P-256 CA, valid until ${a.validTo}`));
-        }
-    });
+    try {
+        return { anchors: parseCertificates(input.anchors.pem, input.anchors.where), results: [] };
+    } catch (e) {
+        const fix = `run \`${up}\` to reinstall linkerd-control-plane with the anchor`;
+        return { anchors: [], results: [fail("pl-identity-trust-anchors", "trust anchors", (e as Error).message, fix)] };
+    }
+}
 
-    // The anchor in use is the one the program used.
-    if (input.expected.pem && anchors.length > 0) {
-        let expected: X509Certificate[] = [];
-        try {
-            expected = parseCertificates(input.expected.pem, input.expected.where);
-        } catch (e) {
-            results.push(
-                fail(
-                    "pl-identity-trust-anchor-source",
-                    "trust anchor source",
-                    (e as Error).message,
-                    `fix the source the configuration names (identity.trustAnchor)`,
-                ),
+/** Each anchor: ECDSA P-256, a CA, within validity, and not about to expire. */
+function checkAnchors(anchors: readonly X509Certificate[], where: string, ctx: CheckContext, up: string): CheckResult[] {
+    return anchors.map((a, i) => {
+        const name = anchors.length > 1 ? `trust anchor ${i + 1}` : "trust anchor";
+        const what = `"${subjectOf(a)}" in ${where}`;
+        const problems = [keyProblem(a), validityProblem(a, ctx.now), a.ca ? undefined : "it is not a CA certificate"].filter((p) => p);
+        if (problems.length > 0) {
+            const ref = ctx.config.identity.issuer.issuerRef;
+            return fail(
+                "pl-identity-trust-anchor-valid",
+                name,
+                `${what}: ${problems.join("; ")}`,
+                `make a new ECDSA P-256 root CA for cert-manager's ${ref.kind} ${ref.name} (guide: cert-manager CA), then run \`${up}\` and restart the meshed workloads`,
             );
         }
-        const inUse = new Set(anchors.map((a) => a.fingerprint256));
-        const missing = expected.filter((e) => !inUse.has(e.fingerprint256));
-        if (expected.length > 0 && missing.length > 0) {
-            results.push(
-                fail(
-                    "pl-identity-trust-anchor-matches",
-                    "trust anchor matches the program's",
-                    `${input.anchors.where} does not carry the anchor the program uses ("${subjectOf(missing[0])}", fingerprint ${missing[0].fingerprint256.slice(0, 23)}…, from ${input.expected.where}); it has ${anchors.map((a) => `"${subjectOf(a)}" ${a.fingerprint256.slice(0, 23)}…`).join(", ")}`,
-                    `run \`${up}\`: the program reads the anchor again and upgrades linkerd-control-plane. If linkerd-config was edited by hand (the release's values did not change), restore it from the release: \`helm --kubeconfig ${ctx.config.kubernetes.kubeconfigPath}${ctx.config.kubernetes.context ? ` --kube-context ${ctx.config.kubernetes.context}` : ""} -n ${LINKERD_NAMESPACE} get manifest linkerd-control-plane | ${k("apply -f -")}\`. Then restart the meshed workloads so their proxies load it`,
-                ),
-            );
-        } else if (expected.length > 0) {
-            results.push(
-                ok(
-                    "pl-identity-trust-anchor-matches",
-                    "trust anchor matches the program's",
-                    `${input.anchors.where} carries the anchor from ${input.expected.where}`,
-                ),
+        const left = secondsLeft(a, ctx.now);
+        if (left < ANCHOR_EXPIRY_WARNING_SECONDS) {
+            return warn(
+                "pl-identity-trust-anchor-valid",
+                name,
+                `${what} expires on ${a.validTo} (in ${humanDuration(left)}): every proxy stops trusting the mesh then`,
+                `rotate the root CA now (https://linkerd.io/2/tasks/manually-rotating-control-plane-tls-credentials/), then run \`${up}\``,
             );
         }
-    } else if (!input.expected.pem) {
-        results.push(
+        return ok("pl-identity-trust-anchor-valid", name, `${what}: ECDSA P-256 CA, valid until ${a.validTo}`);
+    });
+}
+
+/** The anchor in use is the one the program used. */
+function checkAnchorMatches(input: IdentityInputs, anchors: readonly X509Certificate[], ctx: CheckContext, up: string): CheckResult[] {
+    const name = "trust anchor matches the program's";
+    if (!input.expected.pem) {
+        return [
             fail(
                 "pl-identity-trust-anchor-matches",
-                "trust anchor matches the program's",
+                name,
                 `cannot read the anchor the program uses: ${input.expected.where} is missing or empty`,
                 `check identity.trustAnchor in the stack configuration and that the Secret exists, then run \`${up}\``,
             ),
-        );
+        ];
     }
-
-    results.push(...checkIssuer(input, anchors, ctx));
-    return results;
+    if (anchors.length === 0) return [];
+    const results: CheckResult[] = [];
+    let expected: X509Certificate[] = [];
+    try {
+        expected = parseCertificates(input.expected.pem, input.expected.where);
+    } catch (e) {
+        const fix = `fix the source the configuration names (identity.trustAnchor)`;
+        results.push(fail("pl-identity-trust-anchor-source", "trust anchor source", (e as Error).message, fix));
+    }
+    if (expected.length === 0) return results;
+    const inUse = new Set(anchors.map((a) => a.fingerprint256));
+    const missing = expected.filter((e) => !inUse.has(e.fingerprint256));
+    if (missing.length === 0) {
+        return [...results, ok("pl-identity-trust-anchor-matches", name, `${input.anchors.where} carries the anchor from ${input.expected.where}`)];
+    }
+    const k = ctx.config.kubernetes;
+    const helm = `helm --kubeconfig ${k.kubeconfigPath}${k.context ? ` --kube-context ${k.context}` : ""} -n ${LINKERD_NAMESPACE}`;
+    const has = anchors.map((a) => `"${subjectOf(a)}" ${a.fingerprint256.slice(0, 23)}…`).join(", ");
+    return [
+        ...results,
+        fail(
+            "pl-identity-trust-anchor-matches",
+            name,
+            `${input.anchors.where} does not carry the anchor the program uses ("${subjectOf(missing[0])}", fingerprint ${missing[0].fingerprint256.slice(0, 23)}…, from ${input.expected.where}); it has ${has}`,
+            `run \`${up}\`: the program reads the anchor again and upgrades linkerd-control-plane. If linkerd-config was edited by hand (the release's values did not change), restore it from the release: \`${helm} get manifest linkerd-control-plane | ${kubectlCommand(k, "apply -f -")}\`. Then restart the meshed workloads so their proxies load it`,
+        ),
+    ];
 }
 
-function checkIssuer(input: IdentityInputs, anchors: readonly X509Certificate[], ctx: CheckContext): CheckResult[] {
-    const where = `Secret ${LINKERD_NAMESPACE}/${IDENTITY_ISSUER_NAME} (tls.crt)`;
-    const k = (args: string) => kubectlCommand(ctx.config.kubernetes, args);
+/** Every identity check. */
+export function checkIdentity(input: IdentityInputs, ctx: CheckContext): CheckResult[] {
     const up = `pulumi up -s ${ctx.stack}`;
-    const issuerSettings = ctx.config.identity.issuer;
-    const certificateCmd = k(`-n ${LINKERD_NAMESPACE} describe certificate ${IDENTITY_ISSUER_NAME}`);
-    const restartIdentity = k(`-n ${LINKERD_NAMESPACE} rollout restart deployment/linkerd-identity`);
-    if (!input.issuerPem) {
-        return [
-            fail(
-                "pl-identity-issuer-certificate",
-                "issuer certificate",
-                `${where} is missing or has no tls.crt`,
-                `cert-manager issues it from the Certificate ${LINKERD_NAMESPACE}/${IDENTITY_ISSUER_NAME}: see \`${certificateCmd}\`; run \`${up}\` if the Certificate is gone`,
-            ),
-        ];
-    }
-    let cert: X509Certificate;
-    try {
-        cert = parseCertificates(input.issuerPem, where)[0];
-    } catch (e) {
-        return [
-            fail(
-                "pl-identity-issuer-certificate",
-                "issuer certificate",
-                (e as Error).message,
-                `delete the Secret so cert-manager re-issues it: \`${k(`-n ${LINKERD_NAMESPACE} delete secret ${IDENTITY_ISSUER_NAME}`)}\``,
-            ),
-        ];
-    }
-    const results: CheckResult[] = [];
-    const what = `"${subjectOf(cert)}" in ${where}`;
-    const now = ctx.now;
+    const { anchors, results } = readAnchors(input, up);
+    return [
+        ...results,
+        ...checkAnchors(anchors, input.anchors.where, ctx, up),
+        ...checkAnchorMatches(input, anchors, ctx, up),
+        ...checkIssuer(input, anchors, ctx),
+    ];
+}
 
+/** The commands the issuer's fixes name. */
+interface IssuerCommands {
+    readonly certificateCmd: string;
+    readonly restartIdentity: string;
+    readonly up: string;
+    readonly deleteSecret: string;
+}
+
+function issuerCommands(ctx: CheckContext): IssuerCommands {
+    const k = (args: string) => kubectlCommand(ctx.config.kubernetes, args);
+    return {
+        certificateCmd: k(`-n ${LINKERD_NAMESPACE} describe certificate ${IDENTITY_ISSUER_NAME}`),
+        restartIdentity: k(`-n ${LINKERD_NAMESPACE} rollout restart deployment/linkerd-identity`),
+        up: `pulumi up -s ${ctx.stack}`,
+        deleteSecret: k(`-n ${LINKERD_NAMESPACE} delete secret ${IDENTITY_ISSUER_NAME}`),
+    };
+}
+
+/** The issuer certificate's own properties: key, CA, name. */
+function issuerShape(cert: X509Certificate, what: string, ctx: CheckContext, up: string): CheckResult[] {
+    const results: CheckResult[] = [];
     const keyIssue = keyProblem(cert);
     if (keyIssue) {
         results.push(
@@ -258,42 +230,69 @@ function checkIssuer(input: IdentityInputs, anchors: readonly X509Certificate[],
             ),
         );
     }
-
-    if (anchors.length > 0) {
-        const signer = signedByOneOf(cert, anchors);
-        if (!signer) {
-            results.push(
-                fail(
-                    "pl-identity-issuer-signed",
-                    "issuer signed by the trust anchor",
-                    `${what} (issued by "${cert.issuer.replace(/\n/g, ", ")}") is not signed by any trust anchor in linkerd-config: proxies reject every certificate identity issues`,
-                    `the anchor and the issuer's CA diverged (root CA replaced?): run \`${up}\` so the control plane gets the CA that signs the issuer, then \`${restartIdentity}\` and restart the meshed workloads`,
-                ),
-            );
-        } else {
-            results.push(ok("pl-identity-issuer-signed", "issuer signed by the trust anchor", `${what} is signed by "${subjectOf(signer)}"`));
-        }
-    }
-
-    results.push(issuerExpiry(cert, what, now, issuerSettings, { certificateCmd, restartIdentity, up }));
-    const certificate = input.certificate;
-    if (certificate) {
-        const ready = listAt(certificate, "status", "conditions")
-            .filter(isObj)
-            .map((c) => ({ status: str(c.status), message: str(c.message), type: c.type }))
-            .find((c) => c.type === "Ready");
-        if (ready?.status !== "True") {
-            results.push(
-                warn(
-                    "pl-identity-issuer-ready",
-                    "issuer Certificate ready",
-                    `cert-manager reports Certificate ${LINKERD_NAMESPACE}/${IDENTITY_ISSUER_NAME} not Ready${ready?.message ? `: ${ready.message}` : ""}`,
-                    `see \`${certificateCmd}\` and cert-manager's logs`,
-                ),
-            );
-        }
-    }
     return results;
+}
+
+/** The issuer is signed by an anchor in use. */
+function issuerSigned(cert: X509Certificate, what: string, anchors: readonly X509Certificate[], cmds: IssuerCommands): CheckResult[] {
+    if (anchors.length === 0) return [];
+    const signer = signedByOneOf(cert, anchors);
+    if (signer) return [ok("pl-identity-issuer-signed", "issuer signed by the trust anchor", `${what} is signed by "${subjectOf(signer)}"`)];
+    return [
+        fail(
+            "pl-identity-issuer-signed",
+            "issuer signed by the trust anchor",
+            `${what} (issued by "${cert.issuer.replace(/\n/g, ", ")}") is not signed by any trust anchor in linkerd-config: proxies reject every certificate identity issues`,
+            `the anchor and the issuer's CA diverged (root CA replaced?): run \`${cmds.up}\` so the control plane gets the CA that signs the issuer, then \`${cmds.restartIdentity}\` and restart the meshed workloads`,
+        ),
+    ];
+}
+
+/** cert-manager reports the issuer's Certificate Ready. */
+function issuerCertificateReady(certificate: Obj | undefined, certificateCmd: string): CheckResult[] {
+    if (!certificate) return [];
+    const ready = listAt(certificate, "status", "conditions")
+        .filter(isObj)
+        .map((c) => ({ status: str(c.status), message: str(c.message), type: c.type }))
+        .find((c) => c.type === "Ready");
+    if (ready?.status === "True") return [];
+    return [
+        warn(
+            "pl-identity-issuer-ready",
+            "issuer Certificate ready",
+            `cert-manager reports Certificate ${LINKERD_NAMESPACE}/${IDENTITY_ISSUER_NAME} not Ready${ready?.message ? `: ${ready.message}` : ""}`,
+            `see \`${certificateCmd}\` and cert-manager's logs`,
+        ),
+    ];
+}
+
+function checkIssuer(input: IdentityInputs, anchors: readonly X509Certificate[], ctx: CheckContext): CheckResult[] {
+    const where = `Secret ${LINKERD_NAMESPACE}/${IDENTITY_ISSUER_NAME} (tls.crt)`;
+    const cmds = issuerCommands(ctx);
+    if (!input.issuerPem) {
+        return [
+            fail(
+                "pl-identity-issuer-certificate",
+                "issuer certificate",
+                `${where} is missing or has no tls.crt`,
+                `cert-manager issues it from the Certificate ${LINKERD_NAMESPACE}/${IDENTITY_ISSUER_NAME}: see \`${cmds.certificateCmd}\`; run \`${cmds.up}\` if the Certificate is gone`,
+            ),
+        ];
+    }
+    let cert: X509Certificate;
+    try {
+        cert = parseCertificates(input.issuerPem, where)[0];
+    } catch (e) {
+        const fix = `delete the Secret so cert-manager re-issues it: \`${cmds.deleteSecret}\``;
+        return [fail("pl-identity-issuer-certificate", "issuer certificate", (e as Error).message, fix)];
+    }
+    const what = `"${subjectOf(cert)}" in ${where}`;
+    return [
+        ...issuerShape(cert, what, ctx, cmds.up),
+        ...issuerSigned(cert, what, anchors, cmds),
+        issuerExpiry(cert, what, ctx.now, ctx.config.identity.issuer, cmds),
+        ...issuerCertificateReady(input.certificate, cmds.certificateCmd),
+    ];
 }
 
 /**
