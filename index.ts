@@ -11,7 +11,8 @@ import { ClusterReader, OFFLINE, kubectlClusterReader } from "./lib/cluster";
 import { clusterAccess, loadConfig } from "./lib/config";
 import { readStackConfig } from "./lib/config/stack";
 import { GATEWAY_API_CRDS } from "./lib/gatewayApi";
-import { ConfigError } from "./lib/config/parse";
+import { ConfigError, configKey } from "./lib/config";
+import { ROOT_NAME } from "./lib/names";
 import { directUpgradeProblems } from "./lib/upgrade/plan";
 import { oldestProxyMinor } from "./lib/upgrade/running";
 import * as pulumi from "@pulumi/pulumi";
@@ -24,11 +25,12 @@ export = async (options: { readonly clusterReader?: ClusterReader } = {}) => {
     const cluster = reader ? await reader(Object.values(GATEWAY_API_CRDS)) : OFFLINE;
     const config = loadConfig(raw, process.env, cluster);
     if (cluster.status === "read" && cluster.linkerd) {
+        // Linkerd supports neither skipped majors nor downgrades: npm run upgrade goes one major at a time.
         const running = { controlPlane: cluster.linkerd.controlPlane, oldestProxyMinor: oldestProxyMinor(cluster.linkerd) };
         const problems = directUpgradeProblems(config.linkerd.release, running, pulumi.getStack());
-        if (problems.length > 0) throw new ConfigError(problems.map((message) => ({ key: "picluster-linkerd:linkerd.version", message })));
+        if (problems.length > 0) throw new ConfigError(problems.map((message) => ({ key: configKey("linkerd.version"), message })));
     }
-    const { outputs } = new PiclusterLinkerd("linkerd", { config });
+    const { outputs } = new PiclusterLinkerd(ROOT_NAME, { config });
     // Outputs that do not apply to the chosen mode are left out rather than shown as undefined.
     return Object.fromEntries(Object.entries(outputs).filter(([, value]) => value !== undefined));
 };

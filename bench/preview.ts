@@ -17,8 +17,9 @@ const NEEDED = ["pulumi", "language-nodejs", "provider-kubernetes", "provider-ra
 function toolchainProblem(): string | undefined {
     const manifest = path.join(toolchainDir, "manifest.json");
     if (!fs.existsSync(manifest)) return `no toolchain at ${toolchainDir}: run \`npm run toolchain\` (needs Go)`;
-    const parsed = JSON.parse(fs.readFileSync(manifest, "utf8"));
-    const components: { name: string; source: string }[] = Array.isArray(parsed) ? parsed : parsed.components;
+    type Component = { name: string; source: string };
+    const parsed = JSON.parse(fs.readFileSync(manifest, "utf8")) as Component[] | { components: Component[] };
+    const components = Array.isArray(parsed) ? parsed : parsed.components;
     const missing = NEEDED.filter((n) => !components.some((c) => c.name === n && c.source !== "unavailable"));
     return missing.length ? `toolchain lacks ${missing.join(", ")}: run \`npm run toolchain\`` : undefined;
 }

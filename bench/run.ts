@@ -272,9 +272,9 @@ async function main() {
     }
     if (want("tests")) figures.push(...testSuite());
 
-    const machine = `${require("os").cpus().length} cores, node ${process.version}, load ${require("os")
+    const machine = `${os.cpus().length} cores, node ${process.version}, load ${os
         .loadavg()
-        .map((l: number) => l.toFixed(2))
+        .map((l) => l.toFixed(2))
         .join(" ")}`;
     console.log(table(figures));
     for (const s of skipped) console.log(s);

@@ -3,7 +3,7 @@
  * DaemonSets in turn) spread over 200 namespaces, a third of them meshed, with the mix of cases the
  * rules look at (opt-outs, linkerd-await wrappers, hostNetwork, explicit injection).
  */
-export type Obj = Record<string, any>;
+import { Obj } from "../lib/k8s";
 
 export function syntheticCluster(workloads: number, namespaces = 200): Obj[] {
     const objects: Obj[] = [];

@@ -4,7 +4,7 @@
  * Proves the mesh works after `pulumi up`, on the cluster the stack targets: reads the stack's
  * configuration offline (Pulumi.<stack>.yaml, validated as the program validates it), reads the live
  * objects with kubectl pinned to the same kubeconfig and context as the program, and runs the checks
- * of lib/check. A table for people, `--json` for machines. `--restart` rolls the owners of running
+ * of check/. A table for people, `--json` for machines. `--restart` rolls the owners of running
  * pods that lack the proxy (never done without it).
  */
 import { spawnSync } from "child_process";
@@ -15,21 +15,9 @@ import { CommandSpec, commandLine } from "./args";
 import { ConfigError, PROJECT, PiclusterConfig, STRUCTURED_KEYS, loadConfig } from "../lib/config";
 import type { RawStackConfig } from "../lib/config";
 import { resolveKubeTarget } from "../lib/kubeconfig";
-import { LINKERD_NAMESPACE } from "../lib/k8s";
+import { LINKERD_NAMESPACE, get, isObj, listAt, namespaceOf } from "../lib/k8s";
 import { StackConfigFile, readStackConfigFiles } from "../lib/render";
-import {
-    CheckResult,
-    ClusterSnapshot,
-    CrdInfo,
-    Obj,
-    checkPlan,
-    exitCodeOf,
-    formatJson,
-    formatTable,
-    namespaceOfObj,
-    restartTargets,
-    runChecks,
-} from "../lib/check";
+import { CheckResult, ClusterSnapshot, CrdInfo, Obj, checkPlan, exitCodeOf, formatJson, formatTable, restartTargets, runChecks } from "../check";
 
 export const CHECK_COMMAND: CommandSpec = {
     usage: "npm run check --",
@@ -127,7 +115,8 @@ export function crdsInHelmRelease(releaseData: string): string[] {
     const names: string[] = [];
     for (const doc of parseAllDocuments(release.manifest ?? "")) {
         const o = doc.toJS() as Obj | null;
-        if (o?.kind === "CustomResourceDefinition" && typeof o.metadata?.name === "string") names.push(o.metadata.name);
+        const name = get(o, "metadata", "name");
+        if (o?.kind === "CustomResourceDefinition" && typeof name === "string") names.push(name);
     }
     return names;
 }
@@ -137,7 +126,7 @@ export function readSnapshot(k: Kubectl, cfg: PiclusterConfig): ClusterSnapshot 
     const plan = checkPlan(cfg);
     const objects: Obj[] = [];
     const unservedTypes: string[] = [];
-    const items = (text: string): Obj[] => (text.trim() ? ((JSON.parse(text).items ?? []) as Obj[]) : []);
+    const items = (text: string): Obj[] => (text.trim() ? listAt(JSON.parse(text), "items").filter(isObj) : []);
 
     objects.push(...items(k.read(["get", "namespaces", "-o", "json"])));
     // One line per CRD: name, then version=served pairs.
@@ -180,7 +169,7 @@ export function readSnapshot(k: Kubectl, cfg: PiclusterConfig): ClusterSnapshot 
             .join(",");
         const pods = items(k.read(["get", "pods", "-A", "-l", labels, "-o", "json"]));
         // Their namespaces whole, for the owners `--restart` rolls.
-        for (const ns of new Set(pods.map(namespaceOfObj))) listNamespace(ns);
+        for (const ns of new Set(pods.map((p) => namespaceOf(p)))) listNamespace(ns);
     }
     for (const cm of plan.configMaps) {
         objects.push(...items(`{"items":[${k.read(["-n", cm.namespace, "get", "configmap", cm.name, "--ignore-not-found", "-o", "json"]).trim()}]}`));

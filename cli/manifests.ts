@@ -13,7 +13,7 @@
 import * as jsyaml from "js-yaml";
 import { UsageError } from "./args";
 import { flattenLists } from "../policy/rules";
-import { Obj } from "../policy/rules/k8s";
+import { Obj } from "../lib/k8s";
 
 const BOOL: Record<string, boolean> = {};
 for (const s of ["y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"]) BOOL[s] = true;
@@ -112,7 +112,7 @@ export function parseManifests(text: string, source: string): Obj[] {
             listener,
             // Bounded work for merge keys (js-yaml's guard against merge bombs), proportional to the input.
             maxTotalMergeKeys: Math.max(10_000, text.length),
-        } as unknown as jsyaml.LoadOptions) as unknown[];
+        } as unknown as jsyaml.LoadOptions);
     } catch (e) {
         if (!(e instanceof jsyaml.YAMLException)) throw e;
         const at = e.mark ? `line ${e.mark.line + 1}, column ${e.mark.column + 1}` : "";

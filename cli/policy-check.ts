@@ -32,8 +32,8 @@ import {
     releaseFacts,
     traefikIngressModeFromInput,
 } from "../policy/rules";
-import { INJECT_ANNOTATION } from "../policy/rules/k8s";
-import { Obj, get, isObj, name as objName, str } from "../policy/rules/k8s";
+import { INJECT_ANNOTATION } from "../lib/k8s";
+import { Obj, get, isObj, nameOf as objName, str } from "../lib/k8s";
 
 const FORMATS = ["text", "line"] as const;
 /** Width of wrapped output (`--format text`). */
@@ -219,7 +219,8 @@ export function readConfigFile(file: string): ConfigFile {
         for (const [k, v] of Object.entries(readPolicyConfig(value))) {
             if (v === undefined) continue;
             const prev = (merged as Record<string, unknown>)[k];
-            (merged as Record<string, unknown>)[k] = Array.isArray(prev) && Array.isArray(v) ? [...new Set([...prev, ...v])] : v;
+            (merged as Record<string, unknown>)[k] =
+                Array.isArray(prev) && Array.isArray(v) ? [...new Set([...(prev as unknown[]), ...(v as unknown[])])] : v;
         }
     }
     if (errors.length) throw new UsageError(`${file}: invalid policy config:\n  ${errors.join("\n  ")}`);
@@ -275,7 +276,8 @@ function isNamespaced(o: Obj): boolean {
     return !CLUSTER_SCOPED.has(kind) && !kind.startsWith("Cluster");
 }
 
-export interface CheckResult {
+/** One run of policy:check: its exit code, findings and notes. */
+export interface PolicyCheckRun {
     exitCode: number;
     findings: (Finding & { file: string })[];
     /** Remarks about the input that do not fail the check (printed as `note: …`). */
@@ -287,7 +289,7 @@ export function main(
     out: (s: string) => void = (s) => process.stdout.write(s + "\n"),
     err: (s: string) => void = (s) => process.stderr.write(s + "\n"),
     readStdin: () => string = () => fs.readFileSync(0, "utf8"),
-): CheckResult {
+): PolicyCheckRun {
     try {
         const parsed = parseCommand(POLICY_CHECK_COMMAND, argv);
         if (parsed.kind === "help") {

@@ -36,13 +36,13 @@ export const RENDER_COMMAND: CommandSpec = {
 
 async function main(): Promise<number> {
     const { values } = commandLine<{ stack: string; out: string; project: string; "stack-file"?: string; quiet: boolean }>("render", RENDER_COMMAND);
-    const projectDir = path.resolve(values.project!);
+    const projectDir = path.resolve(values.project);
     const result = await renderProgram(
         path.join(projectDir, "index.ts"),
-        readStackConfigFiles(projectDir, values.stack!, values["stack-file"] && path.resolve(values["stack-file"])),
+        readStackConfigFiles(projectDir, values.stack, values["stack-file"] && path.resolve(values["stack-file"])),
         values.stack,
     );
-    const outDir = path.resolve(values.out!);
+    const outDir = path.resolve(values.out);
     writeRender(outDir, result);
     if (!values.quiet) console.log(summaryTable(result.resources));
     console.log(`rendered stack "${values.stack}" to ${outDir}`);

@@ -15,19 +15,20 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
-import { parseDocument } from "yaml";
+import { isNode, parseDocument } from "yaml";
 import { CommandSpec, commandLine } from "./args";
 import { CannotRun, Kubectl, loadCheckConfig, readSnapshot } from "./check";
-import { CheckResult, exitCodeOf, formatTable, runChecks } from "../lib/check";
+import { exitCodeOf, formatTable, runChecks } from "../check";
 import { kubectlClusterReader } from "../lib/cluster";
 import { PROJECT, PiclusterConfig } from "../lib/config";
+import { get, isObj, listAt, numAt, str, stringMapAt } from "../lib/k8s";
 import { LinkerdRelease, resolveRelease } from "../lib/release";
 import { hopDiff } from "../lib/upgrade/hopDiff";
 import { Hop, UpgradePlan, formatPlan, planUpgrade } from "../lib/upgrade/plan";
 import { readStackConfigFiles, renderProgram } from "../lib/render";
 import { RunningLinkerd, oldestProxyMinor, podsBehind } from "../lib/upgrade/running";
 import { jobsUsingShutdown } from "../lib/upgrade/jobs";
-import { meshedNamespaces } from "../lib/check";
+import { meshedNamespaces } from "../check";
 
 export const UPGRADE_COMMAND: CommandSpec = {
     usage: "npm run upgrade --",
@@ -59,9 +60,9 @@ export function targetRelease(to: string): LinkerdRelease {
 export function writeRelease(stackFile: string, release: LinkerdRelease): void {
     const doc = parseDocument(fs.readFileSync(stackFile, "utf8"));
     const key = `${PROJECT}:linkerd`;
-    const current = doc.getIn(["config", key]);
-    const linkerd = current && typeof current === "object" ? (doc.getIn(["config", key], true) as any).toJSON() : {};
-    doc.setIn(["config", key], { ...linkerd, channel: release.channel, version: release.version });
+    const node = doc.getIn(["config", key], true);
+    const current: unknown = isNode(node) ? node.toJSON() : undefined;
+    doc.setIn(["config", key], { ...(isObj(current) ? current : {}), channel: release.channel, version: release.version });
     fs.writeFileSync(stackFile, doc.toString());
 }
 
@@ -80,15 +81,16 @@ async function readRunning(cfg: PiclusterConfig): Promise<RunningLinkerd> {
 
 /** The owner to roll for a pod: its Deployment (through its ReplicaSet), DaemonSet or StatefulSet. */
 function ownerOf(k: Kubectl, namespace: string, pod: string): string | undefined {
-    const get = (kind: string, name: string) => JSON.parse(k.read(["-n", namespace, "get", kind, name, "-o", "json"]));
-    const controller = (o: any) => (o.metadata.ownerReferences ?? []).find((r: any) => r.controller);
-    const ref = controller(get("pod", pod));
-    if (!ref) return undefined;
-    if (ref.kind === "ReplicaSet") {
-        const rs = controller(get("replicaset", ref.name));
-        return rs?.kind === "Deployment" ? `deployment/${rs.name}` : undefined;
+    const read = (kind: string, name: string): unknown => JSON.parse(k.read(["-n", namespace, "get", kind, name, "-o", "json"]));
+    const controller = (o: unknown) => listAt(o, "metadata", "ownerReferences").find((r) => get(r, "controller") === true);
+    const ref = controller(read("pod", pod));
+    const [kind, name] = [str(get(ref, "kind")), str(get(ref, "name"))];
+    if (!kind || !name) return undefined;
+    if (kind === "ReplicaSet") {
+        const rs = controller(read("replicaset", name));
+        return get(rs, "kind") === "Deployment" ? `deployment/${str(get(rs, "name"))}` : undefined;
     }
-    return ["DaemonSet", "StatefulSet"].includes(ref.kind) ? `${ref.kind.toLowerCase()}/${ref.name}` : undefined;
+    return kind === "DaemonSet" || kind === "StatefulSet" ? `${kind.toLowerCase()}/${name}` : undefined;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -98,29 +100,28 @@ function shutdownJobs(k: Kubectl, cfg: PiclusterConfig): string[] {
     const found: string[] = [];
     for (const ns of meshedNamespaces(cfg)) {
         const r = k.run(["-n", ns, "get", "jobs.batch,cronjobs.batch", "-o", "json"]);
-        if (r.code === 0) found.push(...jobsUsingShutdown(JSON.parse(r.stdout).items ?? []));
+        if (r.code === 0) found.push(...jobsUsingShutdown(listAt(JSON.parse(r.stdout) as unknown, "items")));
     }
     return found;
 }
 
 /** Waits until no PodDisruptionBudget covering the owner's pods forbids a disruption (disruptionsAllowed 0). */
 async function waitForBudget(k: Kubectl, namespace: string, owner: string, timeoutMs: number, io: Io): Promise<void> {
-    const workload = JSON.parse(k.read(["-n", namespace, "get", owner, "-o", "json"]));
-    const labels: Record<string, string> = workload.spec?.template?.metadata?.labels ?? {};
+    const workload: unknown = JSON.parse(k.read(["-n", namespace, "get", owner, "-o", "json"]));
+    const labels = stringMapAt(workload, "spec", "template", "metadata", "labels") ?? {};
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-        const budgets = JSON.parse(k.read(["-n", namespace, "get", "poddisruptionbudgets.policy", "-o", "json"])).items as any[];
+        const budgets = listAt(JSON.parse(k.read(["-n", namespace, "get", "poddisruptionbudgets.policy", "-o", "json"])) as unknown, "items");
         const blocking = budgets.filter((b) => {
-            const sel: Record<string, string> = b.spec?.selector?.matchLabels ?? {};
-            return Object.entries(sel).every(([key, v]) => labels[key] === v) && (b.status?.disruptionsAllowed ?? 1) < 1;
+            const selected = Object.entries(stringMapAt(b, "spec", "selector", "matchLabels") ?? {}).every(([key, v]) => labels[key] === v);
+            return selected && (numAt(b, "status", "disruptionsAllowed") ?? 1) < 1;
         });
+        const names = blocking.map((b) => str(get(b, "metadata", "name")) ?? "?");
         if (blocking.length === 0) return;
         if (Date.now() > deadline) {
-            throw new Error(
-                `PodDisruptionBudget ${blocking.map((b) => `${namespace}/${b.metadata.name}`).join(", ")} allows no disruption of ${namespace}/${owner}`,
-            );
+            throw new Error(`PodDisruptionBudget ${names.map((n) => `${namespace}/${n}`).join(", ")} allows no disruption of ${namespace}/${owner}`);
         }
-        io.out(`  waiting: PodDisruptionBudget ${blocking.map((b) => b.metadata.name).join(", ")} allows no disruption of ${namespace}/${owner} yet`);
+        io.out(`  waiting: PodDisruptionBudget ${names.join(", ")} allows no disruption of ${namespace}/${owner} yet`);
         await sleep(5000);
     }
 }
@@ -189,8 +190,15 @@ async function previewHops(stackName: string, stackFile: string, current: Linker
     return 0;
 }
 
-/** One hop: up, restarts, proxies verified, the check. Returns the failing check results, or [] when the hop is done. */
-async function runHop(stack: Stack, stackName: string, stackFile: string, hop: Hop, timeoutSeconds: number, io: Io): Promise<CheckResult[]> {
+/** Why a hop did not complete: what failed (a check's ID where it is one), what was found, what to do. */
+interface HopFailure {
+    readonly what: string;
+    readonly message: string;
+    readonly fix?: string;
+}
+
+/** One hop: up, restarts, proxies verified, the check. Returns what failed, or [] when the hop is done. */
+async function runHop(stack: Stack, stackName: string, stackFile: string, hop: Hop, timeoutSeconds: number, io: Io): Promise<HopFailure[]> {
     writeRelease(stackFile, hop.to);
     io.out(`\nhop: ${hop.from.version} -> ${hop.to.version}: pulumi up`);
     try {
@@ -203,9 +211,7 @@ async function runHop(stack: Stack, stackName: string, stackFile: string, hop: H
             .join("\n    ");
         return [
             {
-                group: "control plane",
-                name: `pulumi up of ${hop.to.version}`,
-                status: "fail",
+                what: `pulumi up of ${hop.to.version}`,
                 message: `the update failed (the stack file already names ${hop.to.version}): ${message || (e as Error).message}`,
                 fix: "see the output above; the next run starts again from what the cluster runs",
             },
@@ -219,9 +225,7 @@ async function runHop(stack: Stack, stackName: string, stackFile: string, hop: H
     if (behind.length > 0) {
         return [
             {
-                group: "data plane",
-                name: "proxies follow the control plane",
-                status: "fail",
+                what: "proxies follow the control plane",
                 message: `${behind.length} meshed pod(s) still run an older proxy after the restarts: ${behind.map((p) => `${p.pod} (${p.version})`).join(", ")}`,
                 fix: "delete those pods (kubectl delete pod) so they are re-created with the new proxy, then run the upgrade again",
             },
@@ -229,7 +233,9 @@ async function runHop(stack: Stack, stackName: string, stackFile: string, hop: H
     }
     const results = runChecks(readSnapshot(k, cfg), { config: cfg, stack: stackName, now: new Date() });
     io.out(`check after the hop to ${hop.to.version}:\n${formatTable(results)}`);
-    return exitCodeOf(results) === 0 ? [] : results.filter((r) => r.status === "fail");
+    return exitCodeOf(results) === 0
+        ? []
+        : results.filter((r) => r.status === "fail").map((r) => ({ what: `${r.id} (${r.name})`, message: r.message, fix: r.fix }));
 }
 
 /** The proxy version a release's injector writes (linkerd-config's linkerdVersion). */
@@ -298,7 +304,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
             const failures = await runHop(stack, values.stack, stackFile, hop, timeoutSeconds, io);
             if (failures.length > 0) {
                 io.err(`\nthe check failed after the hop to ${hop.to.version}: the cluster runs ${hop.to.version} (control plane and data plane).`);
-                for (const f of failures) io.err(`  ${f.name}: ${f.message}${f.fix ? `\n    fix: ${f.fix}` : ""}`);
+                for (const f of failures) io.err(`  ${f.what}: ${f.message}${f.fix ? `\n    fix: ${f.fix}` : ""}`);
                 io.err(`fix it, then resume: ${resume}`);
                 return 1;
             }

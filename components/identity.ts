@@ -1,7 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import {
-    IDENTITY_DEFAULTS,
     IdentityIssuer,
     TrustAnchor,
     identityIssuerCertificate,
@@ -10,19 +9,18 @@ import {
     trustAnchorKeyProblem,
 } from "../lib/builders/identity";
 import { renamedFrom } from "../lib/resources";
+import type { ControlPlaneIdentity } from "./contracts";
+import { COMPONENT_TYPES } from "../lib/names";
 
 export interface LinkerdIdentityArgs {
-    /** Cluster DNS domain: the issuer certificate is for identity.linkerd.<domain>. @default "cluster.local" */
-    readonly clusterDomain?: string;
-    /**
-     * The identity issuer certificate (guide step 4); omitted fields keep their defaults.
-     * @default 48h, renewed 25h before expiry, signed by the ClusterIssuer "ca-issuer", key rotated on renewal, 300 s to become Ready
-     */
-    readonly issuer?: Partial<IdentityIssuer>;
-    /** Where the control plane's trust anchor comes from. @default { mode: "pem", source: "issuerSecret" } (ca.crt of the issued Secret, guide step 6) */
-    readonly trustAnchor?: TrustAnchor;
-    /** Mode "bundle": seconds `pulumi up` waits for trust-manager to sync the Bundle. @default 300 */
-    readonly bundleReadyTimeoutSeconds?: number;
+    /** Cluster DNS domain: the issuer certificate is for identity.linkerd.<domain>. */
+    readonly clusterDomain: string;
+    /** The identity issuer certificate (guide step 4). */
+    readonly issuer: IdentityIssuer;
+    /** Where the control plane's trust anchor comes from. */
+    readonly trustAnchor: TrustAnchor;
+    /** Mode "bundle": seconds `pulumi up` waits for trust-manager to sync the Bundle. */
+    readonly bundleReadyTimeoutSeconds: number;
 }
 
 /**
@@ -30,7 +28,7 @@ export interface LinkerdIdentityArgs {
  * anchor, either read as a PEM (guide steps 3-6) or distributed by a trust-manager Bundle (guide,
  * GitOps installation).
  */
-export class LinkerdIdentity extends pulumi.ComponentResource {
+export class LinkerdIdentity extends pulumi.ComponentResource implements ControlPlaneIdentity {
     readonly clusterDomain: string;
     readonly trustAnchorMode: TrustAnchor["mode"];
     readonly namespace: k8s.core.v1.Namespace;
@@ -42,11 +40,11 @@ export class LinkerdIdentity extends pulumi.ComponentResource {
     /** What the control plane must be installed after. */
     readonly dependencies: pulumi.Resource[];
 
-    constructor(name: string, args: LinkerdIdentityArgs = {}, opts?: pulumi.ComponentResourceOptions) {
-        super("picluster:linkerd:Identity", name, {}, opts);
-        this.clusterDomain = args.clusterDomain ?? IDENTITY_DEFAULTS.clusterDomain;
-        const issuer: IdentityIssuer = { ...IDENTITY_DEFAULTS.issuer, ...args.issuer };
-        const anchor: TrustAnchor = args.trustAnchor ?? IDENTITY_DEFAULTS.trustAnchor;
+    constructor(name: string, args: LinkerdIdentityArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(COMPONENT_TYPES.identity, name, {}, opts);
+        this.clusterDomain = args.clusterDomain;
+        const issuer: IdentityIssuer = args.issuer;
+        const anchor: TrustAnchor = args.trustAnchor;
         this.trustAnchorMode = anchor.mode;
 
         this.namespace = new k8s.core.v1.Namespace(
@@ -68,7 +66,7 @@ export class LinkerdIdentity extends pulumi.ComponentResource {
         this.dependencies = [this.namespace, this.identityIssuerCertificate];
 
         if (anchor.mode === "bundle") {
-            const bundleTimeout = `${args.bundleReadyTimeoutSeconds ?? IDENTITY_DEFAULTS.bundleReadyTimeoutSeconds}s`;
+            const bundleTimeout = `${args.bundleReadyTimeoutSeconds}s`;
             this.trustRootsBundle = new k8s.apiextensions.CustomResource(`${name}-trust-roots`, trustRootsBundle(anchor.secret), {
                 parent: this,
                 // The Bundle selects the namespace by label: it must exist first.

@@ -2,28 +2,24 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { stringify as stringifyYaml } from "yaml";
 import {
-    INGRESS_DEFAULTS,
     IngressController,
-    L5dDstOverride,
     NGINX_SERVICE_UPSTREAM_ANNOTATION,
-    ServiceTarget,
     TRAEFIK_RELEASE_NAME,
-    l5dDstOverrideMiddleware,
     nginxControllerMeshValues,
     traefikNamespace,
     traefikValues,
 } from "../lib/builders/ingress";
 import { linkerdHelmRelease } from "../lib/resources";
-import type { LinkerdControlPlane } from "./controlPlane";
+import type { InstalledControlPlane } from "./contracts";
+import { COMPONENT_TYPES } from "../lib/names";
 
 export interface IngressMeshingArgs {
-    /** The control plane: the controller is installed after it (the injector must be up to mesh its pods); its cluster domain is used. */
-    readonly controlPlane: LinkerdControlPlane;
-    /**
-     * Which ingress controller to mesh, and how.
-     * @default Traefik installed by the program in namespace "traefik" (chart 40.2.0, traefik.io)
-     */
-    readonly controller?: IngressController;
+    /** The control plane: the controller is installed after it (the injector must be up to mesh its pods). */
+    readonly controlPlane: InstalledControlPlane;
+    /** Seconds Helm waits for the Traefik release. */
+    readonly helmTimeoutSeconds: number;
+    /** Which ingress controller to mesh, and how (lib/config: `ingress`). */
+    readonly controller: IngressController;
 }
 
 /** What the ingress integration did, as a plain stack output. */
@@ -63,21 +59,11 @@ export class IngressMeshing extends pulumi.ComponentResource {
     readonly traefikNamespace?: k8s.core.v1.Namespace;
     readonly traefikRelease?: k8s.helm.v3.Release;
     readonly summary: IngressMeshingSummary;
-    private readonly clusterDomain: string;
 
     constructor(name: string, args: IngressMeshingArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("picluster:linkerd:IngressMeshing", name, {}, opts);
+        super(COMPONENT_TYPES.ingress, name, {}, opts);
         const { controlPlane } = args;
-        this.clusterDomain = controlPlane.clusterDomain;
-        const controller: IngressController = args.controller ?? {
-            controller: "traefik",
-            apiGroup: INGRESS_DEFAULTS.traefik.apiGroup,
-            install: INGRESS_DEFAULTS.traefik.install,
-            namespace: INGRESS_DEFAULTS.traefik.namespace,
-            chartSource: { kind: "repository", url: INGRESS_DEFAULTS.traefik.chartRepository },
-            chart: { name: TRAEFIK_RELEASE_NAME, version: INGRESS_DEFAULTS.traefik.chartVersion },
-            extraValues: INGRESS_DEFAULTS.traefik.extraValues,
-        };
+        const { controller } = args;
         this.controller = controller;
 
         if (controller.controller === "traefik") {
@@ -99,7 +85,7 @@ export class IngressMeshing extends pulumi.ComponentResource {
                         chart: controller.chart,
                         chartSource: controller.chartSource,
                         values,
-                        timeoutSeconds: controlPlane.helmTimeoutSeconds,
+                        timeoutSeconds: args.helmTimeoutSeconds,
                     },
                     { parent: this, dependsOn: [controlPlane.controlPlaneRelease, this.traefikNamespace] },
                 );
@@ -126,14 +112,5 @@ export class IngressMeshing extends pulumi.ComponentResource {
         }
 
         this.registerOutputs({ summary: this.summary });
-    }
-
-    /** The l5d-dst-override Middleware for a Service, with this stack's cluster domain and Traefik API group. */
-    dstOverride(service: Omit<ServiceTarget, "clusterDomain" | "apiGroup">): L5dDstOverride {
-        return l5dDstOverrideMiddleware({
-            ...service,
-            clusterDomain: this.clusterDomain,
-            apiGroup: this.controller.controller === "traefik" ? this.controller.apiGroup : INGRESS_DEFAULTS.traefik.apiGroup,
-        });
     }
 }

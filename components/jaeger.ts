@@ -1,24 +1,24 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { JAEGER_DEFAULTS, JAEGER_RELEASE_NAME, collectorNamespace, jaegerNamespace, jaegerValues } from "../lib/builders/jaeger";
+import { JAEGER_RELEASE_NAME, collectorNamespace, jaegerNamespace, jaegerValues } from "../lib/builders/jaeger";
 import { linkerdHelmRelease } from "../lib/resources";
-import type { LinkerdControlPlane } from "./controlPlane";
-import type { LinkerdMeshing } from "./meshing";
+import type { ExtensionSource, MeshedNamespaces } from "./contracts";
+import { COMPONENT_TYPES } from "../lib/names";
 
 export interface LinkerdJaegerArgs {
     /** The control plane: the extension is installed after it, from the same release and chart source (which must ship linkerd-jaeger). */
-    readonly controlPlane: LinkerdControlPlane;
+    readonly controlPlane: ExtensionSource;
     /**
      * The meshing component: when it meshes the collector's namespace, the extension is installed
      * after that patch (guide: Tempo is meshed before the extension). @default none (mesh Tempo yourself)
      */
-    readonly meshing?: LinkerdMeshing;
-    /** Namespace of the extension. @default "linkerd-jaeger" */
-    readonly namespace?: string;
-    /** Tempo's receiver as service.namespace:port. @default "tempo-distributor.tracing:55678" (OpenCensus, guide jaeger step 1) */
-    readonly collectorSvcAddr?: string;
-    /** Tempo's service account. @default "tempo" */
-    readonly collectorSvcAccount?: string;
+    readonly meshing?: MeshedNamespaces;
+    /** Namespace of the extension. */
+    readonly namespace: string;
+    /** Tempo's receiver as service.namespace:port. */
+    readonly collectorSvcAddr: string;
+    /** Tempo's service account. */
+    readonly collectorSvcAccount: string;
 }
 
 /**
@@ -31,15 +31,11 @@ export class LinkerdJaeger extends pulumi.ComponentResource {
     readonly release: k8s.helm.v3.Release;
 
     constructor(name: string, args: LinkerdJaegerArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("picluster:linkerd:Jaeger", name, {}, opts);
+        super(COMPONENT_TYPES.jaeger, name, {}, opts);
         const { controlPlane } = args;
         const chart = controlPlane.release.charts.jaeger;
         if (!chart) throw new Error(`Linkerd ${controlPlane.release.version} has no linkerd-jaeger extension (removed in edge-25.10.1)`);
-        const settings = {
-            namespace: args.namespace ?? JAEGER_DEFAULTS.namespace,
-            collectorSvcAddr: args.collectorSvcAddr ?? JAEGER_DEFAULTS.collectorSvcAddr,
-            collectorSvcAccount: args.collectorSvcAccount ?? JAEGER_DEFAULTS.collectorSvcAccount,
-        };
+        const settings = { namespace: args.namespace, collectorSvcAddr: args.collectorSvcAddr, collectorSvcAccount: args.collectorSvcAccount };
         const collectorPatch = args.meshing?.meshedNamespaces[collectorNamespace(settings.collectorSvcAddr)];
 
         this.namespace = new k8s.core.v1.Namespace(`${name}-namespace`, { metadata: jaegerNamespace(settings.namespace).metadata }, { parent: this });

@@ -2,7 +2,6 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import {
     COMMAND_INTERPRETER,
-    LONGHORN_DEFAULTS,
     StepScripts,
     failingScripts,
     kubectlTarget,
@@ -12,11 +11,12 @@ import {
     missingContextMessage,
 } from "../lib/builders/longhorn";
 import { renamedFrom } from "../lib/resources";
-import type { LinkerdControlPlane } from "./controlPlane";
+import type { InstalledControlPlane } from "./contracts";
+import { COMPONENT_TYPES, LONGHORN_STEPS } from "../lib/names";
 
 export interface LonghornMeshingArgs {
     /** The control plane: every step runs after it (the injector must exist before Longhorn's pods restart). */
-    readonly controlPlane: LinkerdControlPlane;
+    readonly controlPlane: InstalledControlPlane;
     /** The kubeconfig file the kubernetes provider uses: every kubectl call is pinned to it. */
     readonly kubeconfigPath: string;
     /**
@@ -25,16 +25,13 @@ export interface LonghornMeshingArgs {
      * @default none
      */
     readonly context?: string;
-    /** Longhorn's namespace. @default "longhorn-system" */
-    readonly namespace?: string;
-    /** Seconds to wait for Longhorn to be fully deployed. @default 600 */
-    readonly waitTimeoutSeconds?: number;
-    /** kubectl binary. @default "kubectl" (from PATH) */
-    readonly kubectl?: string;
+    /** Longhorn's namespace. */
+    readonly namespace: string;
+    /** Seconds to wait for Longhorn to be fully deployed. */
+    readonly waitTimeoutSeconds: number;
+    /** kubectl binary. */
+    readonly kubectl: string;
 }
-
-/** Step names (each `<component name>-<step>`), in the guide's order. */
-const STEPS = ["wait-deployed", "mesh-pod-ip", "mesh-annotate"] as const;
 
 /**
  * Guide, "Meshing cluster services / Longhorn": three `local.Command` steps, chained in the guide's
@@ -61,14 +58,14 @@ export class LonghornMeshing extends pulumi.ComponentResource {
     readonly stepNames: readonly string[];
 
     constructor(name: string, args: LonghornMeshingArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("picluster:linkerd:LonghornMeshing", name, {}, opts);
-        const namespace = args.namespace ?? LONGHORN_DEFAULTS.namespace;
+        super(COMPONENT_TYPES.longhorn, name, {}, opts);
+        const namespace = args.namespace;
         const target = { kubeconfigPath: args.kubeconfigPath, context: args.context };
         let scripts: [StepScripts, StepScripts, StepScripts];
         if (target.context) {
-            const kubectl = kubectlTarget(target, args.kubectl ?? LONGHORN_DEFAULTS.kubectl);
+            const kubectl = kubectlTarget(target, args.kubectl);
             scripts = [
-                longhornWaitScripts(kubectl, { namespace, timeoutSeconds: args.waitTimeoutSeconds ?? LONGHORN_DEFAULTS.waitTimeoutSeconds }),
+                longhornWaitScripts(kubectl, { namespace, timeoutSeconds: args.waitTimeoutSeconds }),
                 longhornPodIpScripts(kubectl, namespace),
                 longhornAnnotateScripts(kubectl, namespace),
             ];
@@ -78,7 +75,7 @@ export class LonghornMeshing extends pulumi.ComponentResource {
             scripts = [failingScripts(message), failingScripts(message), failingScripts(message)];
         }
         const triggers = [namespace, target.kubeconfigPath, target.context ?? ""];
-        this.stepNames = STEPS.map((step) => `${name}-${step}`);
+        this.stepNames = LONGHORN_STEPS.map((step) => `${name}-${step}`);
 
         const step = (index: 0 | 1 | 2, previous: pulumi.Resource[]) =>
             new command.local.Command(
@@ -88,7 +85,7 @@ export class LonghornMeshing extends pulumi.ComponentResource {
                     parent: this,
                     dependsOn: [args.controlPlane.controlPlaneRelease, ...previous],
                     deleteBeforeReplace: true,
-                    ...renamedFrom(`longhorn-${STEPS[index]}`),
+                    ...renamedFrom(`longhorn-${LONGHORN_STEPS[index]}`),
                 },
             );
 

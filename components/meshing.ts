@@ -1,7 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import {
-    MESHING_DEFAULTS,
     MeshingValuesSnippets,
     WorkloadRef,
     meshingValuesSnippets,
@@ -10,18 +9,19 @@ import {
     workloadMeshPatch,
 } from "../lib/builders/meshing";
 import { renamedFrom } from "../lib/resources";
-import type { LinkerdControlPlane } from "./controlPlane";
+import type { InstalledControlPlane, MeshedNamespaces } from "./contracts";
+import { COMPONENT_TYPES } from "../lib/names";
 
 export interface LinkerdMeshingArgs {
     /**
      * The control plane: every patch is ordered after it. The proxy injector must exist before the
      * patched pods restart, or they come back without a proxy.
      */
-    readonly controlPlane: LinkerdControlPlane;
-    /** Namespaces meshed implicitly (annotation linkerd.io/inject: enabled). @default ["monitoring", "logging", "tracing"] */
-    readonly namespaces?: readonly string[];
-    /** Workloads meshed explicitly (pod template annotation). @default [] */
-    readonly workloads?: readonly WorkloadRef[];
+    readonly controlPlane: InstalledControlPlane;
+    /** Namespaces meshed implicitly (annotation linkerd.io/inject: enabled). */
+    readonly namespaces: readonly string[];
+    /** Workloads meshed explicitly (pod template annotation). */
+    readonly workloads: readonly WorkloadRef[];
 }
 
 type WorkloadPatch = k8s.apps.v1.DeploymentPatch | k8s.apps.v1.DaemonSetPatch | k8s.apps.v1.StatefulSetPatch;
@@ -40,7 +40,7 @@ type WorkloadPatch = k8s.apps.v1.DeploymentPatch | k8s.apps.v1.DaemonSetPatch | 
  *   else also applied with the same value stays. Running pods keep their proxy until restarted.
  * - Workload patches change the pod template, so the workload rolls out with (or, on destroy, without) the proxy.
  */
-export class LinkerdMeshing extends pulumi.ComponentResource {
+export class LinkerdMeshing extends pulumi.ComponentResource implements MeshedNamespaces {
     /** NamespacePatch per meshed namespace, keyed by namespace name. */
     readonly meshedNamespaces: Readonly<Record<string, k8s.core.v1.NamespacePatch>>;
     /** Workload patch per `<Kind>/<namespace>/<name>`. */
@@ -49,11 +49,11 @@ export class LinkerdMeshing extends pulumi.ComponentResource {
     readonly valuesSnippets: MeshingValuesSnippets;
 
     constructor(name: string, args: LinkerdMeshingArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("picluster:linkerd:Meshing", name, {}, opts);
+        super(COMPONENT_TYPES.meshing, name, {}, opts);
         const childOpts: pulumi.CustomResourceOptions = { parent: this, dependsOn: [args.controlPlane.controlPlaneRelease] };
 
         const namespaces: Record<string, k8s.core.v1.NamespacePatch> = {};
-        for (const ns of args.namespaces ?? MESHING_DEFAULTS.namespaces) {
+        for (const ns of args.namespaces) {
             namespaces[ns] = new k8s.core.v1.NamespacePatch(`${name}-namespace-${ns}`, namespaceMeshPatch(ns), {
                 ...childOpts,
                 ...renamedFrom(`mesh-namespace-${ns}`),
@@ -62,7 +62,7 @@ export class LinkerdMeshing extends pulumi.ComponentResource {
         this.meshedNamespaces = namespaces;
 
         const workloads: Record<string, WorkloadPatch> = {};
-        for (const w of args.workloads ?? MESHING_DEFAULTS.workloads) {
+        for (const w of args.workloads) {
             const suffix = `${w.kind.toLowerCase()}-${w.namespace}-${w.name}`;
             workloads[workloadKey(w)] = workloadPatch(w, `${name}-${suffix}`, { ...childOpts, ...renamedFrom(`mesh-${suffix}`) });
         }

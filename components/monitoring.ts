@@ -1,17 +1,18 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { DashboardSettings, MONITORING_DEFAULTS, dashboardConfigMap, linkerdPodMonitors } from "../lib/builders/monitoring";
+import { DashboardSettings, dashboardConfigMap, linkerdPodMonitors } from "../lib/builders/monitoring";
 import { renamedFrom } from "../lib/resources";
+import { COMPONENT_TYPES } from "../lib/names";
 
 export interface LinkerdMonitoringArgs {
-    /** Namespace of kube-prometheus-stack, where the PodMonitors and the dashboards go. @default "monitoring" */
-    readonly namespace?: string;
-    /** Labels kube-prometheus-stack selects PodMonitors by. @default {app: "linkerd", release: "kube-prometheus-stack"} */
-    readonly podMonitorLabels?: Readonly<Record<string, string>>;
-    /** Create the guide's three PodMonitors (false when the control-plane chart renders its own). @default true */
-    readonly podMonitors?: boolean;
-    /** The Grafana dashboards ConfigMap; omitted fields keep their defaults. @default enabled, label grafana_dashboard: "1", from grafana.com, folder "Linkerd" */
-    readonly dashboards?: Partial<DashboardSettings>;
+    /** Namespace of kube-prometheus-stack, where the PodMonitors and the dashboards go. */
+    readonly namespace: string;
+    /** Labels kube-prometheus-stack selects PodMonitors by. */
+    readonly podMonitorLabels: Readonly<Record<string, string>>;
+    /** Create the guide's three PodMonitors (false when the control-plane chart renders its own). */
+    readonly podMonitors: boolean;
+    /** The Grafana dashboards ConfigMap. */
+    readonly dashboards: DashboardSettings;
 }
 
 /**
@@ -24,13 +25,11 @@ export class LinkerdMonitoring extends pulumi.ComponentResource {
     /** Unless dashboards.enabled is false. */
     readonly dashboards?: k8s.core.v1.ConfigMap;
 
-    constructor(name: string, args: LinkerdMonitoringArgs = {}, opts?: pulumi.ComponentResourceOptions) {
-        super("picluster:linkerd:Monitoring", name, {}, opts);
-        const namespace = args.namespace ?? MONITORING_DEFAULTS.namespace;
-        const podMonitorLabels = args.podMonitorLabels ?? MONITORING_DEFAULTS.podMonitorLabels;
-        const dashboards: DashboardSettings = { ...MONITORING_DEFAULTS.dashboards, ...args.dashboards };
+    constructor(name: string, args: LinkerdMonitoringArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(COMPONENT_TYPES.monitoring, name, {}, opts);
+        const { namespace, podMonitorLabels, dashboards } = args;
 
-        if (args.podMonitors ?? true) {
+        if (args.podMonitors) {
             for (const monitor of linkerdPodMonitors({ namespace, podMonitorLabels })) {
                 const old = `podmonitor-${monitor.metadata.name}`;
                 this.podMonitors.push(new k8s.apiextensions.CustomResource(`${name}-${old}`, monitor, { parent: this, ...renamedFrom(old) }));

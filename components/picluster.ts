@@ -14,6 +14,7 @@ import { LonghornMeshing } from "./longhorn";
 import { LinkerdMeshing } from "./meshing";
 import { LinkerdMonitoring } from "./monitoring";
 import { LinkerdViz } from "./viz";
+import { COMPONENT_TYPES, LONGHORN_PART } from "../lib/names";
 
 export interface PiclusterLinkerdArgs {
     /** The validated configuration (lib/config): every component's Args are mapped from it here. */
@@ -64,7 +65,7 @@ export class PiclusterLinkerd extends pulumi.ComponentResource {
     readonly outputs: PiclusterOutputs;
 
     constructor(name: string, args: PiclusterLinkerdArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("picluster:linkerd:PiclusterLinkerd", name, {}, opts);
+        super(COMPONENT_TYPES.root, name, {}, opts);
         const cfg = args.config;
         const target = cfg.kubernetes;
         // Components created before the composition root existed sat at the stack's root: keep their state.
@@ -87,11 +88,11 @@ export class PiclusterLinkerd extends pulumi.ComponentResource {
         const child = (extra: pulumi.ComponentResourceOptions = fromStackRoot): pulumi.ComponentResourceOptions => ({
             parent: this,
             providers: { kubernetes: this.provider },
-            transformations: adoption,
+            transforms: adoption,
             ...extra,
         });
 
-        for (const warning of cfg.warnings) pulumi.log.warn(`${warning.key}: ${warning.message}`, this);
+        for (const warning of cfg.warnings) void pulumi.log.warn(`${warning.key}: ${warning.message}`, this);
 
         this.identity = new LinkerdIdentity(`${name}-identity`, { clusterDomain: cfg.linkerd.clusterDomain, ...cfg.identity }, child());
         this.controlPlane = new LinkerdControlPlane(
@@ -109,21 +110,39 @@ export class PiclusterLinkerd extends pulumi.ComponentResource {
 
         // Meshing, ingress and Longhorn: after the control plane (the proxy injector must be up).
         this.meshing = new LinkerdMeshing(`${name}-meshing`, { controlPlane: this.controlPlane, ...cfg.meshing }, child());
-        this.ingress = new IngressMeshing(`${name}-ingress`, { controlPlane: this.controlPlane, controller: cfg.ingress }, child());
+        this.ingress = new IngressMeshing(
+            `${name}-ingress`,
+            { controlPlane: this.controlPlane, controller: cfg.ingress, helmTimeoutSeconds: cfg.linkerd.helmTimeoutSeconds },
+            child(),
+        );
         if (cfg.longhorn.enabled) {
             const { enabled: _, ...longhorn } = cfg.longhorn;
             this.longhorn = new LonghornMeshing(
-                `${name}-longhorn`,
+                `${name}-${LONGHORN_PART}`,
                 { controlPlane: this.controlPlane, kubeconfigPath: target.kubeconfigPath, context: target.context, ...longhorn },
                 child({ aliases: [{ name: "longhorn-meshing", parent: pulumi.rootStackResource }] }),
             );
         }
 
-        // Viz after the control plane; the PodMonitors and dashboards need only the prometheus-operator
-        // CRDs and the monitoring namespace; jaeger after the control plane and the collector's namespace is meshed.
+        ({ viz: this.viz, monitoring: this.monitoring, jaeger: this.jaeger } = this.extensions(name, cfg, child));
+
+        this.outputs = this.stackOutputs(cfg);
+        this.registerOutputs({});
+    }
+
+    /**
+     * Viz after the control plane; the PodMonitors and dashboards need only the prometheus-operator CRDs and the
+     * monitoring namespace; jaeger after the control plane and the collector's namespace is meshed.
+     */
+    private extensions(
+        name: string,
+        cfg: PiclusterConfig,
+        child: () => pulumi.ComponentResourceOptions,
+    ): { viz?: LinkerdViz; monitoring?: LinkerdMonitoring; jaeger?: LinkerdJaeger } {
+        const out: { viz?: LinkerdViz; monitoring?: LinkerdMonitoring; jaeger?: LinkerdJaeger } = {};
         if (cfg.viz.enabled) {
             const { password, ...dashboard } = cfg.viz.dashboard;
-            this.viz = new LinkerdViz(
+            out.viz = new LinkerdViz(
                 `${name}-viz`,
                 {
                     controlPlane: this.controlPlane,
@@ -138,21 +157,15 @@ export class PiclusterLinkerd extends pulumi.ComponentResource {
             );
         }
         if (cfg.monitoring.enabled) {
-            if (cfg.controlPlane.chartPodMonitors) pulumi.log.info(CHART_POD_MONITORS_NOTE, this);
+            if (cfg.controlPlane.chartPodMonitors) void pulumi.log.info(CHART_POD_MONITORS_NOTE, this);
             const { enabled: _, ...monitoring } = cfg.monitoring;
-            this.monitoring = new LinkerdMonitoring(
-                `${name}-monitoring`,
-                { ...monitoring, podMonitors: !cfg.controlPlane.chartPodMonitors },
-                child(),
-            );
+            out.monitoring = new LinkerdMonitoring(`${name}-monitoring`, { ...monitoring, podMonitors: !cfg.controlPlane.chartPodMonitors }, child());
         }
         if (cfg.jaeger.enabled) {
             const { enabled: _, ...jaeger } = cfg.jaeger;
-            this.jaeger = new LinkerdJaeger(`${name}-jaeger`, { controlPlane: this.controlPlane, meshing: this.meshing, ...jaeger }, child());
+            out.jaeger = new LinkerdJaeger(`${name}-jaeger`, { controlPlane: this.controlPlane, meshing: this.meshing, ...jaeger }, child());
         }
-
-        this.outputs = this.stackOutputs(cfg);
-        this.registerOutputs({});
+        return out;
     }
 
     private stackOutputs(cfg: PiclusterConfig): PiclusterOutputs {
@@ -217,15 +230,12 @@ export const ADOPTED_RELEASE_IGNORED_INPUTS = ["values", "timeout"];
  * are, so the first `up` neither reinstalls it nor changes what it runs (no control-plane restart).
  * Once adopt.enabled is false again, `pulumi preview` shows the upgrade to the program's values.
  */
-export function adoptHelmReleases(releases: readonly string[]): pulumi.ResourceTransformation {
+export function adoptHelmReleases(releases: readonly string[]): pulumi.ResourceTransform {
     return (args) => {
         if (args.type !== "kubernetes:helm.sh/v3:Release") return undefined;
         const props = args.props as { name?: unknown; namespace?: unknown };
         const id = `${String(props.namespace)}/${String(props.name)}`;
         if (!releases.includes(id)) return undefined;
-        return {
-            props: args.props,
-            opts: pulumi.mergeOptions(args.opts, { import: id, ignoreChanges: ADOPTED_RELEASE_IGNORED_INPUTS }),
-        };
+        return { props: args.props, opts: { ...args.opts, import: id, ignoreChanges: [...ADOPTED_RELEASE_IGNORED_INPUTS] } };
     };
 }

@@ -9,20 +9,11 @@
  */
 import { execFile } from "child_process";
 import type { KubeTarget } from "./kubeconfig";
-import { LINKERD_NAMESPACE } from "./k8s";
+export { liveCrd, liveCrds } from "./liveCrd";
+export type { LiveCrd } from "./liveCrd";
+import { LINKERD_NAMESPACE, get, listAt, stringMapAt } from "./k8s";
+import { LiveCrd, liveCrd } from "./liveCrd";
 import { RunningLinkerd, runningLinkerd } from "./upgrade/running";
-
-/** A CustomResourceDefinition as the cluster has it. */
-export interface LiveCrd {
-    readonly name: string;
-    readonly servedVersions: readonly string[];
-    /** status.storedVersions: every version objects may still be stored at. */
-    readonly storedVersions: readonly string[];
-    /** The Helm release owning it (meta.helm.sh/release-name and -namespace annotations), if any. */
-    readonly helmRelease?: { readonly name: string; readonly namespace: string };
-    /** `helm.sh/resource-policy: keep`: Helm never deletes it. */
-    readonly keep: boolean;
-}
 
 /**
  * The cluster as read before deciding: the CRDs asked for that exist, by name; or why nothing could be
@@ -41,35 +32,6 @@ export type ClusterReader = (crdNames: readonly string[]) => Promise<ClusterFact
 /** How the cluster is reached: the stack's pinned kubeconfig and context, and the kubectl to run. */
 export interface ClusterAccess extends KubeTarget {
     readonly kubectl: string;
-}
-
-type Json = Record<string, unknown>;
-const obj = (v: unknown): Json => (v && typeof v === "object" && !Array.isArray(v) ? (v as Json) : {});
-const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === "string") : []);
-
-/** One CRD object (`kubectl get crd -o json`) as a LiveCrd. */
-export function liveCrd(crd: unknown): LiveCrd {
-    const metadata = obj(obj(crd).metadata);
-    const annotations = obj(metadata.annotations);
-    const versions = Array.isArray(obj(obj(crd).spec).versions) ? (obj(obj(crd).spec).versions as unknown[]) : [];
-    const releaseName = annotations["meta.helm.sh/release-name"];
-    const releaseNamespace = annotations["meta.helm.sh/release-namespace"];
-    return {
-        name: String(metadata.name ?? ""),
-        servedVersions: versions.filter((v) => obj(v).served === true).map((v) => String(obj(v).name)),
-        storedVersions: strings(obj(obj(crd).status).storedVersions),
-        helmRelease:
-            typeof releaseName === "string" && typeof releaseNamespace === "string" ? { name: releaseName, namespace: releaseNamespace } : undefined,
-        keep: annotations["helm.sh/resource-policy"] === "keep",
-    };
-}
-
-/** The CRDs in kubectl's JSON output (a List, one object, or nothing when none exists). */
-export function liveCrds(kubectlJson: string): Record<string, LiveCrd> {
-    if (kubectlJson.trim() === "") return {};
-    const parsed = JSON.parse(kubectlJson) as unknown;
-    const items = Array.isArray(obj(parsed).items) ? (obj(parsed).items as unknown[]) : [parsed];
-    return Object.fromEntries(items.map(liveCrd).map((c) => [c.name, c]));
 }
 
 /** Runs kubectl pinned to the access; resolves with stdout, or rejects with why it failed. */
@@ -117,15 +79,15 @@ export function kubectlClusterReader(access: ClusterAccess, timeoutSeconds = 15)
 
 /** The facts from kubectl's output: the CRDs and linkerd-config as JSON, the pods as tab-separated lines. */
 export function factsOf(objectsJson: string, podLines: string): { crds: Record<string, LiveCrd>; linkerd: RunningLinkerd } {
-    const items: unknown[] =
-        objectsJson.trim() === "" ? [] : ((o) => (Array.isArray(obj(o).items) ? (obj(o).items as unknown[]) : [o]))(JSON.parse(objectsJson));
+    const parsed: unknown = objectsJson.trim() === "" ? undefined : JSON.parse(objectsJson);
+    const items = parsed === undefined ? [] : Array.isArray(get(parsed, "items")) ? listAt(parsed, "items") : [parsed];
     const crds = Object.fromEntries(
         items
-            .filter((i) => obj(i).kind === "CustomResourceDefinition")
+            .filter((i) => get(i, "kind") === "CustomResourceDefinition")
             .map(liveCrd)
             .map((c) => [c.name, c]),
     );
-    const config = items.find((i) => obj(i).kind === "ConfigMap");
+    const config = items.find((i) => get(i, "kind") === "ConfigMap");
     const pods = podLines
         .split("\n")
         .filter((l) => l.trim())
@@ -134,8 +96,8 @@ export function factsOf(objectsJson: string, podLines: string): { crds: Record<s
             const annotations: Record<string, string> = version ? { "linkerd.io/proxy-version": version } : {};
             return { metadata: { namespace, name, annotations }, status: { phase } };
         });
-    return { crds, linkerd: runningLinkerd(config ? (obj(obj(config).data) as Record<string, string>) : undefined, pods) };
+    return { crds, linkerd: runningLinkerd(stringMapAt(config, "data"), pods) };
 }
 
 /** For the offline render: nothing is read, decisions come from the configuration alone. */
-export const offlineClusterReader: ClusterReader = async () => OFFLINE;
+export const offlineClusterReader: ClusterReader = () => Promise.resolve(OFFLINE);

@@ -18,7 +18,7 @@
  * object carries the keep annotation: the program decides who owns them (lib/config/resolve.ts) from
  * what the cluster already has (lib/cluster.ts).
  */
-import type { LiveCrd } from "./cluster";
+import type { LiveCrd } from "./liveCrd";
 import { EDGE_THRESHOLDS, EdgeVersion, compareVersions } from "./linkerdVersions";
 
 export const GATEWAY_API_GROUP = "gateway.networking.k8s.io";
@@ -100,17 +100,20 @@ export function gatewayApiCrdsValues(chart: LinkerdCrdsGatewayApi, owner: Gatewa
 }
 
 /**
- * What the control plane needs from the Gateway API CRDs it does not install itself: from edge-25.9.4
- * HTTPRoute and GRPCRoute, and from edge-26.7.1 `linkerd check` fails unless they serve v1.
+ * What the control plane needs from the Gateway API CRDs when its linkerd-crds chart no longer installs them by
+ * default (from edge-25.9.4): HTTPRoute and GRPCRoute, and from edge-26.7.1 `linkerd check` fails unless they serve v1.
+ * `since`: the first release whose chart leaves them out.
  */
-export function gatewayApiRequirement(
-    edge: EdgeVersion | undefined,
-): { readonly crds: readonly string[]; readonly version: string; readonly required: boolean } | undefined {
-    if (!edge || compareVersions(edge, EDGE_THRESHOLDS.gatewayApiCrdsNotInstalled) < 0) return undefined;
+export function gatewayApiRequirement(release: {
+    readonly edge?: EdgeVersion;
+    readonly gatewayApi: LinkerdCrdsGatewayApi;
+}): { readonly crds: readonly string[]; readonly version: string; readonly required: boolean; readonly since: string } | undefined {
+    if (!release.edge || release.gatewayApi.installedByDefault) return undefined;
     return {
         crds: [GATEWAY_API_CRDS.httpRoutes, GATEWAY_API_CRDS.grpcRoutes],
         version: "v1",
-        required: compareVersions(edge, EDGE_THRESHOLDS.gatewayApiV1Required) >= 0,
+        required: compareVersions(release.edge, EDGE_THRESHOLDS.gatewayApiV1Required) >= 0,
+        since: `edge-${EDGE_THRESHOLDS.gatewayApiCrdsNotInstalled.join(".")}`,
     };
 }
 
@@ -164,13 +167,8 @@ function describeOwner(crd: LiveCrd): string {
         : "no Helm release (installed with kubectl or by the cluster)";
 }
 
-/**
- * Who provides the Gateway API CRDs, decided against what the cluster has (`live`: the CRDs read by
- * name, undefined when the cluster could not be read). Never installs over CRDs another owner has
- * (Helm would refuse halfway through `up`), and never lets the linkerd-crds release drop CRDs it owns
- * without the keep annotation (Helm would delete them and every route stored in them).
- */
-export function decideGatewayApiCrdsOwner(input: {
+/** What the decision works from: the choice, the release's chart and needs, and what the cluster has. */
+export interface GatewayApiDecisionInput {
     readonly choice: "auto" | GatewayApiCrdsOwner;
     readonly chart: LinkerdCrdsGatewayApi;
     /** What the release's policy controller needs served when it does not install the CRDs itself. */
@@ -181,86 +179,122 @@ export function decideGatewayApiCrdsOwner(input: {
     readonly live?: Readonly<Record<string, LiveCrd>>;
     /** Why `live` is undefined when the cluster was asked but could not answer (unset: it was not asked, e.g. offline). */
     readonly unreadReason?: string;
-}): GatewayApiDecision {
-    const { choice, chart, release, kubernetesMinor, live } = input;
+}
+
+/** The chart's Gateway API CRDs the cluster has, by who owns them. */
+interface PresentCrds {
+    /** Owned by someone else (another Helm release, kubectl, the cluster). */
+    readonly foreign: readonly LiveCrd[];
+    /** Owned by the linkerd-crds release. */
+    readonly owned: readonly LiveCrd[];
+    /** Owned, but storing objects at a version the chart's CRD does not list: the API server refuses the chart's CRD (a downgrade). */
+    readonly outgrown: readonly LiveCrd[];
+    readonly unstorable: (c: LiveCrd) => string[];
+}
+
+function presentCrds({ chart, release, live }: GatewayApiDecisionInput): PresentCrds {
     const present = live ? chart.crds.map((n) => live[n]).filter((c): c is LiveCrd => c !== undefined) : [];
     const ours = (c: LiveCrd) => c.helmRelease?.name === release.name && c.helmRelease.namespace === release.namespace;
-    const foreign = present.filter((c) => !ours(c));
-    const owned = present.filter(ours);
-    // Objects stored at a version the chart's CRD does not list: the API server refuses the chart's CRD (a downgrade).
     const unstorable = (c: LiveCrd) => c.storedVersions.filter((v) => !(chart.specVersions[c.name] ?? []).includes(v));
-    const outgrown = owned.filter((c) => unstorable(c).length > 0);
-    const k3sShipsThem = kubernetesMinor !== undefined && kubernetesMinor >= K3S_GATEWAY_API_CRDS_FROM_MINOR;
+    const owned = present.filter(ours);
+    return { foreign: present.filter((c) => !ours(c)), owned, outgrown: owned.filter((c) => unstorable(c).length > 0), unstorable };
+}
+
+function k3sShipsThem(kubernetesMinor: number | undefined): boolean {
+    return kubernetesMinor !== undefined && kubernetesMinor >= K3S_GATEWAY_API_CRDS_FROM_MINOR;
+}
+
+function chooseOwner(input: GatewayApiDecisionInput, p: PresentCrds): GatewayApiCrdsOwner {
+    if (input.choice !== "auto") return input.choice;
+    if (p.foreign.length > 0 || p.outgrown.length > 0) return "cluster";
+    if (p.owned.length > 0) return "linkerd-crds";
+    return k3sShipsThem(input.kubernetesMinor) ? "cluster" : "linkerd-crds";
+}
+
+/** `auto` without the cluster's CRDs: offline (the render), or the cluster could not be read. */
+function unreadWarnings(input: GatewayApiDecisionInput, owner: GatewayApiCrdsOwner): string[] {
+    const { choice, chart, kubernetesMinor, live } = input;
+    if (choice !== "auto" || live) return [];
+    if (input.unreadReason === undefined) {
+        if (chart.installedByDefault || kubernetesMinor !== undefined) return [];
+        return [
+            `the Gateway API CRDs (HTTPRoute, GRPCRoute v1), which this release's linkerd-crds chart no longer installs by default: ` +
+                `linkerd-crds installs them (installGatewayAPI). On k3s 1.${K3S_GATEWAY_API_CRDS_FROM_MINOR}+, which ships them itself, or when they are already installed, ` +
+                `set kubernetes.version or linkerd.gatewayApiCrds to "cluster"`,
+        ];
+    }
+    const basis = kubernetesMinor !== undefined ? `kubernetes.version 1.${kubernetesMinor}` : "the default (kubernetes.version is unset)";
+    return [
+        `the cluster's Gateway API CRDs could not be read (${input.unreadReason}): ${owner === "cluster" ? "the cluster provides them" : "linkerd-crds installs them"}, ` +
+            `from ${basis}. If the cluster already has them (k3s 1.${K3S_GATEWAY_API_CRDS_FROM_MINOR}+, Traefik's or your own install), set linkerd.gatewayApiCrds to "cluster"`,
+    ];
+}
+
+/** "linkerd-crds" installs them: never over another owner's, never a downgrade, never against k3s. */
+function linkerdCrdsProblems(input: GatewayApiDecisionInput, p: PresentCrds): string[] {
+    if (p.foreign.length > 0) {
+        return [
+            `"linkerd-crds" would install ${p.foreign.map((c) => c.name).join(", ")}, which the cluster already has (owned by ${describeOwner(p.foreign[0])}): ` +
+                `Helm refuses to take them over ("invalid ownership metadata") halfway through \`up\`. Set linkerd.gatewayApiCrds to "cluster" (or "auto") to use the cluster's own`,
+        ];
+    }
+    if (p.outgrown.length > 0) {
+        return [
+            `"linkerd-crds" would install ${p.outgrown.map((c) => `${c.name} at ${(input.chart.specVersions[c.name] ?? []).join(", ")}`).join("; ")}, ` +
+                `but the cluster stores its objects at ${[...new Set(p.outgrown.flatMap(p.unstorable))].join(", ")} (status.storedVersions, left by a newer Linkerd): ` +
+                `the API server refuses that CRD. Set linkerd.gatewayApiCrds to "cluster" (or "auto") to keep the CRDs the cluster has`,
+        ];
+    }
+    if (input.choice === "linkerd-crds" && k3sShipsThem(input.kubernetesMinor)) {
+        return [
+            `"linkerd-crds" would fight k3s 1.${input.kubernetesMinor} over the Gateway API CRDs (k3s installs them itself, HelmChart gateway-api-crd): set it to "cluster"`,
+        ];
+    }
+    return [];
+}
+
+/** "cluster" provides them: what the policy controller needs must be served, and Helm must not delete what the release owns. */
+function clusterOwnerFindings(input: GatewayApiDecisionInput, p: PresentCrds): { problems: string[]; warnings: string[] } {
+    const { live, release } = input;
     const problems: string[] = [];
     const warnings: string[] = [];
-
-    let owner: GatewayApiCrdsOwner;
-    if (choice !== "auto") owner = choice;
-    else if (foreign.length > 0) owner = "cluster";
-    else if (outgrown.length > 0) owner = "cluster";
-    else if (owned.length > 0) owner = "linkerd-crds";
-    else owner = k3sShipsThem ? "cluster" : "linkerd-crds";
-
-    if (choice === "auto" && !live && input.unreadReason === undefined) {
-        if (!chart.installedByDefault && kubernetesMinor === undefined) {
-            warnings.push(
-                `the Gateway API CRDs (HTTPRoute, GRPCRoute v1), which this release's linkerd-crds chart no longer installs by default: ` +
-                    `linkerd-crds installs them (installGatewayAPI). On k3s 1.${K3S_GATEWAY_API_CRDS_FROM_MINOR}+, which ships them itself, or when they are already installed, ` +
-                    `set kubernetes.version or linkerd.gatewayApiCrds to "cluster"`,
-            );
-        }
-    } else if (choice === "auto" && !live) {
-        const basis = kubernetesMinor !== undefined ? `kubernetes.version 1.${kubernetesMinor}` : "the default (kubernetes.version is unset)";
+    if (live && !live[GATEWAY_API_CRDS.httpRoutes] && input.needs.length === 0) {
         warnings.push(
-            `the cluster's Gateway API CRDs could not be read (${input.unreadReason ?? "unknown reason"}): ${owner === "cluster" ? "the cluster provides them" : "linkerd-crds installs them"}, ` +
-                `from ${basis}. If the cluster already has them (k3s 1.${K3S_GATEWAY_API_CRDS_FROM_MINOR}+, Traefik's or your own install), set linkerd.gatewayApiCrds to "cluster"`,
+            `"cluster" provides the Gateway API CRDs, but the cluster has no ${GATEWAY_API_CRDS.httpRoutes}: Linkerd's policy controller needs it. ` +
+                `Install the Gateway API CRDs (https://github.com/kubernetes-sigs/gateway-api/releases, standard-install.yaml), or set linkerd.gatewayApiCrds to "linkerd-crds"`,
         );
     }
-    if (owner === "linkerd-crds") {
-        if (foreign.length > 0) {
-            problems.push(
-                `"linkerd-crds" would install ${foreign.map((c) => c.name).join(", ")}, which the cluster already has (owned by ${describeOwner(foreign[0])}): ` +
-                    `Helm refuses to take them over ("invalid ownership metadata") halfway through \`up\`. Set linkerd.gatewayApiCrds to "cluster" (or "auto") to use the cluster's own`,
-            );
-        } else if (outgrown.length > 0) {
-            problems.push(
-                `"linkerd-crds" would install ${outgrown.map((c) => `${c.name} at ${(chart.specVersions[c.name] ?? []).join(", ")}`).join("; ")}, ` +
-                    `but the cluster stores its objects at ${[...new Set(outgrown.flatMap(unstorable))].join(", ")} (status.storedVersions, left by a newer Linkerd): ` +
-                    `the API server refuses that CRD. Set linkerd.gatewayApiCrds to "cluster" (or "auto") to keep the CRDs the cluster has`,
-            );
-        } else if (choice === "linkerd-crds" && k3sShipsThem) {
-            problems.push(
-                `"linkerd-crds" would fight k3s 1.${kubernetesMinor} over the Gateway API CRDs (k3s installs them itself, HelmChart gateway-api-crd): set it to "cluster"`,
-            );
-        }
-    } else {
-        if (live && !live[GATEWAY_API_CRDS.httpRoutes] && input.needs.length === 0) {
-            warnings.push(
-                `"cluster" provides the Gateway API CRDs, but the cluster has no ${GATEWAY_API_CRDS.httpRoutes}: Linkerd's policy controller needs it. ` +
-                    `Install the Gateway API CRDs (https://github.com/kubernetes-sigs/gateway-api/releases, standard-install.yaml), or set linkerd.gatewayApiCrds to "linkerd-crds"`,
-            );
-        }
-        if (live) {
-            for (const need of input.needs) {
-                if (need.crds.some((n) => live[n]?.servedVersions.includes(need.version))) continue;
-                const have = need.crds
-                    .map((n) => `${n} ${live[n] ? `serves ${live[n].servedVersions.join(", ") || "nothing"}` : "is absent"}`)
-                    .join("; ");
-                problems.push(
-                    `Linkerd ${input.linkerdVersion}'s policy controller needs ${need.crds.length > 1 ? "one of " : ""}${need.crds.join(", ")} served at ${need.version}, ` +
-                        `which the cluster's Gateway API CRDs do not give (${have}): its destination pods would never become ready. ` +
-                        `Use a Linkerd release that tolerates them (edge-25.3.1 or later), or install Gateway API CRDs that serve ${need.version}`,
-                );
-            }
-        }
-        const dropped = owned.filter((c) => !c.keep);
-        if (dropped.length > 0) {
-            problems.push(
-                `the ${release.namespace}/${release.name} release owns ${dropped.map((c) => c.name).join(", ")} without helm.sh/resource-policy: keep: ` +
-                    `handing them to the cluster would make Helm delete them, and every route stored in them. Keep "linkerd-crds" (or "auto"); ` +
-                    `to hand them over, first upgrade to a release whose linkerd-crds marks them keep (edge-25.3.1+)`,
-            );
-        }
+    for (const need of live ? input.needs : []) {
+        if (need.crds.some((n) => live?.[n]?.servedVersions.includes(need.version))) continue;
+        const have = need.crds.map((n) => `${n} ${live?.[n] ? `serves ${live[n].servedVersions.join(", ") || "nothing"}` : "is absent"}`).join("; ");
+        problems.push(
+            `Linkerd ${input.linkerdVersion}'s policy controller needs ${need.crds.length > 1 ? "one of " : ""}${need.crds.join(", ")} served at ${need.version}, ` +
+                `which the cluster's Gateway API CRDs do not give (${have}): its destination pods would never become ready. ` +
+                `Use a Linkerd release that tolerates them (edge-25.3.1 or later), or install Gateway API CRDs that serve ${need.version}`,
+        );
     }
-    return { owner, problems, warnings };
+    const dropped = p.owned.filter((c) => !c.keep);
+    if (dropped.length > 0) {
+        problems.push(
+            `the ${release.namespace}/${release.name} release owns ${dropped.map((c) => c.name).join(", ")} without helm.sh/resource-policy: keep: ` +
+                `handing them to the cluster would make Helm delete them, and every route stored in them. Keep "linkerd-crds" (or "auto"); ` +
+                `to hand them over, first upgrade to a release whose linkerd-crds marks them keep (edge-25.3.1+)`,
+        );
+    }
+    return { problems, warnings };
+}
+
+/**
+ * Who provides the Gateway API CRDs, decided against what the cluster has (`live`: the CRDs read by
+ * name, undefined when the cluster could not be read). Never installs over CRDs another owner has
+ * (Helm would refuse halfway through `up`), and never lets the linkerd-crds release drop CRDs it owns
+ * without the keep annotation (Helm would delete them and every route stored in them).
+ */
+export function decideGatewayApiCrdsOwner(input: GatewayApiDecisionInput): GatewayApiDecision {
+    const present = presentCrds(input);
+    const owner = chooseOwner(input, present);
+    const warnings = unreadWarnings(input, owner);
+    if (owner === "linkerd-crds") return { owner, problems: linkerdCrdsProblems(input, present), warnings };
+    const found = clusterOwnerFindings(input, present);
+    return { owner, problems: found.problems, warnings: [...warnings, ...found.warnings] };
 }

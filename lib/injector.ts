@@ -8,19 +8,11 @@
  * (linkerd2 #11104, closed as intended). test/injector.test.ts checks this model against the selectors
  * derived from each release's chart (test/fixtures/injector-selectors).
  *
- * Dependency-free, so the policy pack can import it on its own.
+ * Imports only lib/k8s.ts, so the policy pack can import it on its own.
  */
-import { ADMISSION_WEBHOOKS_LABEL, CERT_MANAGER_NAMESPACE, KUBE_SYSTEM_NAMESPACE, NAMESPACE_NAME_LABEL } from "./k8s";
+import { ADMISSION_WEBHOOKS_LABEL, CERT_MANAGER_NAMESPACE, KUBE_SYSTEM_NAMESPACE, LabelSelector, NAMESPACE_NAME_LABEL, selectorMatches } from "./k8s";
 
-/** A Kubernetes LabelSelector (metav1.LabelSelector). */
-export interface LabelSelector {
-    readonly matchLabels?: Readonly<Record<string, string>>;
-    readonly matchExpressions?: readonly {
-        readonly key: string;
-        readonly operator: "In" | "NotIn" | "Exists" | "DoesNotExist";
-        readonly values?: readonly string[];
-    }[];
-}
+export type { LabelSelector };
 
 /** Namespaces the chart's namespaceSelector excludes by name. */
 export const INJECTOR_EXCLUDED_NAMESPACES: readonly string[] = [KUBE_SYSTEM_NAMESPACE, CERT_MANAGER_NAMESPACE];
@@ -41,36 +33,25 @@ export const PROXY_INJECTOR_OBJECT_SELECTOR: LabelSelector = {
     ],
 };
 
-/** Label selector semantics as the API server applies them (k8s.io/apimachinery labels.Selector). */
-export function selectorMatches(selector: LabelSelector, labels: Readonly<Record<string, string>>): boolean {
-    for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (labels[k] !== v) return false;
-    for (const e of selector.matchExpressions ?? []) {
-        const has = Object.prototype.hasOwnProperty.call(labels, e.key);
-        const values = e.values ?? [];
-        switch (e.operator) {
-            case "In":
-                if (!has || !values.includes(labels[e.key])) return false;
-                break;
-            case "NotIn":
-                // A missing label satisfies NotIn.
-                if (has && values.includes(labels[e.key])) return false;
-                break;
-            case "Exists":
-                if (!has) return false;
-                break;
-            case "DoesNotExist":
-                if (has) return false;
-                break;
-            default:
-                throw new Error(`unknown label selector operator "${(e as { operator: string }).operator}"`);
-        }
-    }
-    return true;
-}
-
 /** A namespace's labels as webhooks see them: the API server sets kubernetes.io/metadata.name on every namespace. */
 export function namespaceLabelsAsServed(name: string, labels: Readonly<Record<string, string>> = {}): Record<string, string> {
     return { ...labels, [NAMESPACE_NAME_LABEL]: name };
+}
+
+/**
+ * Why the proxy injector never sees pods of a namespace, or undefined when it does: the chart's namespaceSelector
+ * leaves the namespace out by its name (kube-system, cert-manager), or by its labels (config.linkerd.io/admission-webhooks:
+ * disabled). The one decision behind the program's refusals, the policy pack's rule and notes, and the check.
+ * `labels`: the namespace's own labels, when known.
+ */
+export function injectorSkips(
+    namespace: string,
+    labels: Readonly<Record<string, string>> = {},
+    selector: LabelSelector = PROXY_INJECTOR_NAMESPACE_SELECTOR,
+): "name" | "labels" | undefined {
+    if (!selectorMatches(selector, namespaceLabelsAsServed(namespace))) return "name";
+    if (!selectorMatches(selector, namespaceLabelsAsServed(namespace, labels))) return "labels";
+    return undefined;
 }
 
 /**
@@ -82,12 +63,15 @@ export function injectorBlindSpot(
     labels: Readonly<Record<string, string>> = {},
     selector: LabelSelector = PROXY_INJECTOR_NAMESPACE_SELECTOR,
 ): string | undefined {
-    if (selectorMatches(selector, namespaceLabelsAsServed(namespace, labels))) return undefined;
-    if (labels[ADMISSION_WEBHOOKS_LABEL] === "disabled") {
+    const skip = injectorSkips(namespace, labels, selector);
+    if (skip === "labels") {
         return `namespace "${namespace}" is labelled ${ADMISSION_WEBHOOKS_LABEL}: disabled, so Linkerd's admission webhooks (the proxy injector among them) skip it`;
     }
-    return (
-        `Linkerd's proxy injector never sees namespace "${namespace}": every control-plane chart excludes ` +
-        `${INJECTOR_EXCLUDED_NAMESPACES.join(" and ")} in proxyInjector.namespaceSelector (linkerd2 #11104), so its pods get no proxy whatever their annotations`
-    );
+    if (skip === "name") {
+        return (
+            `Linkerd's proxy injector never sees namespace "${namespace}": every control-plane chart excludes ` +
+            `${INJECTOR_EXCLUDED_NAMESPACES.join(" and ")} in proxyInjector.namespaceSelector (linkerd2 #11104), so its pods get no proxy whatever their annotations`
+        );
+    }
+    return undefined;
 }

@@ -107,6 +107,61 @@ export function compareVersions(a: readonly number[], b: readonly number[]): num
     return 0;
 }
 
+/**
+ * How Linkerd versions are written, once: an edge release's tag `edge-YY.M.X` and its charts' version `20YY.M.X`,
+ * a stable release `2.N[.P]` (also `stable-`/`enterprise-`), a stable linkerd-control-plane chart `1.N.P`.
+ */
+const VERSION_SYNTAX = {
+    edgeTag: "edge-(\\d{2})\\.(\\d{1,2})\\.(\\d+)",
+    edgeChart: "20(\\d{2})\\.(\\d{1,2})\\.(\\d+)",
+    stable: "(?:stable-|enterprise-)?2\\.(\\d+)(?:\\.\\d+)?",
+    stableChart: "1\\.(\\d+)\\.(\\d+)",
+} as const;
+
+/** Every way `parseLinkerdVersion` accepts, as a JSON-schema pattern (the policy pack's `linkerdVersion`). */
+export const LINKERD_VERSION_PATTERN = `^v?(?:${Object.values(VERSION_SYNTAX).join("|")})$`;
+
+const EDGE_TAG = new RegExp(`^${VERSION_SYNTAX.edgeTag}$`);
+
+/** `edge-YY.M.X` as numbers, or undefined when the text is not an edge release tag. */
+export function parseEdgeVersion(text: string): EdgeVersion | undefined {
+    const m = EDGE_TAG.exec(text);
+    return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined;
+}
+
+/** A Linkerd version as users write it, reduced to what the facts depend on. */
+export interface LinkerdVersion {
+    major: number;
+    minor: number;
+    /** How it was written, for messages (e.g. "stable-2.14.10", "edge-24.8.2"). */
+    label: string;
+}
+
+/**
+ * Parse a Linkerd version as users write it: "2.14", "2.16.1", "stable-2.14.10", "edge-24.8.2",
+ * a linkerd-control-plane chart version ("1.16.11" = stable 2.14, "2024.8.2" = edge-24.8.2), or
+ * "enterprise-2.16.0". Returns undefined if it cannot be understood.
+ */
+export function parseLinkerdVersion(input: string): LinkerdVersion | undefined {
+    const label = input.trim();
+    const s = label.replace(/^v/, "");
+    const edge = parseEdgeVersion(s);
+    if (edge) return { major: 2, minor: edgeMinor(edge), label };
+    let m = new RegExp(`^${VERSION_SYNTAX.stable}$`).exec(s);
+    if (m) return { major: 2, minor: Number(m[1]), label };
+    m = new RegExp(`^${VERSION_SYNTAX.edgeChart}$`).exec(s);
+    if (m) {
+        const yy = Number(m[1]);
+        return { major: 2, minor: edgeMinor([yy, Number(m[2]), Number(m[3])]), label: `edge-${yy}.${m[2]}.${m[3]} (chart ${s})` };
+    }
+    m = new RegExp(`^${VERSION_SYNTAX.stableChart}$`).exec(s);
+    if (m) {
+        const minor = stableMinorOfControlPlaneChart(Number(m[1]));
+        return { major: 2, minor, label: `2.${minor} (chart ${s})` };
+    }
+    return undefined;
+}
+
 /** The stable minor an edge release edge-YY.M.X belongs to; 14 for edge releases before 2.15. */
 export function edgeMinor(edge: EdgeVersion): number {
     for (const [minor, marker] of EDGE_MINOR_MARKERS) if (compareVersions(edge, marker) >= 0) return minor;

@@ -10,7 +10,7 @@
  */
 
 import { LinkerdCrdsGatewayApi, linkerdCrdsGatewayApi } from "./gatewayApi";
-import { EDGE_THRESHOLDS, EdgeVersion, LinkerdFeatures, compareVersions, edgeMinor, linkerdFeatures } from "./linkerdVersions";
+import { EDGE_THRESHOLDS, EdgeVersion, LinkerdFeatures, compareVersions, edgeMinor, linkerdFeatures, parseEdgeVersion } from "./linkerdVersions";
 
 export type Channel = "stable" | "edge";
 
@@ -54,8 +54,6 @@ export const STABLE_VERSIONS = Object.keys(STABLE_CHARTS);
 
 const OLDEST_EDGE = EDGE_THRESHOLDS.oldest;
 
-export const EDGE_VERSION_PATTERN = /^edge-([0-9]{2})\.([0-9]{1,2})\.([0-9]{1,2})$/;
-
 /** A problem with the release choice, tied to the configuration key that caused it. */
 export class ReleaseError extends Error {
     constructor(
@@ -97,11 +95,10 @@ export function resolveRelease(channel: Channel, version: string | undefined): L
     if (version === undefined) {
         throw new ReleaseError("version", `required with channel "edge": expected an edge release such as "edge-26.8.3"`);
     }
-    const match = EDGE_VERSION_PATTERN.exec(version);
-    if (!match) {
+    const parts = parseEdgeVersion(version);
+    if (!parts) {
         throw new ReleaseError("version", `"${version}" is not an edge release: expected "edge-YY.M.X", such as "edge-26.8.3"`);
     }
-    const parts: EdgeVersion = [Number(match[1]), Number(match[2]), Number(match[3])];
     if (parts[1] < 1 || parts[1] > 12) {
         throw new ReleaseError("version", `"${version}" has month ${parts[1]}: expected "edge-YY.M.X" with M from 1 to 12`);
     }
@@ -129,4 +126,15 @@ export function resolveRelease(channel: Channel, version: string | undefined): L
         gatewayApi: linkerdCrdsGatewayApi(parts),
         ...linkerdFeatures(minor),
     };
+}
+
+/** The release a `linkerd.io/proxy-version` annotation or linkerd-config's `linkerdVersion` names ("stable-2.14.10", "edge-26.8.3"), when the program knows it. */
+export function releaseOfVersion(version: string): LinkerdRelease | undefined {
+    try {
+        if (version.startsWith("stable-")) return resolveRelease("stable", version.slice("stable-".length));
+        if (version.startsWith("edge-")) return resolveRelease("edge", version);
+    } catch {
+        return undefined;
+    }
+    return undefined;
 }

@@ -11,8 +11,10 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { stackFileProblems } from "./config/stackFile";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
-import { offlineClusterReader } from "./cluster";
+import { ClusterReader, offlineClusterReader } from "./cluster";
+import { Obj, get, str } from "./k8s";
 import { PROJECT } from "./config";
+import { MonitorRequest, hookMonitor, recordExplicitDependsOn, waitForRPCs } from "./pulumiInternals";
 
 export const SECRET_PLACEHOLDER = "[secret]";
 export const UNKNOWN_PLACEHOLDER = "[unknown]";
@@ -46,7 +48,7 @@ function readYamlFile(file: string): unknown {
     try {
         return parseYaml(fs.readFileSync(file, "utf8"));
     } catch (e) {
-        throw new Error(`${file}: not valid YAML: ${(e as Error).message.split("\n")[0]}`);
+        throw new Error(`${file}: not valid YAML: ${(e as Error).message.split("\n")[0]}`, { cause: e });
     }
 }
 
@@ -57,7 +59,7 @@ function readYamlFile(file: string): unknown {
 export function readStackConfigFiles(projectDir: string, stack: string, stackFile = path.join(projectDir, `Pulumi.${stack}.yaml`)): StackConfigFile {
     const project = readYamlFile(path.join(projectDir, "Pulumi.yaml")) as {
         name: string;
-        config?: Record<string, { default?: unknown } | unknown>;
+        config?: Record<string, unknown>;
     };
     if (!fs.existsSync(stackFile)) {
         throw new Error(`stack file ${stackFile} not found (stack "${stack}"): create it or pass another --stack`);
@@ -69,7 +71,7 @@ export function readStackConfigFiles(projectDir: string, stack: string, stackFil
     const config: Record<string, string> = {};
     const secretKeys: string[] = [];
     const put = (key: string, value: unknown) => {
-        if (value && typeof value === "object" && !Array.isArray(value) && "secure" in (value as object)) {
+        if (value && typeof value === "object" && !Array.isArray(value) && "secure" in value) {
             config[key] = "[secret: encrypted in the stack file]";
             secretKeys.push(key);
             return;
@@ -77,7 +79,7 @@ export function readStackConfigFiles(projectDir: string, stack: string, stackFil
         config[key] = typeof value === "string" ? value : JSON.stringify(value);
     };
     for (const [key, decl] of Object.entries(project.config ?? {})) {
-        if (decl && typeof decl === "object" && "default" in (decl as object)) put(qualify(key), (decl as { default: unknown }).default);
+        if (decl && typeof decl === "object" && "default" in decl) put(qualify(key), decl.default);
     }
     for (const [key, value] of Object.entries(stackDoc.config ?? {})) put(qualify(key), value);
     return { config, secretKeys };
@@ -90,7 +92,7 @@ export function readStackConfigFiles(projectDir: string, stack: string, stackFil
 function secretShape(value: unknown): unknown {
     if (pulumi.runtime.isRpcSecret(value)) return secretShape((value as { value?: unknown }).value);
     if (Array.isArray(value)) return value.map(secretShape);
-    if (value && typeof value === "object" && !(pulumi.runtime.specialSigKey in (value as object))) {
+    if (value && typeof value === "object" && !(pulumi.runtime.specialSigKey in value)) {
         const out: Record<string, unknown> = {};
         for (const [k, v] of Object.entries(value as Record<string, unknown>)) out[k] = secretShape(v);
         return out;
@@ -104,7 +106,7 @@ export function scrub(value: unknown): unknown {
     if (value === pulumi.runtime.unknownValue) return UNKNOWN_PLACEHOLDER;
     if (Array.isArray(value)) return value.map(scrub);
     if (value && typeof value === "object") {
-        if (pulumi.runtime.specialSigKey in (value as object)) {
+        if (pulumi.runtime.specialSigKey in value) {
             const sig = (value as Record<string, unknown>)[pulumi.runtime.specialSigKey];
             if (sig === pulumi.runtime.specialResourceSig) return `[resource ${(value as { urn?: string }).urn ?? ""}]`;
             if (sig === pulumi.runtime.specialOutputValueSig) {
@@ -125,7 +127,8 @@ function nameOfUrn(urn: string): string {
 
 /** State the mocks return: inputs, plus what a cluster would add for the few outputs the program reads. */
 function mockState(args: pulumi.runtime.MockResourceArgs, secretKeys: readonly string[]): { id: string; state: Record<string, unknown> } {
-    const inputs = args.inputs as Record<string, any>;
+    const inputs = args.inputs as Obj;
+    const name = str(get(inputs, "metadata", "name")) ?? args.name;
     // An id means a read (`.get`) or an import; an imported Helm release gets the same state as an installed one.
     if (args.id !== undefined && args.id !== "" && args.type !== "kubernetes:helm.sh/v3:Release") {
         if (args.type === "kubernetes:core/v1:Secret") {
@@ -155,8 +158,8 @@ function mockState(args: pulumi.runtime.MockResourceArgs, secretKeys: readonly s
         state.base64 = bytes.toString("base64");
         state.hex = bytes.toString("hex");
     }
-    const ns = inputs.metadata?.namespace;
-    return { id: ns ? `${ns}/${inputs.metadata?.name ?? args.name}` : `${inputs.metadata?.name ?? args.name}`, state };
+    const ns = str(get(inputs, "metadata", "namespace"));
+    return { id: ns ? `${ns}/${name}` : name, state };
 }
 
 export interface RenderResult {
@@ -176,89 +179,137 @@ export async function renderProgram(
     /** Receives every registration as it happens, also when the program then fails. */
     resources: RenderedResource[] = [],
 ): Promise<RenderResult> {
-    pulumi.runtime.setAllConfig(stackConfig.config, stackConfig.secretKeys);
-    // Keys a read Secret answers with: the usual certificate keys and the configured trust-anchor key.
-    const secretKeys = new Set(["ca.crt", "tls.crt", "tls.key"]);
+    // The program module exports its body as a function (Pulumi's `export = async () => {...}`
+    // form), so every render runs it afresh whatever the module cache holds.
+    const program = (await import(path.resolve(programPath))) as unknown;
+    const run = typeof program === "function" ? program : (program as { default?: unknown }).default;
+    if (typeof run !== "function") throw new Error(`${programPath} must export the program as a function`);
+    const main = run as (options: { clusterReader: ClusterReader }) => Promise<Record<string, unknown>>;
+    // Offline: the program reads nothing from a cluster (index.ts: clusterReader).
+    return renderFunction(() => main({ clusterReader: offlineClusterReader }), stackConfig, stack, resources);
+}
+
+/** Keys a read Secret answers with: the usual certificate keys and the configured trust-anchor key. */
+function secretKeysRead(stackConfig: StackConfigFile): string[] {
+    const keys = new Set(["ca.crt", "tls.crt", "tls.key"]);
     try {
-        const identity = JSON.parse(stackConfig.config[`${PROJECT}:identity`] ?? "{}");
-        if (typeof identity?.trustAnchor?.secret?.key === "string") secretKeys.add(identity.trustAnchor.secret.key);
+        const identity = JSON.parse(stackConfig.config[`${PROJECT}:identity`] ?? "{}") as { trustAnchor?: { secret?: { key?: unknown } } };
+        if (typeof identity?.trustAnchor?.secret?.key === "string") keys.add(identity.trustAnchor.secret.key);
     } catch {
         // Invalid JSON is reported by the program's own validation.
     }
+    return [...keys];
+}
+
+/**
+ * Runs `program` (anything that registers resources: the whole program, or one component built alone) under mocks
+ * with the given configuration, recording every registration; the function's result is the stack outputs.
+ * Throws the program's error unchanged. Only one render may run in a process at a time.
+ */
+export async function renderFunction(
+    program: () => Record<string, unknown> | Promise<Record<string, unknown>>,
+    stackConfig: StackConfigFile = { config: {}, secretKeys: [] },
+    stack = "picluster",
+    resources: RenderedResource[] = [],
+): Promise<RenderResult> {
+    pulumi.runtime.setAllConfig(stackConfig.config, stackConfig.secretKeys);
+    const engine = new TransformsStandIn();
+    const secretKeys = secretKeysRead(stackConfig);
     await pulumi.runtime.setMocks(
         {
-            newResource: (args) => mockState(args, [...secretKeys]),
-            call: (args) => args.inputs,
+            newResource: async (args) => {
+                const adopted = await engine.apply(args);
+                return mockState({ ...args, id: adopted?.importId ?? args.id }, secretKeys);
+            },
+            call: (args) => args.inputs as Record<string, unknown>,
         },
         PROJECT,
         stack,
         false,
     );
-    // Explicit dependsOn as the program wrote it, captured client-side by a stack transformation
-    // (the engine only receives the union of explicit and implicit dependencies).
+    // Explicit dependsOn as the program wrote it (the engine only receives the union of explicit and implicit dependencies).
     const explicitDependsOn = new Map<string, string[]>();
-    const monitor = (pulumi.runtime as any).getMonitor();
-    const record = (req: any, read: boolean) => {
-        const inputs = scrub(pulumi.runtime.deserializeProperties(read ? req.getProperties() : req.getObject())) as Record<string, unknown>;
-        const parent = req.getParent() ? nameOfUrn(req.getParent()) : null;
-        resources.push({
-            type: req.getType(),
-            name: req.getName(),
-            parent: parent && req.getParent().includes("::pulumi:pulumi:Stack::") ? null : parent,
-            dependsOn: explicitDependsOn.get(`${req.getType()}::${req.getName()}`) ?? [],
-            inputs,
-            ...(read ? { readId: req.getId() } : {}),
-            ...(!read && req.getImportid() ? { importId: req.getImportid(), ignoreChanges: req.getIgnorechangesList() } : {}),
-        });
-    };
-    const registerResource = monitor.registerResource.bind(monitor);
-    const readResource = monitor.readResource.bind(monitor);
-    monitor.registerResource = (req: any, callback: any) => {
-        // The root Stack resource is the engine's, not the program's.
-        if (req.getType() !== "pulumi:pulumi:Stack") record(req, false);
-        return registerResource(req, callback);
-    };
-    monitor.readResource = (req: any, callback: any) => {
-        record(req, true);
-        return readResource(req, callback);
-    };
-    // Stack outputs as the engine receives them: secret outputs still wrapped, so they scrub to "[secret]".
     let stackOutputs: Record<string, unknown> = {};
-    const registerResourceOutputs = monitor.registerResourceOutputs.bind(monitor);
-    monitor.registerResourceOutputs = (req: any, callback: any) => {
-        if (req.getUrn().includes("::pulumi:pulumi:Stack::")) {
-            stackOutputs = scrub(pulumi.runtime.deserializeProperties(req.getOutputs())) as Record<string, unknown>;
-        }
-        return registerResourceOutputs(req, callback);
+    const record = (req: MonitorRequest): RenderedResource => {
+        const parent = req.parentUrn ? nameOfUrn(req.parentUrn) : null;
+        const rendered: RenderedResource = {
+            type: req.type,
+            name: req.name,
+            parent: parent && req.parentUrn.includes("::pulumi:pulumi:Stack::") ? null : parent,
+            dependsOn: explicitDependsOn.get(`${req.type}::${req.name}`) ?? [],
+            inputs: scrub(req.inputs) as Record<string, unknown>,
+            ...(req.readId !== undefined ? { readId: req.readId } : {}),
+            ...(req.importId ? { importId: req.importId, ignoreChanges: [...req.ignoreChanges] } : {}),
+        };
+        resources.push(rendered);
+        return rendered;
     };
+    hookMonitor({
+        registered: (req) => engine.registered(req, record(req)),
+        read: (req) => void record(req),
+        // Stack outputs as the engine receives them: secret outputs still wrapped, so they scrub to "[secret]".
+        stackOutputs: (outputs) => (stackOutputs = scrub(outputs) as Record<string, unknown>),
+    });
 
-    // The program module exports its body as a function (Pulumi's `export = async () => {...}`
-    // form), so every render runs it afresh whatever the module cache holds.
-    const program = require(path.resolve(programPath)) as unknown;
-    const run = typeof program === "function" ? program : (program as { default?: unknown }).default;
-    if (typeof run !== "function") throw new Error(`${programPath} must export the program as a function`);
     let programError: unknown;
     await pulumi.runtime.runInPulumiStack(async () => {
-        pulumi.runtime.registerStackTransformation((args) => {
-            const deps = args.opts.dependsOn;
-            const list = deps === undefined ? [] : Array.isArray(deps) ? deps : [deps];
-            explicitDependsOn.set(
-                `${args.type}::${args.name}`,
-                list.map((d) => String((d as any)?.__name ?? "[computed]")),
-            );
-            return undefined;
-        });
+        recordExplicitDependsOn((type, name, dependsOn) => explicitDependsOn.set(`${type}::${name}`, dependsOn));
         try {
-            // Offline: the program reads nothing from a cluster (index.ts: clusterReader).
-            return (await run({ clusterReader: offlineClusterReader })) as Record<string, unknown>;
+            return await program();
         } catch (e) {
             programError = e;
             return {};
         }
     });
-    await (pulumi.runtime as any).waitForRPCs();
+    await waitForRPCs();
+    // eslint-disable-next-line @typescript-eslint/only-throw-error -- the program's own error, unchanged (a ConfigError, or whatever it threw)
     if (programError !== undefined) throw programError;
     return { resources, outputs: withUnknownDerivations(stackOutputs) };
+}
+
+/**
+ * What the engine does with `transforms` and the mocks do not: each resource's own transforms run, then its
+ * parents', up to the stack, and the options they return apply. The render shows the two options the program's
+ * transforms set (`import`, `ignoreChanges`: adoption, components/picluster.ts) and refuses any other change, so
+ * it never shows something the engine would not do.
+ */
+class TransformsStandIn {
+    /** Transforms that apply to a component's children (its own and its parents'), by the component's URN. */
+    private readonly byUrn = new Map<string, pulumi.ResourceTransform[]>();
+    /** Registrations the mocks have not answered yet, by type and name. */
+    private readonly pending = new Map<string, { parentUrn: string; rendered: RenderedResource; chain?: pulumi.ResourceTransform[] }>();
+
+    registered(req: MonitorRequest, rendered: RenderedResource): (urn: string) => void {
+        const key = `${req.type}::${req.name}`;
+        this.pending.set(key, { parentUrn: req.parentUrn, rendered });
+        return (urn) => {
+            const chain = this.pending.get(key)?.chain;
+            if (chain && chain.length > 0) this.byUrn.set(urn, chain);
+            this.pending.delete(key);
+        };
+    }
+
+    /** Runs the transforms of a registration the mocks answer; returns the import they ask for. */
+    async apply(args: pulumi.runtime.MockResourceArgs): Promise<{ importId: string } | undefined> {
+        const entry = this.pending.get(`${args.type}::${args.name}`);
+        if (!entry || args.id) return undefined; // a read, or an import the program asked for itself
+        const chain = [...(args.transforms ?? []), ...(this.byUrn.get(entry.parentUrn) ?? [])];
+        entry.chain = chain;
+        if (!args.custom || chain.length === 0) return undefined;
+        let opts: pulumi.CustomResourceOptions = {};
+        for (const transform of chain) {
+            const result = await transform({ custom: true, type: args.type, name: args.name, props: args.inputs as pulumi.Inputs, opts });
+            if (!result) continue;
+            if (result.props !== args.inputs)
+                throw new Error(`the render shows only the options transforms set; ${args.type} ${args.name}'s props were changed`);
+            opts = result.opts;
+        }
+        if (typeof opts.import !== "string") return undefined;
+        const rendered = entry.rendered as { importId?: string; ignoreChanges?: string[] };
+        rendered.importId = opts.import;
+        rendered.ignoreChanges = [...(opts.ignoreChanges ?? [])];
+        return { importId: opts.import };
+    }
 }
 
 /**
@@ -315,7 +366,7 @@ export function kubernetesObjects(resources: readonly RenderedResource[]): { res
 export function releaseValues(resources: readonly RenderedResource[]): Map<string, unknown> {
     const out = new Map<string, unknown>();
     for (const r of resources) {
-        if (r.type === "kubernetes:helm.sh/v3:Release") out.set(String(r.inputs.name ?? r.name), r.inputs.values ?? {});
+        if (r.type === "kubernetes:helm.sh/v3:Release") out.set(str(r.inputs.name) ?? r.name, r.inputs.values ?? {});
     }
     return out;
 }

@@ -9,11 +9,11 @@ import type { PolicyConfigSchema } from "@pulumi/policy";
 import { AUTOMOUNT_RULE, HOSTNETWORK_RULE, IGNORED_NAMESPACE_RULE, JOB_RULE, NGINX_RULE, TRAEFIK_RULE, VIZ_RULE } from "./rules";
 import { DEFAULT_TRAEFIK, TraefikSettings } from "./rules/context";
 import { ReleaseOverrides } from "./rules/release";
+import { LINKERD_VERSION_PATTERN } from "../lib/linkerdVersions";
 
 type JsonSchema = Record<string, unknown>;
 
-export const LINKERD_VERSION_PATTERN =
-    "^(v?2\\.\\d+(\\.\\d+)?|(stable|enterprise)-2\\.\\d+(\\.\\d+)?|edge-\\d{2}\\.\\d{1,2}\\.\\d+|20\\d{2}\\.\\d{1,2}\\.\\d+|1\\.\\d+\\.\\d+)$";
+export { LINKERD_VERSION_PATTERN };
 
 const K8S_NAME = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$";
 

@@ -2,7 +2,7 @@
  * Entry point of the CrossGuard policy pack. This is the only file that constructs a PolicyPack: doing so starts
  * the analyzer gRPC server and prints its port, which the Pulumi engine reads. Everything else is importable.
  *
- *   npx pulumi preview --policy-pack policy [--policy-pack-config policy-config.json]
+ *   pulumi preview --policy-pack policy [--policy-pack-config policy-config.json]
  */
 import { PolicyPack } from "@pulumi/policy";
 import { PACK_NAME, policies } from "./policies";

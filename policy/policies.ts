@@ -36,7 +36,7 @@ import {
     releaseFacts,
     releaseOverridesFromControlPlane,
 } from "./rules";
-import { Obj, get, name as objName, namespaceOf, str } from "./rules/k8s";
+import { Obj, get, nameOf as objName, namespaceOf, str } from "../lib/k8s";
 
 export const HELM_RELEASE_TYPE = "kubernetes:helm.sh/v3:Release";
 
@@ -50,17 +50,17 @@ export function k8sTypeInfo(type: string): { apiVersion: string; kind: string } 
 }
 
 /** A Kubernetes resource's props as a plain-shaped object the rules understand (fields read lazily). */
-export function asObject(type: string, props: Record<string, any>): Obj | undefined {
+export function asObject(type: string, props: Record<string, unknown>): Obj | undefined {
     const ti = k8sTypeInfo(type);
     if (!ti || ti.apiVersion.startsWith("helm.sh/") || ti.apiVersion.startsWith("yaml/") || ti.apiVersion.startsWith("kustomize/")) return undefined;
     if (ti.kind.endsWith("Patch") || ti.kind.endsWith("List")) return undefined;
     return {
         apiVersion: ti.apiVersion,
         kind: ti.kind,
-        get metadata() {
+        get metadata(): unknown {
             return props.metadata;
         },
-        get spec() {
+        get spec(): unknown {
             return props.spec;
         },
     };
@@ -70,7 +70,7 @@ function isNamespaceType(type: string): boolean {
     return type === "kubernetes:core/v1:Namespace" || type === "kubernetes:core/v1:NamespacePatch";
 }
 
-function providerNamespace(r: { provider?: { props: Record<string, any> } }): string | undefined {
+function providerNamespace(r: { provider?: { props: Record<string, unknown> } }): string | undefined {
     try {
         return str(r.provider?.props?.namespace);
     } catch (e) {
@@ -120,11 +120,11 @@ export function stackContext(resources: PolicyResource[], config: PolicyConfig):
 }
 
 function prefix(o: Obj, ns: string): string {
-    return `${o.kind} ${ns}/${objName(o)}: `;
+    return `${str(o.kind) ?? "?"} ${ns}/${objName(o)}: `;
 }
 
 /** Check one resource with one rule (plain objects and Helm releases). */
-function checkResource(rule: Rule, type: string, props: Record<string, any>, resName: string, ctx: RuleContext): string[] {
+function checkResource(rule: Rule, type: string, props: Record<string, unknown>, resName: string, ctx: RuleContext): string[] {
     // helm.sh/v3:Release applies its objects itself: look at chart and values. (A helm.sh/v4:Chart registers each
     // object as its own resource, so those are checked one by one like any other.)
     if (type === HELM_RELEASE_TYPE) {
@@ -150,14 +150,14 @@ function stackPolicy(rule: Rule): StackValidationPolicy {
         validateStack: (args, reportViolation: ReportViolation) => {
             const config = readPolicyConfig(args.getConfig());
             const ctx = stackContext(args.resources, config);
-            let unknown: unknown;
+            let unknown: Error | undefined;
             for (const r of args.resources) {
                 try {
                     const rctx = { ...ctx, defaultNamespace: providerNamespace(r) ?? ctx.defaultNamespace };
                     for (const m of checkResource(rule, r.type, r.props, r.name, rctx)) reportViolation(m, r.urn);
                 } catch (e) {
                     if (!(e instanceof UnknownValueError)) throw e;
-                    unknown = unknown ?? e; // keep checking the rest; report that this resource could not be checked
+                    unknown = unknown ?? (e as Error); // keep checking the rest; report that this resource could not be checked
                 }
             }
             if (unknown) throw unknown;

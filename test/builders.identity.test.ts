@@ -1,6 +1,11 @@
 import { loadConfig } from "../lib/config";
-import { IDENTITY_DEFAULTS, identityIssuerCertificate, linkerdNamespace, trustAnchorKeyProblem, trustRootsBundle } from "../lib/builders/identity";
+import { CONFIG_DEFAULTS } from "../lib/config/schema";
+import { identityIssuerCertificate, linkerdNamespace, trustAnchorKeyProblem, trustRootsBundle } from "../lib/builders/identity";
 import { validateObject } from "./support/k8sSchemas";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { makeRoot } from "./support/certs";
 
 const guide = loadConfig({ values: {} });
 
@@ -59,7 +64,7 @@ describe("identity builders", () => {
     });
 
     test("the Bundle is the guide's GitOps step 6", () => {
-        const bundle = trustRootsBundle(IDENTITY_DEFAULTS.trustAnchorSecret) as any;
+        const bundle = trustRootsBundle(CONFIG_DEFAULTS.identity.trustAnchor.secret) as any;
         expect(bundle.metadata.name).toBe("linkerd-identity-trust-roots");
         expect(bundle.metadata.namespace).toBeUndefined();
         expect(bundle.spec).toEqual({
@@ -71,17 +76,13 @@ describe("identity builders", () => {
     test.each([
         ["Namespace", linkerdNamespace()],
         ["Certificate", identityIssuerCertificate(guide.identity.issuer, guide.linkerd.clusterDomain)],
-        ["Bundle", trustRootsBundle(IDENTITY_DEFAULTS.trustAnchorSecret)],
+        ["Bundle", trustRootsBundle(CONFIG_DEFAULTS.identity.trustAnchor.secret)],
     ])("the %s passes its schema", (_kind, object) => {
         expect(validateObject(object)).toEqual([]);
     });
 });
 
 describe("a trust anchor read from the cluster (source issuerSecret or secret)", () => {
-    const fs = require("fs") as typeof import("fs");
-    const os = require("os") as typeof import("os");
-    const path = require("path") as typeof import("path");
-    const { makeRoot } = require("./support/certs") as typeof import("./support/certs");
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "picluster-anchor-"));
     afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 

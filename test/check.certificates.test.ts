@@ -7,8 +7,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { X509Certificate } from "crypto";
-import { IdentityInputs, checkIdentity, issuerExpiry, keyProblem, parseCertificates, signedByOneOf } from "../lib/check/certificates";
-import { CheckResult } from "../lib/check";
+import { IdentityInputs, checkIdentity, issuerExpiry, keyProblem, parseCertificates, signedByOneOf } from "../check/certificates";
+import { CheckResult } from "../check";
 import { MadeCert, makeIssuer, makeRoot } from "./support/certs";
 import { context, testConfig } from "./support/checkFixtures";
 

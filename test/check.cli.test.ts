@@ -6,8 +6,13 @@
 import { gzipSync } from "zlib";
 import { stringify as stringifyYaml } from "yaml";
 import { CannotRun, Kubectl, readSnapshot } from "../cli/check";
-import { runChecks } from "../lib/check";
+import { runChecks } from "../check";
 import { testConfig, context } from "./support/checkFixtures";
+import { nameOf } from "../lib/k8s";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { spawnSync } from "child_process";
 
 type Reply = { code: number; stdout: string; stderr: string };
 
@@ -92,7 +97,7 @@ describe("readSnapshot", () => {
         expect(s.releaseCrds).toEqual(["serviceprofiles.linkerd.io", "httproutes.policy.linkerd.io"]);
         expect(s.secrets).toEqual({ "linkerd/linkerd-identity-issuer": { "tls.crt": "TLS-CRT" } });
         expect(s.unservedTypes).toEqual(["prometheuses.monitoring.coreos.com"]);
-        expect(s.objects.map((o) => `${o.kind}/${o.metadata.name}`)).toEqual(
+        expect(s.objects.map((o) => `${String(o.kind)}/${nameOf(o)}`)).toEqual(
             expect.arrayContaining(["Namespace/monitoring", "Pod/grafana-0", "ConfigMap/linkerd-config", "PodMonitor/linkerd-proxy"]),
         );
         // Never a whole Secret: only go-template reads of the certificate keys.
@@ -121,10 +126,6 @@ describe("readSnapshot", () => {
 
 describe("npm run check --json when it cannot run", () => {
     test("exit 2 prints the reason on stdout as JSON too (and on stderr)", () => {
-        const fs = require("fs") as typeof import("fs");
-        const os = require("os") as typeof import("os");
-        const { spawnSync } = require("child_process") as typeof import("child_process");
-        const path = require("path") as typeof import("path");
         const repo = path.resolve(__dirname, "..");
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "picluster-check-json-"));
         try {

@@ -7,16 +7,29 @@ import * as os from "os";
 import * as path from "path";
 import { gzipSync } from "zlib";
 import { stringify as stringifyYaml } from "yaml";
-import { CheckResult, ClusterSnapshot, checkPlan, exitCodeOf, formatJson, formatTable, restartTargets, runChecks } from "../lib/check";
-import { checkCrds, deploymentProblem } from "../lib/check/controlPlane";
+import {
+    CHECKS,
+    CHECKS_DOC,
+    CheckResult,
+    ClusterSnapshot,
+    checkPlan,
+    exitCodeOf,
+    formatJson,
+    formatTable,
+    restartTargets,
+    runChecks,
+} from "../check";
+import { checkCrds, deploymentProblem } from "../check/controlPlane";
 import { gatewayApiRequirement } from "../lib/gatewayApi";
-import { checkIngress, checkJobs, checkMeshedNamespaces, checkMeshedWorkloads, topOwner, unmeshedPods } from "../lib/check/dataPlane";
-import { checkPodMonitors, selectorMatches } from "../lib/check/extensions";
-import { checkLonghorn, longhornStepUrn } from "../lib/check/longhorn";
+import { checkIngress, checkJobs, checkMeshedNamespaces, checkMeshedWorkloads, topOwner, unmeshedPods } from "../check/dataPlane";
+import { checkPodMonitors, operatorSelectorMatches as selectorMatches } from "../check/extensions";
+import { checkLonghorn, longhornStepUrn } from "../check/longhorn";
 import { crdsInHelmRelease, rawConfigFromStackFile } from "../cli/check";
 import { resolveRelease } from "../lib/release";
 import { MadeCert, makeIssuer, makeRoot } from "./support/certs";
 import { context, deployment, healthySnapshot, pod, replicaSet, testConfig, withObjects } from "./support/checkFixtures";
+import { Loose } from "./support/loose";
+import { nameOf } from "../lib/k8s";
 
 let dir: string;
 let root: MadeCert;
@@ -35,6 +48,25 @@ describe("runChecks", () => {
     test("a healthy cluster passes every check, exit 0, and the table says so", () => {
         const results = runChecks(healthy(), context());
         expect(results.filter((r) => r.status !== "ok")).toEqual([]);
+        // Checks that pass say so under their ID; some only ever speak up about a problem.
+        expect([...new Set(results.map((r) => r.id))].sort()).toEqual([
+            "pl-cp-crds",
+            "pl-cp-deployments",
+            "pl-cp-linkerd-config",
+            "pl-dp-meshed-namespace",
+            "pl-dp-traefik",
+            "pl-ext-dashboards",
+            "pl-ext-jaeger",
+            "pl-ext-podmonitors",
+            "pl-ext-viz",
+            "pl-identity-issuer-key",
+            "pl-identity-issuer-signed",
+            "pl-identity-issuer-validity",
+            "pl-identity-trust-anchor-matches",
+            "pl-identity-trust-anchor-valid",
+            "pl-longhorn-pod-ip",
+            "pl-longhorn-workload",
+        ]);
         expect(new Set(results.map((r) => r.group))).toEqual(new Set(["control plane", "identity", "data plane", "extensions", "longhorn"]));
         expect(exitCodeOf(results)).toBe(0);
         expect(formatTable(results)).toMatch(/\n0 warning\(s\), 0 failure\(s\)$|ok, 0 warning\(s\), 0 failure\(s\)$/);
@@ -43,18 +75,34 @@ describe("runChecks", () => {
         expect(json.results[0]).toEqual(
             expect.objectContaining({ group: "control plane", name: expect.any(String), status: "ok", message: expect.any(String) }),
         );
+        expect(json.results[0]).toMatchObject({ id: "pl-cp-crds", doc: "docs/checks.md#pl-cp-crds" });
+    });
+
+    test("every check ID is documented under its own heading in docs/checks.md, in its group, and nothing else is", () => {
+        const doc = fs.readFileSync(path.join(__dirname, "..", CHECKS_DOC), "utf8");
+        const documented: [string, string][] = [];
+        let group = "";
+        for (const line of doc.split("\n")) {
+            if (line.startsWith("## ")) group = line.slice(3);
+            if (line.startsWith("### ")) documented.push([line.slice(4), group]);
+        }
+        expect(documented).toEqual(Object.entries(CHECKS));
     });
 
     test("one failure makes exit 1; a warning alone does not; the table shows the fix under it", () => {
         const s = withObjects(healthy(), { add: [deployment("linkerd", "linkerd-destination", { available: false })] });
         const results = runChecks(s, context());
         expect(exitCodeOf(results)).toBe(1);
+        expect(failures(results).map((r) => r.id)).toEqual(["pl-cp-deployments"]);
         const table = formatTable(results);
+        expect(table).toMatch(/\n\s+see: docs\/checks\.md#pl-cp-deployments/);
         expect(table).toMatch(/\[FAIL\] deployment linkerd\/linkerd-destination: .*0\/1 replicas available/);
         expect(table).toMatch(
             /\n\s+fix: see why its pods do not start: `kubectl --kubeconfig \/nonexistent\/kubeconfig --context pi -n linkerd describe deployment linkerd-destination`/,
         );
-        expect(exitCodeOf([{ group: "identity", name: "x", status: "warn", message: "m", fix: "f" }])).toBe(0);
+        expect(
+            exitCodeOf([{ id: "pl-identity-issuer-validity", doc: "", group: "identity", name: "x", status: "warn", message: "m", fix: "f" }]),
+        ).toBe(0);
     });
 
     test("disabled parts are not checked (viz, jaeger, monitoring, Longhorn off)", () => {
@@ -94,10 +142,10 @@ describe("control plane", () => {
     });
 
     test("Gateway API CRDs: not needed on stable, warned from edge-25.9.4, required (v1) from edge-26.7.1", () => {
-        expect(gatewayApiRequirement(resolveRelease("stable", "2.14.10").edge)).toBeUndefined();
-        expect(gatewayApiRequirement(resolveRelease("edge", "edge-25.9.3").edge)).toBeUndefined();
-        expect(gatewayApiRequirement(resolveRelease("edge", "edge-25.9.4").edge)).toMatchObject({ required: false });
-        expect(gatewayApiRequirement(resolveRelease("edge", "edge-26.8.3").edge)).toMatchObject({ required: true, version: "v1" });
+        expect(gatewayApiRequirement(resolveRelease("stable", "2.14.10"))).toBeUndefined();
+        expect(gatewayApiRequirement(resolveRelease("edge", "edge-25.9.3"))).toBeUndefined();
+        expect(gatewayApiRequirement(resolveRelease("edge", "edge-25.9.4"))).toMatchObject({ required: false });
+        expect(gatewayApiRequirement(resolveRelease("edge", "edge-26.8.3"))).toMatchObject({ required: true, version: "v1" });
         const config = testConfig({ linkerd: { channel: "edge", version: "edge-26.8.3" }, jaeger: { enabled: false } });
         const s = healthy(config);
         const missing = checkCrds(s, context(config));
@@ -145,7 +193,7 @@ describe("data plane", () => {
             ],
         });
         // hostNetwork pods are skipped by the injector by design.
-        s.objects.find((o) => o.metadata.name === "host-network")!.spec.hostNetwork = true;
+        (s.objects as Loose[]).find((o) => o.metadata.name === "host-network")!.spec.hostNetwork = true;
         const [r] = failures(checkMeshedNamespaces(s, context()));
         expect(r.name).toBe("namespace monitoring");
         expect(r.message).toMatch(
@@ -206,6 +254,7 @@ describe("data plane", () => {
             ["namespace apps", undefined],
             ["namespace cert-manager", undefined],
         ]);
+        expect(r.map((x) => x.id)).toEqual(["pl-dp-meshed-namespace", "pl-dp-meshed-namespace"]);
         expect(r[0].message).toMatch(/restarting them will not help: namespace apps is labelled config.linkerd.io\/admission-webhooks: disabled/);
         expect(r[1].message).toMatch(/never sees cert-manager .*linkerd2 #11104/);
     });
@@ -376,7 +425,7 @@ describe("extensions", () => {
             message: expect.stringMatching(/no linkerd-jaeger extension/),
         });
         const on = healthy(config).objects.map((o) =>
-            o.kind === "ConfigMap" && o.metadata.name === "linkerd-config"
+            o.kind === "ConfigMap" && nameOf(o) === "linkerd-config"
                 ? {
                       ...o,
                       data: {
@@ -399,7 +448,7 @@ describe("longhorn", () => {
     const resetManager = (s: ClusterSnapshot) => ({
         ...s,
         objects: s.objects.map((o) =>
-            o.kind === "DaemonSet" && o.metadata.name === "longhorn-manager"
+            o.kind === "DaemonSet" && nameOf(o) === "longhorn-manager"
                 ? {
                       ...o,
                       spec: {

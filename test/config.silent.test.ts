@@ -10,6 +10,8 @@ import { ConfigError, ConfigProblem, loadConfig, RawStackConfig } from "../lib/c
 import { stackFileProblems } from "../lib/config/stackFile";
 import { makeRoot } from "./support/certs";
 import { REPO } from "./support/render";
+import * as pulumi from "@pulumi/pulumi";
+import { readStackConfig } from "../lib/config/stack";
 
 const PROJECT = "picluster-linkerd";
 
@@ -262,8 +264,6 @@ describe("warned", () => {
     });
 
     test("the program reads which secret keys the engine got in plain text", () => {
-        const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
-        const { readStackConfig } = require("../lib/config/stack") as typeof import("../lib/config/stack");
         pulumi.runtime.setAllConfig({ [`${PROJECT}:vizDashboardPassword`]: "correct horse battery" }, []);
         expect(readStackConfig().plainTextSecrets).toEqual(["vizDashboardPassword"]);
         pulumi.runtime.setAllConfig({ [`${PROJECT}:vizDashboardPassword`]: "correct horse battery" }, [`${PROJECT}:vizDashboardPassword`]);

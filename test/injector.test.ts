@@ -11,8 +11,8 @@ import {
     PROXY_INJECTOR_OBJECT_SELECTOR,
     injectorBlindSpot,
     namespaceLabelsAsServed,
-    selectorMatches,
 } from "../lib/injector";
+import { selectorMatches } from "../lib/k8s";
 import { collectorNamespace } from "../lib/builders/jaeger";
 
 interface InjectorFixture {

@@ -1,7 +1,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parse as parseYaml } from "yaml";
-import { COMMAND_INTERPRETER, LONGHORN_DEFAULTS } from "../lib/builders/longhorn";
+import { COMMAND_INTERPRETER } from "../lib/builders/longhorn";
+import { CONFIG_DEFAULTS } from "../lib/config/schema";
 import { STRUCTURED_KEYS, configKeyPaths } from "../lib/config";
 
 const ROOT = path.join(__dirname, "..");
@@ -42,7 +43,7 @@ describe("the README's set-up claims", () => {
         expect(prerequisites).toMatch(/`bash`: the Longhorn steps/);
         // The Longhorn steps are run by bash, and the cluster is read by kubectl, as the README says.
         expect(COMMAND_INTERPRETER[0]).toBe("bash");
-        expect(LONGHORN_DEFAULTS.kubectl).toBe("kubectl");
+        expect(CONFIG_DEFAULTS.longhorn.kubectl).toBe("kubectl");
     });
 
     test("its Node claim is the engines field: Node 22 runs the project, older Node only installs it (with EBADENGINE)", () => {

@@ -22,17 +22,6 @@ export interface ProxyResources {
     readonly memory: ResourcePair;
 }
 
-export const CONTROL_PLANE_DEFAULTS = {
-    /** Seconds Helm waits for each release. */
-    helmTimeoutSeconds: 600,
-    /**
-     * Sized for Raspberry Pi nodes (4 cores, 4-8 GiB). No CPU limit: the proxy sizes its worker
-     * pool from it, and throttling hurts latency.
-     */
-    proxyResources: { cpu: { request: "20m" }, memory: { request: "20Mi", limit: "250Mi" } },
-    chartPodMonitors: false,
-} as const satisfies { helmTimeoutSeconds: number; proxyResources: ProxyResources; chartPodMonitors: boolean };
-
 /**
  * linkerd-crds values: every Linkerd CRD with the chart's defaults; the Gateway API CRDs switched on
  * when they are the release's to install, off when the cluster provides them (lib/gatewayApi.ts).
@@ -125,8 +114,7 @@ export function linkerdConfigValues(data: Readonly<Record<string, string>> | und
     for (const text of Object.values(data ?? {})) {
         try {
             const parsed = parseYaml(text) as unknown;
-            if (parsed && typeof parsed === "object" && !Array.isArray(parsed) && "identityTrustAnchorsPEM" in parsed)
-                return parsed as Record<string, unknown>;
+            if (parsed && typeof parsed === "object" && !Array.isArray(parsed) && "identityTrustAnchorsPEM" in parsed) return parsed;
         } catch {
             // Not YAML: keep looking.
         }

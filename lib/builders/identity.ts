@@ -5,7 +5,6 @@
 import { X509Certificate } from "crypto";
 import {
     ADMISSION_WEBHOOKS_LABEL,
-    CERT_MANAGER_NAMESPACE,
     INJECT_ANNOTATION,
     KubeObject,
     LINKERD_NAMESPACE,
@@ -60,27 +59,6 @@ export interface IdentityIssuer {
     /** Seconds `pulumi up` waits for cert-manager to issue it. */
     readonly readyTimeoutSeconds: number;
 }
-
-/** The guide's values (Installation, step 4; cert-manager's CA ClusterIssuer and its root-secret). */
-export const IDENTITY_DEFAULTS = {
-    clusterDomain: "cluster.local",
-    issuer: {
-        duration: "48h",
-        renewBefore: "25h",
-        issuerRef: { name: "ca-issuer", kind: "ClusterIssuer", group: "cert-manager.io" },
-        rotationPolicy: "Always",
-        readyTimeoutSeconds: 300,
-    },
-    trustAnchor: { mode: "pem", source: "issuerSecret" },
-    trustAnchorSecret: { namespace: CERT_MANAGER_NAMESPACE, name: "root-secret", key: "ca.crt" },
-    bundleReadyTimeoutSeconds: 300,
-} as const satisfies {
-    clusterDomain: string;
-    issuer: IdentityIssuer;
-    trustAnchor: TrustAnchor;
-    trustAnchorSecret: SecretKeyRef;
-    bundleReadyTimeoutSeconds: number;
-};
 
 /**
  * The `linkerd` namespace as the CLI creates it (guide "Linkerd Installation", step 3): Helm never

@@ -43,19 +43,6 @@ export type IngressController =
 export const TRAEFIK_NAMESPACE = "traefik";
 export const TRAEFIK_RELEASE_NAME = "traefik";
 
-export const INGRESS_DEFAULTS = {
-    traefik: {
-        apiGroup: "traefik.io",
-        install: true,
-        // The guide author's own cluster moved Traefik out of kube-system for this reason (pi-cluster #70).
-        namespace: TRAEFIK_NAMESPACE,
-        chartRepository: "https://traefik.github.io/charts",
-        // Traefik v3.7.1; from 40.2.0 the chart no longer ships the Gateway API CRDs (linkerd.gatewayApiCrds decides who does).
-        chartVersion: "40.2.0",
-        extraValues: {},
-    },
-    nginx: { ingressClassName: "nginx" },
-} as const;
 export const TRAEFIK_MIDDLEWARES_ANNOTATION = "traefik.ingress.kubernetes.io/router.middlewares";
 export const NGINX_SERVICE_UPSTREAM_ANNOTATION = "nginx.ingress.kubernetes.io/service-upstream";
 export const L5D_DST_OVERRIDE_HEADER = "l5d-dst-override";
@@ -164,7 +151,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 export function deepMerge(base: Readonly<Record<string, unknown>>, over: Readonly<Record<string, unknown>>): Record<string, unknown> {
     const out: Record<string, unknown> = { ...base };
     for (const [k, v] of Object.entries(over)) {
-        out[k] = isPlainObject(out[k]) && isPlainObject(v) ? deepMerge(out[k] as Record<string, unknown>, v) : v;
+        out[k] = isPlainObject(out[k]) && isPlainObject(v) ? deepMerge(out[k], v) : v;
     }
     return out;
 }

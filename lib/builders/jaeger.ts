@@ -16,12 +16,6 @@ export interface JaegerSettings {
     readonly collectorSvcAccount: string;
 }
 
-export const JAEGER_DEFAULTS = {
-    namespace: "linkerd-jaeger",
-    collectorSvcAddr: "tempo-distributor.tracing:55678",
-    collectorSvcAccount: "tempo",
-} as const satisfies JaegerSettings;
-
 /**
  * The extension namespace as `linkerd jaeger install` makes it (Helm never creates it): label
  * linkerd.io/extension: jaeger (what `linkerd jaeger check` and the CLI look the extension up by;

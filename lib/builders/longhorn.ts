@@ -21,15 +21,6 @@ import type { KubeTarget } from "../kubeconfig";
 /** `bash -euo pipefail -c <script>`: the interpreter local.Command runs every script with. */
 export const COMMAND_INTERPRETER: readonly string[] = ["bash", "-euo", "pipefail", "-c"];
 
-/** The guide's Longhorn installation. */
-export const LONGHORN_DEFAULTS = {
-    namespace: "longhorn-system",
-    /** Seconds to wait for Longhorn to be fully deployed. */
-    waitTimeoutSeconds: 600,
-    /** kubectl from PATH. */
-    kubectl: "kubectl",
-} as const;
-
 export const LONGHORN_MANAGER = "longhorn-manager";
 export const LONGHORN_UI = "longhorn-ui";
 export const LONGHORN_CSI_DRIVER = "driver.longhorn.io";

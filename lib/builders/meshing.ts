@@ -22,12 +22,6 @@ export interface WorkloadRef {
     readonly name: string;
 }
 
-/** The guide's implicitly meshed namespaces ("Meshing cluster services": Prometheus stack, EFK, Tempo). */
-export const MESHING_DEFAULTS = {
-    namespaces: ["monitoring", "logging", "tracing"],
-    workloads: [],
-} as const satisfies { namespaces: readonly string[]; workloads: readonly WorkloadRef[] };
-
 /** Metadata of a NamespacePatch that meshes the namespace implicitly (guide: "Implicit"). */
 export function namespaceMeshPatch(namespace: string): { metadata: { name: string; annotations: Record<string, string> } } {
     return {

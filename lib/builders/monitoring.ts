@@ -35,19 +35,6 @@ export interface DashboardSettings {
     readonly folder: string;
 }
 
-/** The guide's kube-prometheus-stack (viz step 5: release label; step 6: the sidecar's label). */
-export const MONITORING_DEFAULTS = {
-    namespace: "monitoring",
-    podMonitorLabels: { app: "linkerd", release: "kube-prometheus-stack" },
-    dashboards: {
-        enabled: true,
-        labels: { grafana_dashboard: "1" },
-        sourceBaseUrl: "https://raw.githubusercontent.com/linkerd/linkerd2",
-        linkerdTag: "stable-2.14.10",
-        folder: "Linkerd",
-    },
-} as const satisfies MonitoringSettings;
-
 export interface Relabeling {
     readonly sourceLabels?: readonly string[];
     readonly action: "keep" | "replace" | "labeldrop" | "labelmap";

@@ -43,20 +43,6 @@ export interface VizDashboard {
     readonly allowAnyHost: boolean;
 }
 
-/** The guide's values (viz steps 2 and 4). */
-export const VIZ_DEFAULTS = {
-    prometheusUrl: "http://kube-prometheus-stack-prometheus.monitoring.svc.cluster.local:9090",
-    grafanaUrl: "kube-prometheus-stack-grafana.monitoring.svc.cluster.local",
-    dashboard: {
-        exposure: "traefik",
-        host: "linkerd.picluster.ricsanfre.com",
-        clusterIssuer: "ca-issuer",
-        tlsSecretName: "linkerd-viz-tls",
-        username: "admin",
-        allowAnyHost: false,
-    },
-} as const satisfies { prometheusUrl: string; grafanaUrl: string; dashboard: VizDashboard };
-
 /**
  * Guide step 1: the namespace as the chart would have made it (annotations inject and proxy-await,
  * label linkerd.io/extension: viz). Helm never creates it.

@@ -3,7 +3,8 @@
  *
  * - schema.ts: every key, its type and default (zod);
  * - parse.ts: validation, every problem named by its full key path, none stopping the others;
- * - resolve.ts: the release, the chart source and the rules that span keys, into `PiclusterConfig`;
+ * - resolve.ts: `loadConfig`, from the validated keys to `PiclusterConfig`;
+ * - sections.ts: each section's rules that span keys and the values they decide (release, tracing, identity, ...);
  * - stack.ts: reads the stack's values (index.ts calls it once; no component reads pulumi.Config).
  */
 export { PROJECT, configKey, configKeyPath } from "./keys";

@@ -1,17 +1,10 @@
 /**
  * The configuration schema: every key under the project namespace (`picluster-linkerd:<key>`), its
- * type and its default. Defaults come from the builders that use them (what the guide does), so a
- * default is written once. Validation: lib/config/parse.ts; cross-key rules: lib/config/resolve.ts.
+ * type and its default (the guide's values). Every default is written here once: the builders and
+ * components take resolved values and apply none of their own; code that needs a default value reads it from
+ * CONFIG_DEFAULTS. Validation: lib/config/parse.ts; cross-key rules: lib/config/sections.ts.
  */
 import { z } from "zod";
-import { CONTROL_PLANE_DEFAULTS } from "../builders/controlPlane";
-import { IDENTITY_DEFAULTS } from "../builders/identity";
-import { INGRESS_DEFAULTS } from "../builders/ingress";
-import { JAEGER_DEFAULTS } from "../builders/jaeger";
-import { LONGHORN_DEFAULTS } from "../builders/longhorn";
-import { MESHING_DEFAULTS } from "../builders/meshing";
-import { MONITORING_DEFAULTS } from "../builders/monitoring";
-import { VIZ_DEFAULTS } from "../builders/viz";
 
 const kubernetesQuantity = z
     .string()
@@ -59,9 +52,9 @@ const linkerdSchema = z.strictObject({
     /** A local directory holding the charts as <dir>/<chart name> (air-gapped clusters). @default unset (use the repository) */
     chartDirectory: z.string().min(1).optional(),
     /** Cluster DNS domain. @default "cluster.local" */
-    clusterDomain: dns1123Subdomain.default(IDENTITY_DEFAULTS.clusterDomain),
+    clusterDomain: dns1123Subdomain.default("cluster.local"),
     /** Seconds Helm waits for each release. @default 600 */
-    helmTimeoutSeconds: z.number().int().min(30).max(3600).default(CONTROL_PLANE_DEFAULTS.helmTimeoutSeconds),
+    helmTimeoutSeconds: z.number().int().min(30).max(3600).default(600),
     /**
      * Who provides the Gateway API CRDs (HTTPRoute, GRPCRoute, ...) Linkerd's policy controller uses:
      * "linkerd-crds" (the linkerd-crds chart installs them: enableHttpRoutes on 2.14, installGatewayAPI on
@@ -77,20 +70,20 @@ const linkerdSchema = z.strictObject({
 
 const issuerRefSchema = z.strictObject({
     /** @default "ca-issuer" (the guide's cert-manager CA ClusterIssuer) */
-    name: dns1123Subdomain.default(IDENTITY_DEFAULTS.issuer.issuerRef.name),
+    name: dns1123Subdomain.default("ca-issuer"),
     /** @default "ClusterIssuer" */
-    kind: z.enum(["ClusterIssuer", "Issuer"]).default(IDENTITY_DEFAULTS.issuer.issuerRef.kind),
+    kind: z.enum(["ClusterIssuer", "Issuer"]).default("ClusterIssuer"),
     /** @default "cert-manager.io" */
-    group: dns1123Subdomain.default(IDENTITY_DEFAULTS.issuer.issuerRef.group),
+    group: dns1123Subdomain.default("cert-manager.io"),
 });
 
 const secretKeyRefSchema = z.strictObject({
     /** @default "cert-manager" */
-    namespace: dns1123Label.default(IDENTITY_DEFAULTS.trustAnchorSecret.namespace),
+    namespace: dns1123Label.default("cert-manager"),
     /** @default "root-secret" */
-    name: dns1123Subdomain.default(IDENTITY_DEFAULTS.trustAnchorSecret.name),
+    name: dns1123Subdomain.default("root-secret"),
     /** @default "ca.crt" */
-    key: z.string().min(1).default(IDENTITY_DEFAULTS.trustAnchorSecret.key),
+    key: z.string().min(1).default("ca.crt"),
 });
 
 /** `picluster-linkerd:identity` — the identity issuer certificate and the trust anchor. */
@@ -98,14 +91,14 @@ const identitySchema = z.strictObject({
     issuer: z
         .strictObject({
             /** Validity of the issuer certificate. @default "48h" (guide step 4) */
-            duration: goDuration.default(IDENTITY_DEFAULTS.issuer.duration),
+            duration: goDuration.default("48h"),
             /** Renewal margin. @default "25h" (guide step 4) */
-            renewBefore: goDuration.default(IDENTITY_DEFAULTS.issuer.renewBefore),
+            renewBefore: goDuration.default("25h"),
             issuerRef: issuerRefSchema.prefault({}),
             /** cert-manager private key rotation. @default "Always" */
-            rotationPolicy: z.enum(["Always", "Never"]).default(IDENTITY_DEFAULTS.issuer.rotationPolicy),
+            rotationPolicy: z.enum(["Always", "Never"]).default("Always"),
             /** Seconds `pulumi up` waits for cert-manager to issue the certificate. @default 300 */
-            readyTimeoutSeconds: z.number().int().min(10).max(3600).default(IDENTITY_DEFAULTS.issuer.readyTimeoutSeconds),
+            readyTimeoutSeconds: z.number().int().min(10).max(3600).default(300),
         })
         .prefault({}),
     trustAnchor: z
@@ -116,20 +109,20 @@ const identitySchema = z.strictObject({
              * and the chart runs with identity.externalCA=true (guide, GitOps installation).
              * @default "pem"
              */
-            mode: z.enum(["pem", "bundle"]).default(IDENTITY_DEFAULTS.trustAnchor.mode),
+            mode: z.enum(["pem", "bundle"]).default("pem"),
             /**
              * Mode "pem": where the PEM comes from. "issuerSecret": ca.crt of the issued
              * linkerd-identity-issuer Secret, read after cert-manager reports the Certificate Ready
              * (guide step 6); "secret": a key of an existing Secret (`secret`); "inline": `pem`.
              * @default "issuerSecret"
              */
-            source: z.enum(["issuerSecret", "secret", "inline"]).default(IDENTITY_DEFAULTS.trustAnchor.source),
+            source: z.enum(["issuerSecret", "secret", "inline"]).default("issuerSecret"),
             /** Source "inline": the root CA certificate. @default unset */
             pem: pemCertificate.optional(),
             /** Source "secret" in mode "pem", and the Bundle's source in mode "bundle". @default cert-manager/root-secret, key ca.crt */
             secret: secretKeyRefSchema.prefault({}),
             /** Seconds `pulumi up` waits for trust-manager to sync the Bundle. @default 300 */
-            bundleReadyTimeoutSeconds: z.number().int().min(10).max(3600).default(IDENTITY_DEFAULTS.bundleReadyTimeoutSeconds),
+            bundleReadyTimeoutSeconds: z.number().int().min(10).max(3600).default(300),
         })
         .prefault({}),
 });
@@ -145,8 +138,8 @@ const controlPlaneSchema = z.strictObject({
      */
     proxyResources: z
         .strictObject({
-            cpu: resourcePairSchema.prefault({ ...CONTROL_PLANE_DEFAULTS.proxyResources.cpu }),
-            memory: resourcePairSchema.prefault({ ...CONTROL_PLANE_DEFAULTS.proxyResources.memory }),
+            cpu: resourcePairSchema.prefault({ request: "20m" }),
+            memory: resourcePairSchema.prefault({ request: "20Mi", limit: "250Mi" }),
         })
         .prefault({}),
     /** Run the proxy as a native sidecar (Linkerd 2.15+, Kubernetes 1.29+). @default the release's default */
@@ -154,7 +147,7 @@ const controlPlaneSchema = z.strictObject({
     /** Enable the proxy's /shutdown endpoint used by `linkerd-await --shutdown` (configurable from 2.16). @default the release's default */
     enableShutdownEndpoint: z.boolean().optional(),
     /** Render the control plane's own PodMonitors (chart value podMonitor.enabled) instead of ours. @default false */
-    chartPodMonitors: z.boolean().default(CONTROL_PLANE_DEFAULTS.chartPodMonitors),
+    chartPodMonitors: z.boolean().default(false),
 });
 
 /** `picluster-linkerd:viz` — the linkerd-viz extension and its dashboard. */
@@ -162,32 +155,32 @@ const vizSchema = z.strictObject({
     /** @default true */
     enabled: z.boolean().default(true),
     /** The external Prometheus (guide: "Bringing your own Prometheus"). @default the kube-prometheus-stack Service in monitoring */
-    prometheusUrl: httpUrl.default(VIZ_DEFAULTS.prometheusUrl),
+    prometheusUrl: httpUrl.default("http://kube-prometheus-stack-prometheus.monitoring.svc.cluster.local:9090"),
     /** In-cluster Grafana, host[:port] without scheme (chart value grafana.url). @default the kube-prometheus-stack Grafana */
     grafanaUrl: z
         .string()
         .regex(/^[^\s:/]+(:[0-9]+)?$/, 'expected host[:port] without a scheme, such as "grafana.monitoring.svc.cluster.local"')
-        .default(VIZ_DEFAULTS.grafanaUrl),
+        .default("kube-prometheus-stack-grafana.monitoring.svc.cluster.local"),
     dashboard: z
         .strictObject({
             /** How the dashboard is exposed: "traefik" (IngressRoute), "nginx" (Ingress) or "none" (port-forward). @default ingress.controller */
             exposure: z.enum(["none", "nginx", "traefik"]).optional(),
             /** Public host name. @default "linkerd.picluster.ricsanfre.com" */
-            host: dns1123Subdomain.default(VIZ_DEFAULTS.dashboard.host),
+            host: dns1123Subdomain.default("linkerd.picluster.ricsanfre.com"),
             /** cert-manager ClusterIssuer for the dashboard's TLS certificate. @default "ca-issuer" */
-            clusterIssuer: dns1123Subdomain.default(VIZ_DEFAULTS.dashboard.clusterIssuer),
+            clusterIssuer: dns1123Subdomain.default("ca-issuer"),
             /** Secret holding the dashboard's TLS certificate. @default "linkerd-viz-tls" */
-            tlsSecretName: dns1123Subdomain.default(VIZ_DEFAULTS.dashboard.tlsSecretName),
+            tlsSecretName: dns1123Subdomain.default("linkerd-viz-tls"),
             /** Basic-auth user name (the password is the secret key `vizDashboardPassword`, generated if unset). @default "admin" */
             username: z
                 .string()
                 .regex(/^[^:\s]+$/, "expected a user name without ':' or spaces")
-                .default(VIZ_DEFAULTS.dashboard.username),
+                .default("admin"),
             /**
              * Traefik only: accept any Host header (enforcedHostRegexp ".*"), disabling DNS-rebinding
              * protection. @default false (only the public host name is accepted)
              */
-            allowAnyHost: z.boolean().default(VIZ_DEFAULTS.dashboard.allowAnyHost),
+            allowAnyHost: z.boolean().default(false),
         })
         .prefault({}),
 });
@@ -197,23 +190,23 @@ const monitoringSchema = z.strictObject({
     /** @default true */
     enabled: z.boolean().default(true),
     /** Namespace of kube-prometheus-stack, where the PodMonitors and dashboards go. @default "monitoring" */
-    namespace: dns1123Label.default(MONITORING_DEFAULTS.namespace),
+    namespace: dns1123Label.default("monitoring"),
     /** Labels kube-prometheus-stack selects PodMonitors on. @default {app: "linkerd", release: "kube-prometheus-stack"} */
-    podMonitorLabels: labelMap.default({ ...MONITORING_DEFAULTS.podMonitorLabels }),
+    podMonitorLabels: labelMap.default({ app: "linkerd", release: "kube-prometheus-stack" }),
     dashboards: z
         .strictObject({
             /** @default true */
-            enabled: z.boolean().default(MONITORING_DEFAULTS.dashboards.enabled),
+            enabled: z.boolean().default(true),
             /** Label the Grafana sidecar loads ConfigMaps by. @default {grafana_dashboard: "1"} */
-            labels: labelMap.default({ ...MONITORING_DEFAULTS.dashboards.labels }),
+            labels: labelMap.default({ grafana_dashboard: "1" }),
             /**
              * Base of the linkerd2 repository's raw files: each dashboard is downloaded from
              * <sourceBaseUrl>/<release tag>/grafana/dashboards/<file>.json (mirror that layout for air-gapped clusters).
              * @default "https://raw.githubusercontent.com/linkerd/linkerd2"
              */
-            sourceBaseUrl: httpUrl.default(MONITORING_DEFAULTS.dashboards.sourceBaseUrl),
+            sourceBaseUrl: httpUrl.default("https://raw.githubusercontent.com/linkerd/linkerd2"),
             /** Grafana folder annotation for the sidecar. @default "Linkerd" */
-            folder: z.string().min(1).default(MONITORING_DEFAULTS.dashboards.folder),
+            folder: z.string().min(1).default("Linkerd"),
         })
         .prefault({}),
 });
@@ -226,7 +219,7 @@ const jaegerSchema = z.strictObject({
     /** Send the proxies' spans to Tempo. @default true */
     enabled: z.boolean().optional(),
     /** Namespace of the extension (releases that have it). @default "linkerd-jaeger" */
-    namespace: dns1123Label.default(JAEGER_DEFAULTS.namespace),
+    namespace: dns1123Label.default("linkerd-jaeger"),
     /**
      * Tempo distributor's receiver, as service.namespace:port (the chart reads the namespace from it).
      * @default "tempo-distributor.tracing:55678" (OpenCensus) with linkerd-jaeger; "tempo-distributor.tracing:4317" (OTLP) with proxy.tracing
@@ -236,7 +229,7 @@ const jaegerSchema = z.strictObject({
         .regex(/^[a-z0-9-]+\.[a-z0-9-]+(\.[a-z0-9.-]+)?:[0-9]+$/, 'expected service.namespace:port, such as "tempo-distributor.tracing:55678"')
         .optional(),
     /** Service account of the collector (Tempo). @default "tempo" */
-    collectorSvcAccount: dns1123Subdomain.default(JAEGER_DEFAULTS.collectorSvcAccount),
+    collectorSvcAccount: dns1123Subdomain.default("tempo"),
 });
 
 const workloadRefSchema = z.strictObject({
@@ -248,7 +241,7 @@ const workloadRefSchema = z.strictObject({
 /** `picluster-linkerd:meshing` — which namespaces and workloads get the proxy. */
 const meshingSchema = z.strictObject({
     /** Namespaces meshed implicitly (annotation linkerd.io/inject: enabled). @default ["monitoring", "logging", "tracing"] */
-    namespaces: z.array(dns1123Label).default([...MESHING_DEFAULTS.namespaces]),
+    namespaces: z.array(dns1123Label).default(["monitoring", "logging", "tracing"]),
     /** Workloads meshed explicitly (pod template annotation). @default [] */
     workloads: z.array(workloadRefSchema).default([]),
 });
@@ -260,20 +253,20 @@ const ingressSchema = z.strictObject({
     traefik: z
         .strictObject({
             /** Traefik CRD group: "traefik.io" (Traefik v3) or "traefik.containo.us" (v2, chart <= 27). @default "traefik.io" */
-            apiGroup: z.enum(["traefik.io", "traefik.containo.us"]).default(INGRESS_DEFAULTS.traefik.apiGroup),
+            apiGroup: z.enum(["traefik.io", "traefik.containo.us"]).default("traefik.io"),
             /**
              * Install Traefik's Helm chart, meshed in ingress mode, in `namespace`. k3s' bundled Traefik runs in
              * kube-system, which Linkerd's proxy injector never sees: disable it first (k3s `disable: [traefik]`).
              * false: Traefik is installed by someone else in `namespace`; the values that mesh it are a stack output.
              * @default true
              */
-            install: z.boolean().default(INGRESS_DEFAULTS.traefik.install),
+            install: z.boolean().default(true),
             /** Namespace Traefik runs in. Never kube-system or cert-manager (the injector does not see them). @default "traefik" */
-            namespace: dns1123Label.default(INGRESS_DEFAULTS.traefik.namespace),
+            namespace: dns1123Label.default("traefik"),
             /** Helm repository of the Traefik chart. @default "https://traefik.github.io/charts" */
-            chartRepository: httpUrl.default(INGRESS_DEFAULTS.traefik.chartRepository),
+            chartRepository: httpUrl.default("https://traefik.github.io/charts"),
             /** Traefik chart version. @default "40.2.0" (Traefik v3.7.1) */
-            chartVersion: z.string().min(1).default(INGRESS_DEFAULTS.traefik.chartVersion),
+            chartVersion: z.string().min(1).default("40.2.0"),
             /** A local directory holding the chart as <dir>/traefik (air-gapped clusters). @default unset (use the repository) */
             chartDirectory: z.string().min(1).optional(),
             /**
@@ -289,7 +282,7 @@ const ingressSchema = z.strictObject({
     nginx: z
         .strictObject({
             /** IngressClass of ingress-nginx, used by the viz dashboard Ingress. @default "nginx" */
-            ingressClassName: dns1123Subdomain.default(INGRESS_DEFAULTS.nginx.ingressClassName),
+            ingressClassName: dns1123Subdomain.default("nginx"),
         })
         .prefault({}),
 });
@@ -299,11 +292,11 @@ const longhornSchema = z.strictObject({
     /** @default true */
     enabled: z.boolean().default(true),
     /** @default "longhorn-system" */
-    namespace: dns1123Label.default(LONGHORN_DEFAULTS.namespace),
+    namespace: dns1123Label.default("longhorn-system"),
     /** Seconds to wait for Longhorn to be fully deployed. @default 600 */
-    waitTimeoutSeconds: z.number().int().min(10).max(7200).default(LONGHORN_DEFAULTS.waitTimeoutSeconds),
+    waitTimeoutSeconds: z.number().int().min(10).max(7200).default(600),
     /** kubectl binary. @default "kubectl" (from PATH) */
-    kubectl: z.string().min(1).default(LONGHORN_DEFAULTS.kubectl),
+    kubectl: z.string().min(1).default("kubectl"),
 });
 
 /** `picluster-linkerd:adopt` — taking over an installation made by hand with the guide. */
@@ -333,6 +326,9 @@ export const configSchema = z.strictObject({
     longhorn: longhornSchema.prefault({}),
     adopt: adoptSchema.prefault({}),
 });
+
+/** The whole configuration with nothing set: every default, from the schema above. */
+export const CONFIG_DEFAULTS: ParsedConfig = configSchema.parse({});
 
 /** Keys that hold secrets: plain strings set with `pulumi config set --secret`. */
 export const SECRET_KEYS = ["vizDashboardPassword"] as const;

@@ -3,6 +3,7 @@
  * stack at consecutive releases: Helm releases added or removed, chart versions, and the value paths
  * that appear, disappear or change. Pure over the rendered resources.
  */
+import { objAt, str } from "../k8s";
 import type { RenderedResource } from "../render";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
@@ -17,10 +18,10 @@ function releases(resources: readonly RenderedResource[]): Map<string, ReleaseVi
     const out = new Map<string, ReleaseView>();
     for (const r of resources) {
         if (r.type !== RELEASE) continue;
-        out.set(String(r.inputs.name ?? r.name), {
-            chart: String(r.inputs.chart ?? ""),
-            version: r.inputs.version === undefined ? undefined : String(r.inputs.version),
-            values: (r.inputs.values ?? {}) as Record<string, unknown>,
+        out.set(str(r.inputs.name) ?? r.name, {
+            chart: str(r.inputs.chart) ?? "",
+            version: str(r.inputs.version),
+            values: objAt(r.inputs, "values") ?? {},
         });
     }
     return out;

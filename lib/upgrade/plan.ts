@@ -8,8 +8,10 @@
  * then the extensions (one `pulumi up` does them in that order), then a restart of the meshed
  * workloads, whose proxies only change version when their pods are re-injected.
  */
-import { EdgeVersion, compareVersions } from "../linkerdVersions";
-import { LinkerdRelease, resolveRelease } from "../release";
+import { EdgeVersion, compareVersions, parseLinkerdVersion } from "../linkerdVersions";
+import { LinkerdRelease, releaseOfVersion, resolveRelease } from "../release";
+
+export { releaseOfVersion };
 
 /**
  * The release each hop goes through for a Linkerd major the upgrade passes without stopping: the
@@ -25,22 +27,9 @@ export const HOP_RELEASES: Readonly<Record<number, string>> = {
     20: "edge-26.6.3",
 };
 
-/** The release a `linkerd.io/proxy-version` annotation or linkerd-config's `linkerdVersion` names ("stable-2.14.10", "edge-26.8.3"). */
-export function releaseOfVersion(version: string): LinkerdRelease | undefined {
-    try {
-        if (version.startsWith("stable-")) return resolveRelease("stable", version.slice("stable-".length));
-        if (version.startsWith("edge-")) return resolveRelease("edge", version);
-    } catch {
-        return undefined;
-    }
-    return undefined;
-}
-
 /** The Linkerd major (2.<minor>) of a proxy or control-plane version string; undefined when unknown. */
 export function minorOfVersion(version: string): number | undefined {
-    const stable = /^stable-2\.([0-9]+)\./.exec(version);
-    if (stable) return Number(stable[1]);
-    return releaseOfVersion(version)?.minor;
+    return parseLinkerdVersion(version)?.minor;
 }
 
 /** Something a hop changes that can break a running mesh, and how it is handled. */

@@ -6,8 +6,8 @@
  */
 import { linkerdConfigValues } from "../builders/controlPlane";
 import { LINKERD_NAMESPACE } from "../k8s";
-import type { LinkerdRelease } from "../release";
-import { minorOfVersion, releaseOfVersion } from "./plan";
+import { parseLinkerdVersion } from "../linkerdVersions";
+import { LinkerdRelease, releaseOfVersion } from "../release";
 
 export const PROXY_VERSION_ANNOTATION = "linkerd.io/proxy-version";
 
@@ -47,7 +47,7 @@ export function runningLinkerd(linkerdConfigData: Readonly<Record<string, string
 
 /** The oldest major among the meshed pods' proxies (undefined: none, or none understood). */
 export function oldestProxyMinor(running: RunningLinkerd): number | undefined {
-    const minors = running.meshedPods.map((p) => minorOfVersion(p.version)).filter((m): m is number => m !== undefined);
+    const minors = running.meshedPods.map((p) => parseLinkerdVersion(p.version)?.minor).filter((m): m is number => m !== undefined);
     return minors.length > 0 ? Math.min(...minors) : undefined;
 }
 

@@ -11,7 +11,7 @@
  */
 import { RuleContext } from "./context";
 import { injectionFor } from "./injection";
-import { Obj, apiGroup, get, isObj, isWorkloadKind, namespaceOf, podTemplate, PodTemplate } from "./k8s";
+import { Obj, apiGroup, get, isObj, isWorkloadKind, namespaceOf, objAt, podTemplate, PodTemplate, kindOf } from "../../lib/k8s";
 import { releaseNote } from "./release";
 import { Rule } from "./types";
 
@@ -22,7 +22,7 @@ export function eckPodTemplates(o: Obj): { t: PodTemplate; where: string }[] {
     if (!apiGroup(o.apiVersion).endsWith("k8s.elastic.co")) return [];
     const out: { t: PodTemplate; where: string }[] = [];
     const add = (pt: unknown, where: string) => {
-        if (pt === undefined || isObj(pt)) out.push({ t: { metadata: get(pt, "metadata"), spec: get(pt, "spec"), path: where }, where });
+        if (pt === undefined || isObj(pt)) out.push({ t: { metadata: objAt(pt, "metadata"), spec: objAt(pt, "spec"), path: where }, where });
     };
     const nodeSets = get(o, "spec", "nodeSets");
     if (Array.isArray(nodeSets)) {
@@ -53,7 +53,7 @@ export const automountRule: Rule = {
             const inj = injectionFor(t, ns, ctx);
             if (!inj.blockedByToken) return [];
             return [
-                `${o.kind} should get the Linkerd proxy because ${inj.blockedByToken.wouldReason}, but it sets automountServiceAccountToken: false ` +
+                `${kindOf(o)} should get the Linkerd proxy because ${inj.blockedByToken.wouldReason}, but it sets automountServiceAccountToken: false ` +
                     `and ${why}, so the proxy is not injected (guide: "EFK"). Fix: set automountServiceAccountToken: true at ${inj.blockedByToken.at}, ` +
                     `or identity.serviceAccountTokenProjection true (the chart's default), or opt the pod out explicitly with linkerd.io/inject: disabled.`,
             ];
@@ -64,7 +64,7 @@ export const automountRule: Rule = {
             const inj = injectionFor(t, ns, ctx);
             if (!inj.injected && !inj.blockedByToken) continue;
             out.push(
-                `ECK ${o.kind} pods should get the Linkerd proxy because ${inj.blockedByToken?.wouldReason ?? inj.reason}, but ECK disables the service-account token ` +
+                `ECK ${kindOf(o)} pods should get the Linkerd proxy because ${inj.blockedByToken?.wouldReason ?? inj.reason}, but ECK disables the service-account token ` +
                     `unless ${where}.spec.automountServiceAccountToken is true, and ${why}, so the proxy is not injected (guide: "EFK"). ` +
                     `Fix: set ${where}.spec.automountServiceAccountToken: true, or identity.serviceAccountTokenProjection true (the chart's default).`,
             );

@@ -1,4 +1,5 @@
-import { ADMISSION_WEBHOOKS_LABEL, INJECTOR_EXCLUDED_NAMESPACES, INJECT_ANNOTATION, Obj, annotation, get, label, str } from "./k8s";
+import { ADMISSION_WEBHOOKS_LABEL, INJECT_ANNOTATION, Obj, annotation, get, label, str } from "../../lib/k8s";
+import { INJECTOR_EXCLUDED_NAMESPACES, injectorSkips } from "../../lib/injector";
 import { injectValueMeshes } from "../../lib/k8s";
 import { ReleaseFacts, releaseFacts } from "./release";
 
@@ -44,10 +45,10 @@ export const DEFAULT_TRAEFIK: TraefikSettings = {
 
 export function emptyContext(partial: Partial<RuleContext> = {}): RuleContext {
     return {
-        namespaces: partial.namespaces ?? new Map(),
+        namespaces: partial.namespaces ?? new Map<string, NamespaceMeshInfo>(),
         release: partial.release ?? releaseFacts(),
         defaultNamespace: partial.defaultNamespace ?? "default",
-        middlewares: partial.middlewares ?? new Map(),
+        middlewares: partial.middlewares ?? new Map<string, Obj>(),
         traefik: partial.traefik ?? { ...DEFAULT_TRAEFIK },
     };
 }
@@ -81,14 +82,15 @@ export function addNamespace(ctx: RuleContext, name: string, info: NamespaceMesh
  * config.linkerd.io/admission-webhooks: disabled (lib/injector.ts).
  */
 export function injectorBlindSpot(ctx: RuleContext, namespace: string): string | undefined {
-    if (INJECTOR_EXCLUDED_NAMESPACES.includes(namespace)) {
+    const info = ctx.namespaces.get(namespace);
+    const skip = injectorSkips(namespace, info?.webhooksDisabled ? { [ADMISSION_WEBHOOKS_LABEL]: "disabled" } : {});
+    if (skip === "name") {
         return (
             `Linkerd's proxy injector never sees namespace "${namespace}" (every control-plane chart since 2.12 excludes ` +
             `${INJECTOR_EXCLUDED_NAMESPACES.join(" and ")} in proxyInjector.namespaceSelector; linkerd2 #11104)`
         );
     }
-    const info = ctx.namespaces.get(namespace);
-    if (info?.webhooksDisabled) return `Linkerd's admission webhooks, the proxy injector among them, skip namespace "${namespace}" (${info.source})`;
+    if (skip === "labels") return `Linkerd's admission webhooks, the proxy injector among them, skip namespace "${namespace}" (${info?.source})`;
     return undefined;
 }
 

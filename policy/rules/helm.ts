@@ -4,7 +4,7 @@
  * else, render the chart (`helm template`) and run `npm run policy:check` on the output.
  */
 import { RuleContext, meshedNamespace } from "./context";
-import { INJECT_ANNOTATION, get, isObj, str } from "./k8s";
+import { INJECT_ANNOTATION, get, isObj, str } from "../../lib/k8s";
 import { JOB_RULE } from "./jobs";
 import { ReleaseOverrides } from "./release";
 import { VIZ_RULE, checkVizValues, isVizChart } from "./viz";

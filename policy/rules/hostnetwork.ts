@@ -6,7 +6,7 @@
  * asks for injection explicitly while using the host network is a configuration that does not do what it says:
  * its traffic is neither mTLS'd nor visible to Linkerd.
  */
-import { INJECT_ANNOTATION, Obj, annotation, get, isWorkloadKind, podTemplate, templateAnnotationPath } from "./k8s";
+import { INJECT_ANNOTATION, Obj, annotation, get, isWorkloadKind, podTemplate, templateAnnotationPath, kindOf } from "../../lib/k8s";
 import { injectValueMeshes } from "./context";
 import { Rule } from "./types";
 
@@ -23,7 +23,7 @@ export const hostNetworkRule: Rule = {
         const v = annotation(t.metadata, INJECT_ANNOTATION);
         if (!injectValueMeshes(v)) return [];
         return [
-            `${o.kind} uses hostNetwork: true and asks for the Linkerd proxy (${INJECT_ANNOTATION}: ${v} at ${templateAnnotationPath(t)}), ` +
+            `${kindOf(o)} uses hostNetwork: true and asks for the Linkerd proxy (${INJECT_ANNOTATION}: ${v} at ${templateAnnotationPath(t)}), ` +
                 `but the proxy injector never injects hostNetwork pods (it skips them silently; guide: "Prometheus Stack", node-exporter). ` +
                 `Its traffic is not meshed. Fix: remove the annotation or set \`${INJECT_ANNOTATION}: disabled\` at ${templateAnnotationPath(t)}, ` +
                 `or drop hostNetwork if the workload must be meshed.`,

@@ -9,7 +9,7 @@
  * services is plain TCP from outside the mesh.
  */
 import { RuleContext, injectorBlindSpot } from "./context";
-import { INJECT_ANNOTATION, Obj, annotation, isWorkloadKind, namespaceOf, podTemplate, templateAnnotationPath } from "./k8s";
+import { INJECT_ANNOTATION, Obj, annotation, isWorkloadKind, namespaceOf, podTemplate, templateAnnotationPath, kindOf } from "../../lib/k8s";
 import { injectValueMeshes } from "../../lib/k8s";
 import { Rule } from "./types";
 
@@ -31,7 +31,7 @@ export const ignoredNamespaceRule: Rule = {
         if (!blind) return [];
         const where = templateAnnotationPath(t);
         return [
-            `${o.kind} asks for the Linkerd proxy (${INJECT_ANNOTATION}: ${v} at ${where}), but ${blind}: its pods get no proxy ` +
+            `${kindOf(o)} asks for the Linkerd proxy (${INJECT_ANNOTATION}: ${v} at ${where}), but ${blind}: its pods get no proxy ` +
                 `and their traffic is not meshed (for k3s' bundled Traefik in kube-system, the guide's "Meshing Traefik" does not ` +
                 `take effect). Fix: run the workload in a namespace of its own (e.g. install Traefik with its own Helm release ` +
                 `outside kube-system), or remove the annotation so the manifest says what happens.`,

@@ -3,7 +3,7 @@
  * and the manifest checker (cli/policy-check.ts).
  */
 import { RuleContext } from "./context";
-import { Obj, get, name, namespaceOf, str } from "./k8s";
+import { Obj, get, nameOf, namespaceOf, str } from "../../lib/k8s";
 import { automountRule } from "./automount";
 import { hostNetworkRule } from "./hostnetwork";
 import { ignoredNamespaceRule } from "./ignoredNamespace";
@@ -25,10 +25,6 @@ export { checkHelmRelease, releaseOverridesFromControlPlane } from "./helm";
 
 export const ALL_RULES: Rule[] = [jobRule, hostNetworkRule, ignoredNamespaceRule, traefikRule, automountRule, vizRule, nginxRule];
 
-export function ruleByName(n: string): Rule | undefined {
-    return ALL_RULES.find((r) => r.name === n);
-}
-
 /** Run the rules over one object. */
 export function checkObject(o: Obj, ctx: RuleContext, levels: Record<string, EnforcementLevel> = {}, rules: Rule[] = ALL_RULES): Finding[] {
     const out: Finding[] = [];
@@ -41,7 +37,7 @@ export function checkObject(o: Obj, ctx: RuleContext, levels: Record<string, Enf
                 enforcement: level,
                 kind: str(o.kind) ?? "?",
                 namespace: namespaceOf(o, ctx.defaultNamespace),
-                name: name(o),
+                name: nameOf(o),
                 message,
             });
         }

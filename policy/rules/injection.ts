@@ -1,5 +1,5 @@
 import { RuleContext, injectValueMeshes, injectorBlindSpot } from "./context";
-import { INJECT_ANNOTATION, PodTemplate, annotation, get, templateAnnotationPath } from "./k8s";
+import { INJECT_ANNOTATION, PodTemplate, annotation, get, templateAnnotationPath } from "../../lib/k8s";
 
 export interface Injection {
     /** The pod will get a linkerd-proxy container. */

@@ -26,7 +26,8 @@ import {
     podTemplate,
     str,
     templateAnnotationPath,
-} from "./k8s";
+    kindOf,
+} from "../../lib/k8s";
 import { SHUTDOWN_ANNOTATION, describeRelease, nativeSidecarAnnotations, NATIVE_SIDECAR_ANNOTATIONS, releaseNote } from "./release";
 import { Rule } from "./types";
 
@@ -77,7 +78,7 @@ function argvOf(c: Obj): string[] | undefined {
     const cmd = get(c, "command");
     if (!Array.isArray(cmd) || cmd.length === 0) return undefined; // image ENTRYPOINT: cannot be wrapped
     const args = get(c, "args");
-    return [...cmd, ...(Array.isArray(args) ? args : [])].map((x) => String(x));
+    return [...(cmd as unknown[]), ...(Array.isArray(args) ? (args as unknown[]) : [])].map((x) => String(x));
 }
 
 /**
@@ -98,21 +99,62 @@ export function helmHookPod(o: Obj): string[] | undefined {
     return hooks.length ? hooks : undefined;
 }
 
+/** For messages: who waits for what never completes (Helm, for hook pods and hook Jobs). */
+function waiterOf(o: Obj, hooks: string[] | undefined): string {
+    const jobHooks = o.kind === "Job" ? annotation(get(o, "metadata"), HELM_HOOK_ANNOTATION) : undefined;
+    if (hooks) {
+        return hooks.some((h) => h === "test" || h === "test-success")
+            ? " `helm test` waits for it until its timeout."
+            : " Helm waits for hook pods, so the install or upgrade hangs until its timeout.";
+    }
+    if (!jobHooks) return "";
+    return (
+        ` It is a Helm hook (${HELM_HOOK_ANNOTATION}: ${jobHooks}): Helm waits for hook Jobs to complete, so ` +
+        (/test/.test(jobHooks) ? "`helm test` hangs" : "`helm install`/`helm upgrade` (and a Pulumi Helm release) hangs") +
+        " until its timeout and fails."
+    );
+}
+
+/** The ways out besides opting out of injection: a native sidecar, or linkerd-await in an image one builds. */
+function alternativesFor(
+    rel: RuleContext["release"],
+    accepted: string[],
+    main: { c: Obj }[],
+    notWrapped: { c: Obj }[],
+    shutdownOn: boolean,
+): string[] {
+    // A container without `command` runs its image's entrypoint: there is no command to wrap, it must be spelled out.
+    const names = (xs: { c: Obj }[]) => xs.map((x) => str(x.c.name) ?? "?").join(", ");
+    const withCommand = notWrapped.filter((x) => argvOf(x.c) !== undefined);
+    const entrypointOnly = notWrapped.filter((x) => argvOf(x.c) === undefined);
+    const awaitSteps: string[] = [];
+    if (withCommand.length) awaitSteps.push(`wrap the command of container(s) ${names(withCommand)} in \`linkerd-await --shutdown -- <command>\``);
+    if (entrypointOnly.length) {
+        awaitSteps.push(
+            `set the command of container(s) ${names(entrypointOnly)} explicitly (they set none and run their image's entrypoint) to ` +
+                `\`[linkerd-await, --shutdown, --, <entrypoint>…]\``,
+        );
+    }
+    if (awaitSteps.length === 0) awaitSteps.push("run every container's command as `linkerd-await --shutdown -- <command>`");
+    const alternatives: string[] = [];
+    if (rel.nativeSidecarSupported) {
+        alternatives.push(`run the proxy as a native sidecar with \`${accepted[0]}: enabled\` (Kubernetes >= 1.29)`);
+    }
+    // linkerd-await is a binary of its own that chart images (busybox, kubectl, kube-webhook-certgen, ...) do not ship.
+    alternatives.push(
+        `only if you build the image${images(main)} and add the linkerd-await binary to it (chart images do not ship it): ` +
+            awaitSteps.join(" and ") +
+            (shutdownOn ? "" : ` and add \`${SHUTDOWN_ANNOTATION}: enabled\` (the shutdown endpoint is off by default since 2.16)`),
+    );
+    return alternatives;
+}
+
 function jobCheck(o: Obj, ctx: RuleContext): string[] {
     const hooks = helmHookPod(o);
     if (o.kind !== "Job" && o.kind !== "CronJob" && !hooks) return [];
     // For messages: what never completes, and who waits for it.
-    const subject = hooks ? `Helm hook Pod (${HELM_HOOK_ANNOTATION}: ${hooks.join(",")}) gets` : `${o.kind} pods get`;
-    const jobHooks = o.kind === "Job" ? annotation(get(o, "metadata"), HELM_HOOK_ANNOTATION) : undefined;
-    const waiter = hooks
-        ? hooks.some((h) => h === "test" || h === "test-success")
-            ? " `helm test` waits for it until its timeout."
-            : " Helm waits for hook pods, so the install or upgrade hangs until its timeout."
-        : jobHooks
-          ? ` It is a Helm hook (${HELM_HOOK_ANNOTATION}: ${jobHooks}): Helm waits for hook Jobs to complete, so ` +
-            (/test/.test(jobHooks) ? "`helm test` hangs" : "`helm install`/`helm upgrade` (and a Pulumi Helm release) hangs") +
-            " until its timeout and fails."
-          : "";
+    const subject = hooks ? `Helm hook Pod (${HELM_HOOK_ANNOTATION}: ${hooks.join(",")}) gets` : `${kindOf(o)} pods get`;
+    const waiter = waiterOf(o, hooks);
     const t = podTemplate(o);
     if (!t) return [];
     const ns = namespaceOf(o, ctx.defaultNamespace);
@@ -147,40 +189,18 @@ function jobCheck(o: Obj, ctx: RuleContext): string[] {
         return [
             `${subject} the Linkerd proxy because ${inj.reason}. Its containers run \`linkerd-await --shutdown\`, but ` +
                 `the proxy's /shutdown endpoint is off by default since Linkerd 2.16 (${releaseNote(rel)}), so the proxy ` +
-                `never exits and the ${o.kind} never completes.${waiter} Fix: add the annotation \`${SHUTDOWN_ANNOTATION}: enabled\` at ${where}, ` +
+                `never exits and the ${kindOf(o)} never completes.${waiter} Fix: add the annotation \`${SHUTDOWN_ANNOTATION}: enabled\` at ${where}, ` +
                 `or set the control-plane value proxy.enableShutdownEndpoint=true.${nativeNote}`,
         ];
     }
 
-    // A container without `command` runs its image's entrypoint: there is no command to wrap, it must be spelled out.
-    const names = (xs: typeof main) => xs.map((x) => str(x.c.name) ?? "?").join(", ");
-    const withCommand = notWrapped.filter((x) => argvOf(x.c) !== undefined);
-    const entrypointOnly = notWrapped.filter((x) => argvOf(x.c) === undefined);
-    const awaitSteps: string[] = [];
-    if (withCommand.length) awaitSteps.push(`wrap the command of container(s) ${names(withCommand)} in \`linkerd-await --shutdown -- <command>\``);
-    if (entrypointOnly.length) {
-        awaitSteps.push(
-            `set the command of container(s) ${names(entrypointOnly)} explicitly (they set none and run their image's entrypoint) to ` +
-                `\`[linkerd-await, --shutdown, --, <entrypoint>…]\``,
-        );
-    }
-    if (awaitSteps.length === 0) awaitSteps.push("run every container's command as `linkerd-await --shutdown -- <command>`");
-    const alternatives: string[] = [];
-    if (rel.nativeSidecarSupported) {
-        alternatives.push(`run the proxy as a native sidecar with \`${accepted[0]}: enabled\` (Kubernetes >= 1.29)`);
-    }
-    // linkerd-await is a binary of its own that chart images (busybox, kubectl, kube-webhook-certgen, ...) do not ship.
-    alternatives.push(
-        `only if you build the image${images(main)} and add the linkerd-await binary to it (chart images do not ship it): ` +
-            awaitSteps.join(" and ") +
-            (shutdownOn ? "" : ` and add \`${SHUTDOWN_ANNOTATION}: enabled\` (the shutdown endpoint is off by default since 2.16)`),
-    );
+    const alternatives = alternativesFor(rel, accepted, main, notWrapped, shutdownOn);
     const fix = inj.explicit
         ? `set \`${INJECT_ANNOTATION}: disabled\` at ${where} instead of asking for injection`
         : `add the annotation \`${INJECT_ANNOTATION}: disabled\` at ${where}`;
     return [
         `${subject} the Linkerd proxy because ${inj.reason}; the proxy keeps running after the ${hooks ? "pod's" : "job's"} containers exit, ` +
-            `so the ${o.kind} never completes (guide: "Problems with Kubernetes Jobs and implicit annotation").${waiter} ` +
+            `so the ${kindOf(o)} never completes (guide: "Problems with Kubernetes Jobs and implicit annotation").${waiter} ` +
             `Fix: ${fix}; or ${alternatives.join("; or ")}. (Release assumed: ${releaseNote(rel)}.)${nativeNote}`,
     ];
 }

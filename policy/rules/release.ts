@@ -14,20 +14,14 @@ import { PROXY_ADMIN_SHUTDOWN_ANNOTATION } from "../../lib/k8s";
 import {
     FEATURE_MINORS,
     NATIVE_SIDECAR_ANNOTATIONS,
-    edgeMinor,
+    LinkerdVersion,
     linkerdFeatures,
-    stableMinorOfControlPlaneChart,
     nativeSidecarAnnotations as annotationsOfMinor,
+    parseLinkerdVersion,
 } from "../../lib/linkerdVersions";
 
-export { NATIVE_SIDECAR_ANNOTATIONS };
-
-export interface LinkerdVersion {
-    major: number;
-    minor: number;
-    /** How it was written, for messages (e.g. "stable-2.14.10", "edge-24.8.2"). */
-    label: string;
-}
+export { NATIVE_SIDECAR_ANNOTATIONS, parseLinkerdVersion };
+export type { LinkerdVersion };
 
 export interface ReleaseFacts {
     version: LinkerdVersion;
@@ -49,30 +43,6 @@ export interface ReleaseFacts {
 }
 
 export const SHUTDOWN_ANNOTATION = PROXY_ADMIN_SHUTDOWN_ANNOTATION;
-/**
- * Parse a Linkerd version as users write it: "2.14", "2.16.1", "stable-2.14.10", "edge-24.8.2",
- * a linkerd-control-plane chart version ("1.16.11" = stable 2.14, "2024.8.2" = edge-24.8.2), or
- * "enterprise-2.16.0". Returns undefined if it cannot be understood.
- */
-export function parseLinkerdVersion(input: string): LinkerdVersion | undefined {
-    const s = input.trim().replace(/^v/, "");
-    let m = /^(?:stable-|enterprise-)?2\.(\d+)(?:\.\d+)?$/.exec(s);
-    if (m) return { major: 2, minor: Number(m[1]), label: input.trim() };
-    m = /^edge-(\d{2})\.(\d{1,2})\.(\d+)$/.exec(s);
-    if (m) return { major: 2, minor: edgeMinor([Number(m[1]), Number(m[2]), Number(m[3])]), label: input.trim() };
-    m = /^(20\d{2})\.(\d{1,2})\.(\d+)$/.exec(s); // edge chart version YYYY.M.X
-    if (m) {
-        const yy = Number(m[1]) - 2000;
-        return { major: 2, minor: edgeMinor([yy, Number(m[2]), Number(m[3])]), label: `edge-${yy}.${m[2]}.${m[3]} (chart ${s})` };
-    }
-    m = /^1\.(\d+)\.(\d+)$/.exec(s); // stable linkerd-control-plane charts: 1.16.x = 2.14, 1.12.x = 2.13, 1.9.x = 2.12
-    if (m) {
-        const minor = stableMinorOfControlPlaneChart(Number(m[1]));
-        return { major: 2, minor, label: `2.${minor} (chart ${s})` };
-    }
-    return undefined;
-}
-
 export interface ReleaseOverrides {
     linkerdVersion?: string;
     shutdownEndpointEnabled?: boolean;

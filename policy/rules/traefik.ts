@@ -11,7 +11,21 @@
  */
 import { RuleContext, meshedNamespace, middlewareKey } from "./context";
 import { injectionFor } from "./injection";
-import { INJECT_ANNOTATION, Obj, annotation, apiGroup, containers, get, isObj, label, namespaceOf, podTemplate, str } from "./k8s";
+import {
+    INJECT_ANNOTATION,
+    Obj,
+    annotation,
+    apiGroup,
+    containers,
+    get,
+    isObj,
+    label,
+    namespaceOf,
+    podTemplate,
+    str,
+    kindOf,
+    scalarText,
+} from "../../lib/k8s";
 import { Rule } from "./types";
 
 export const TRAEFIK_RULE = "linkerd-traefik-dst-override";
@@ -99,7 +113,7 @@ function checkIngressRoute(o: Obj, ctx: RuleContext): string[] {
                 const n = str(get(s, "name"));
                 if (kind !== "Service" || !n) continue;
                 const port = get(s, "port");
-                backends.push({ service: n, namespace: str(get(s, "namespace")) ?? ns, port: port === undefined ? undefined : String(port) });
+                backends.push({ service: n, namespace: str(get(s, "namespace")) ?? ns, port: scalarText(port) });
             }
         }
         const refs: MwRef[] = [];
@@ -152,7 +166,7 @@ function ingressBackends(o: Obj, ns: string): Backend[] {
         const n = str(get(b, "service", "name"));
         if (!n) return;
         const p = get(b, "service", "port", "number") ?? get(b, "service", "port", "name");
-        out.push({ service: n, namespace: ns, port: p === undefined ? undefined : String(p) });
+        out.push({ service: n, namespace: ns, port: scalarText(p) });
     };
     push(get(o, "spec", "defaultBackend"));
     const rules = get(o, "spec", "rules");
@@ -241,7 +255,11 @@ export function traefikIngressModeFromInput(objects: readonly Obj[], ctx: RuleCo
         const t = podTemplate(o)!;
         const inj = injectionFor(t, ns, ctx);
         const value = annotation(t.metadata, INJECT_ANNOTATION) ?? ctx.namespaces.get(ns)?.value;
-        return { id: `${o.kind}/${ns}/${str(get(o, "metadata", "name")) ?? "?"}`, ingress: inj.injected && value === "ingress", reason: inj.reason };
+        return {
+            id: `${kindOf(o)}/${ns}/${str(get(o, "metadata", "name")) ?? "?"}`,
+            ingress: inj.injected && value === "ingress",
+            reason: inj.reason,
+        };
     });
     const meshed = described.filter((d) => d.ingress);
     if (meshed.length > 0) {

@@ -1,5 +1,5 @@
 import { RuleContext } from "./context";
-import { Obj } from "./k8s";
+import { Obj } from "../../lib/k8s";
 
 export type EnforcementLevel = "advisory" | "mandatory" | "disabled";
 

@@ -7,7 +7,7 @@
  * (and its tap API) through DNS rebinding. Expose the dashboard with a Host-rewriting ingress instead, or set a
  * regexp that matches only the real hostname.
  */
-import { Obj, containers, get, isWorkloadKind, isObj, podTemplate, str } from "./k8s";
+import { Obj, containers, get, isWorkloadKind, isObj, listAt, podTemplate, str } from "../../lib/k8s";
 import { Rule } from "./types";
 
 export const VIZ_RULE = "linkerd-viz-dns-rebinding";
@@ -58,7 +58,7 @@ export const vizRule: Rule = {
         const t = podTemplate(o);
         const out: string[] = [];
         for (const { c } of containers(t?.spec)) {
-            const args = [...(Array.isArray(get(c, "command")) ? get(c, "command") : []), ...(Array.isArray(get(c, "args")) ? get(c, "args") : [])];
+            const args = [...listAt(c, "command"), ...listAt(c, "args")];
             for (const a of args) {
                 const m = /^--?enforced-host=(.*)$/.exec(String(a));
                 // On the command line an empty value switches the check off (the chart substitutes its default

@@ -14,7 +14,7 @@ import * as path from "path";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { apply, binDir, kubectl, kubectlJson, makeRootCA, repoRoot, run, sh } from "./support/env";
 import { simulatedDeployment } from "./support/workloads";
-import { CheckResult } from "../../lib/check";
+import { CheckResult } from "../../check";
 import { crdsInHelmRelease } from "../../cli/check";
 import { e2eSuite, EDGE, randomPassword, STABLE, TestStack } from "./support/suite";
 import type { LinkerdRelease } from "../../lib/release";
@@ -36,7 +36,7 @@ async function check(extra: string[] = []): Promise<CheckRun> {
         cwd: repoRoot,
         timeoutMs: 120_000,
     });
-    let results: CheckResult[] = [];
+    let results: CheckResult[];
     try {
         results = JSON.parse(res.stdout).results;
     } catch {
@@ -47,6 +47,7 @@ async function check(extra: string[] = []): Promise<CheckRun> {
 
 const failed = (r: CheckRun) => r.results.filter((x) => x.status === "fail");
 const failedNames = (r: CheckRun) => failed(r).map((x) => x.name);
+const failedIds = (r: CheckRun) => failed(r).map((x) => x.id);
 
 afterAll(() => process.stderr.write(`[e2e check] timings (s): ${JSON.stringify(timings)}\n`));
 
@@ -70,6 +71,7 @@ async function upAndCheckPasses(release: LinkerdRelease): Promise<void> {
     const warned = r.results.filter((x) => x.status === "warn").map((x) => x.name);
     for (const name of warned) expect(name).toMatch(/^podmonitor monitoring\/linkerd-.*$/);
     expect(r.results.find((x) => x.name === "trust anchor matches the program's")?.status).toBe("ok");
+    expect(r.results.find((x) => x.id === "pl-identity-trust-anchor-matches")?.status).toBe("ok");
     expect(r.results.find((x) => x.name === "Linkerd CRDs")?.message).toMatch(/all \d+ CRDs of the linkerd-crds release are present/);
     // The table for people, same result.
     const table = await run("npm", ["run", "--silent", "check", "--", "--stack", stack.name, "--stack-file", stack.file], { cwd: repoRoot });
@@ -124,6 +126,7 @@ describe("npm run check on stable-2.14.10 names each break with its fix (exit 1)
             const r = await check();
             expect(r.code).toBe(1);
             expect(failedNames(r)).toEqual(["trust anchor matches the program's", "issuer signed by the trust anchor"]);
+            expect(failedIds(r)).toEqual(["pl-identity-trust-anchor-matches", "pl-identity-issuer-signed"]);
             const [match] = failed(r);
             expect(match.message).toMatch(
                 /ConfigMap linkerd\/linkerd-config .* does not carry the anchor the program uses \("CN=picluster-e2e-root-ca".*from Secret linkerd\/linkerd-identity-issuer \(ca.crt\)\)/,
@@ -162,6 +165,7 @@ describe("npm run check on stable-2.14.10 names each break with its fix (exit 1)
             const r = await check();
             expect(r.code).toBe(1);
             expect(failedNames(r)).toEqual(["issuer validity"]);
+            expect(failedIds(r)).toEqual(["pl-identity-issuer-validity"]);
             const [expired] = failed(r);
             expect(expired.message).toMatch(
                 /"CN=identity.linkerd.cluster.local" in Secret linkerd\/linkerd-identity-issuer \(tls.crt\) expired on .*ago.*powered off past the expiry/,
@@ -190,6 +194,7 @@ describe("npm run check on stable-2.14.10 names each break with its fix (exit 1)
             const r = await check();
             expect(r.code).toBe(1);
             expect(failedNames(r)).toEqual(["namespace monitoring"]);
+            expect(failedIds(r)).toEqual(["pl-dp-meshed-namespace"]);
             const [unmeshed] = failed(r);
             expect(unmeshed.message).toMatch(
                 new RegExp(`1 running pod\\(s\\) in meshed namespace monitoring without the linkerd-proxy container .*: ${pod}`),
@@ -261,6 +266,7 @@ describe("npm run check on stable-2.14.10 names each break with its fix (exit 1)
         const r = await check();
         expect(r.code).toBe(1);
         expect(failedNames(r)).toEqual(["longhorn-manager POD_IP", "daemonset longhorn-system/longhorn-manager"]);
+        expect(failedIds(r)).toEqual(["pl-longhorn-pod-ip", "pl-longhorn-workload"]);
         const fix = failed(r)[0].fix!;
         expect(fix).toMatch(
             /pulumi up -s check-\d+-\d+ --replace 'urn:pulumi:.*::linkerd-longhorn-mesh-pod-ip' --replace 'urn:pulumi:.*::linkerd-longhorn-mesh-annotate'/,
@@ -277,6 +283,7 @@ describe("npm run check on stable-2.14.10 names each break with its fix (exit 1)
         const r = await check();
         expect(r.code).toBe(1);
         expect(failedNames(r)).toEqual(["Linkerd CRDs"]);
+        expect(failedIds(r)).toEqual(["pl-cp-crds"]);
         expect(failed(r)[0].message).toMatch(/1 CRD\(s\) the linkerd-crds release installed are missing: serviceprofiles.linkerd.io/);
         expect(failed(r)[0].fix).toMatch(
             /helm --kubeconfig .* --kube-context .* -n linkerd get manifest linkerd-crds \| kubectl .* apply --server-side -f -/,

@@ -1,5 +1,5 @@
 /** Builders for plain Kubernetes objects used by the policy tests. */
-import { Obj } from "../../policy/rules/k8s";
+import { Loose as Obj } from "../support/loose";
 import { RuleContext, emptyContext, releaseFacts, ReleaseOverrides, DEFAULT_TRAEFIK, TraefikSettings } from "../../policy/rules";
 
 export interface PodOpts {

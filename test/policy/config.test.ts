@@ -6,6 +6,7 @@ import Ajv from "ajv";
 import { policies } from "../../policy/policies";
 import { POLICY_CONFIG_SCHEMAS, readPolicyConfig } from "../../policy/config";
 import { ALL_RULES, parseLinkerdVersion } from "../../policy/rules";
+import exampleConfig from "../../policy/config.example.json";
 
 const ajv = new Ajv({ strict: false });
 
@@ -75,8 +76,7 @@ test("readPolicyConfig ignores wrong types defensively", () => {
 });
 
 test("policy/config.example.json is valid for every policy it configures", () => {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const example = require("../../policy/config.example.json") as Record<string, unknown>;
+    const example = exampleConfig as Record<string, unknown>;
     for (const [name, value] of Object.entries(example)) {
         expect(policies.map((p) => p.name)).toContain(name);
         const config = typeof value === "string" ? { enforcementLevel: value } : value;

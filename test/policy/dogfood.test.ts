@@ -71,7 +71,9 @@ d("dogfood: the picluster stack", () => {
     test("npm run policy:check on the rendered manifests agrees", () => {
         const manifests = path.join(out, "manifests");
         // The same release facts the pack derives from the stack's linkerd-control-plane release.
-        const cp = resources.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && String(r.props.chart ?? "").endsWith("linkerd-control-plane"));
+        const cp = resources.find(
+            (r) => r.type === "kubernetes:helm.sh/v3:Release" && typeof r.props.chart === "string" && r.props.chart.endsWith("linkerd-control-plane"),
+        );
         const args = [manifests, ...(typeof cp?.props.version === "string" ? ["--linkerd-version", cp.props.version] : [])];
         const res = policyCheck(
             args,

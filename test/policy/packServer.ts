@@ -11,6 +11,7 @@ const ROOT = path.resolve(__dirname, "../..");
 const PACK_DIR = path.join(ROOT, "policy");
 const PULUMI_DIR = path.dirname(require.resolve("@pulumi/pulumi/package.json", { paths: [PACK_DIR] }));
 // Load the proto modules (and grpc/google-protobuf) from the same place the pack does.
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the modules the pack itself loads, resolved from its own @pulumi/pulumi
 const req = (m: string) => require(require.resolve(m, { paths: [PULUMI_DIR] }));
 const grpc = req("@grpc/grpc-js");
 export const analyzerPb = req("@pulumi/pulumi/proto/analyzer_pb");

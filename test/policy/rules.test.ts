@@ -18,7 +18,7 @@ import {
     releaseFacts,
     releaseOverridesFromControlPlane,
 } from "../../policy/rules";
-import { Obj } from "../../policy/rules/k8s";
+import { Loose as Obj } from "../support/loose";
 import {
     container,
     cronJob,
@@ -605,7 +605,7 @@ describe("linkerd-await parsing", () => {
         [["my-linkerd-await", "--shutdown"], false],
         [["/bin/sh", "-c", "./x && linkerd-await --shutdown"], false],
         [[], false],
-    ])("%j -> %s", (argv, expected) => expect(awaitsWithShutdown(argv as string[])).toBe(expected));
+    ])("%j -> %s", (argv, expected) => expect(awaitsWithShutdown(argv)).toBe(expected));
 });
 
 describe("release facts", () => {

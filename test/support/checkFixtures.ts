@@ -4,9 +4,11 @@
  */
 import { stringify as stringifyYaml } from "yaml";
 import { PiclusterConfig, loadConfig } from "../../lib/config";
-import { dashboardConfigMap, linkerdPodMonitors, MONITORING_DEFAULTS } from "../../lib/builders/monitoring";
-import { CONTROL_PLANE_DEPLOYMENTS, ClusterSnapshot, JAEGER_DEPLOYMENTS, Obj, VIZ_DEPLOYMENTS } from "../../lib/check";
-import { CheckContext } from "../../lib/check/types";
+import { dashboardConfigMap, linkerdPodMonitors } from "../../lib/builders/monitoring";
+import { CONFIG_DEFAULTS } from "../../lib/config/schema";
+import { CONTROL_PLANE_DEPLOYMENTS, ClusterSnapshot, JAEGER_DEPLOYMENTS, VIZ_DEPLOYMENTS } from "../../check";
+import { Loose as Obj } from "./loose";
+import { CheckContext } from "../../check/types";
 
 export function testConfig(values: Record<string, unknown> = {}): PiclusterConfig {
     return loadConfig({
@@ -157,7 +159,7 @@ export function healthySnapshot(config: PiclusterConfig, certs: Certs): ClusterS
             apiVersion: "monitoring.coreos.com/v1",
             kind: "Prometheus",
             metadata: { name: "kube-prometheus-stack-prometheus", namespace: config.monitoring.namespace },
-            spec: { podMonitorSelector: { matchLabels: { release: MONITORING_DEFAULTS.podMonitorLabels.release } } },
+            spec: { podMonitorSelector: { matchLabels: { release: CONFIG_DEFAULTS.monitoring.podMonitorLabels.release } } },
         },
     ];
     return {

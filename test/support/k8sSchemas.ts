@@ -163,7 +163,7 @@ function unknownFieldsByReads(fn: CompiledFn, data: unknown, base: Seg[] = []): 
         const isArr = Array.isArray(value);
         const rec: Tracked | undefined = isArr ? undefined : { segs, target: value as Record<string, unknown>, read: new Set() };
         if (rec) tracked.push(rec);
-        const proxy = new Proxy(value as object, {
+        const proxy = new Proxy(value, {
             get(target, prop, receiver) {
                 const v = Reflect.get(target, prop, receiver);
                 if (typeof prop !== "string") return v;
@@ -254,7 +254,7 @@ function loadFixture(file: string): LoadedFixture {
 function resolveRef(schema: Schema, root: Schema): Schema {
     let s = schema;
     for (let i = 0; i < 20 && typeof s.$ref === "string"; i++) {
-        const ref = s.$ref as string;
+        const ref = s.$ref;
         if (!ref.startsWith("#/")) throw new Error(`unsupported $ref ${ref}`);
         let cur: unknown = root;
         for (const part of ref.slice(2).split("/")) cur = (cur as Schema)?.[part.replace(/~1/g, "/").replace(/~0/g, "~")];

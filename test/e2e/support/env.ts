@@ -109,10 +109,9 @@ export async function startCluster(workDir: string, opts: StartClusterOptions = 
     if (externalCluster) {
         const kubeconfig = process.env.KUBECONFIG || path.join(os.homedir(), ".kube", "config");
         const context = process.env.PICLUSTER_E2E_CONTEXT || sh(kubectlPath(), ["--kubeconfig", kubeconfig, "config", "current-context"]).trim();
-        const local = async (): Promise<void> => {
-            throw new Error("stopping a cluster process needs the local cluster (PICLUSTER_E2E_EXTERNAL_CLUSTER is set)");
-        };
-        return { kubeconfig, context, stop: async () => undefined, stopProcess: local, startProcess: local };
+        const local = (): Promise<void> =>
+            Promise.reject(new Error("stopping a cluster process needs the local cluster (PICLUSTER_E2E_EXTERNAL_CLUSTER is set)"));
+        return { kubeconfig, context, stop: () => Promise.resolve(), stopProcess: local, startProcess: local };
     }
     const stateFile = path.join(workDir, "cluster-state.json");
     const env = { ...process.env, PICLUSTER_CLUSTER_STATE: stateFile, PICLUSTER_TOOLCHAIN_DIR: toolchainDir };

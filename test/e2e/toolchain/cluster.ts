@@ -628,7 +628,7 @@ async function status(): Promise<void> {
         return;
     }
     const procs = Object.entries(state.pids).map(([n, p]) => `${n}=${p}${alive(p) ? "" : " (dead)"}`);
-    let ready = "unreachable";
+    let ready: string;
     try {
         const r = await get(`${state.server}/readyz`, state.dir);
         ready = r.status === 200 ? "ready" : `not ready (${r.status})`;
@@ -708,8 +708,8 @@ async function main(): Promise<void> {
             process.exit(2);
         }
         await (cmd === "stop" ? stopOne(positionals[0]) : startOne(positionals[0]));
-    } else if (cmd === "up") await up(values as UpOptions);
-    else if (cmd === "down") await down(values as { keep?: boolean });
+    } else if (cmd === "up") await up(values);
+    else if (cmd === "down") await down(values);
     else await status();
 }
 

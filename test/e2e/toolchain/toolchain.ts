@@ -101,7 +101,7 @@ function run(cmd: string, args: string[], opts: SpawnSyncOptions & { quiet?: boo
     });
     if (res.error) throw res.error;
     if (res.status !== 0) {
-        const out = `${res.stdout ?? ""}${res.stderr ?? ""}`.trim().split("\n").slice(-25).join("\n");
+        const out = `${String(res.stdout ?? "")}${String(res.stderr ?? "")}`.trim().split("\n").slice(-25).join("\n");
         throw new Error(`${cmd} ${args.join(" ")} failed (exit ${res.status}):\n${out}`);
     }
     return String(res.stdout ?? "");
@@ -672,7 +672,7 @@ function fromPath(c: Component): Result | null {
     }
     const first = found[c.bins[0]];
     const res = spawnSync(first, c.pathCheck.args, { encoding: "utf8", timeout: 30000 });
-    const out = `${res.stdout ?? ""}${res.stderr ?? ""}`;
+    const out = `${String(res.stdout ?? "")}${String(res.stderr ?? "")}`;
     if (!out.includes(c.pathCheck.expect)) {
         log(`${c.name}: ${first} on PATH is not ${c.wanted} (${out.trim().split("\n")[0]}), ignoring it`);
         return null;

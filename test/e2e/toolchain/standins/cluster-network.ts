@@ -65,7 +65,7 @@ function refuse(socket: net.Socket, status: string, why: string): void {
     socket.end(`HTTP/1.1 ${status}\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 }
 
-async function main(): Promise<void> {
+function main(): void {
     const opts = flags(process.argv.slice(2), ["kubeconfig", "socket"]);
     const kube = new Kube(opts.kubeconfig);
     const standIns: ServiceStandIn[] = [new ProxyInjectorStandIn(kube)];
@@ -152,8 +152,10 @@ async function main(): Promise<void> {
 }
 
 if (require.main === module) {
-    main().catch((err) => {
-        log(`fatal: ${(err as Error).stack ?? err}`);
+    try {
+        main();
+    } catch (err) {
+        log(`fatal: ${(err as Error).stack ?? String(err)}`);
         process.exit(1);
-    });
+    }
 }

@@ -315,7 +315,7 @@ export function proxyContainer(pod: Obj, s: ProxySettings, ctx: PatchContext): O
     const trustDomain = v.identityTrustDomain || clusterDomain;
     const projection = v.identity?.serviceAccountTokenProjection !== false;
     const id = (sa: string): string => `${sa}.${ns}.serviceaccount.identity.${ns}.${trustDomain}`;
-    const opt = (name: string, value: unknown): Obj[] => (value ? [{ name, value: String(value) }] : []);
+    const opt = (name: string, value: unknown): Obj[] => (value ? [{ name, value: typeof value === "string" ? value : JSON.stringify(value) }] : []);
     const cores = proxy.cores || (s.resources.cpu?.limit ? Math.ceil(cpuCores(s.resources.cpu.limit)) : 0);
     const env: Obj[] = [
         { name: "_pod_name", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },

@@ -93,7 +93,7 @@ async function main(): Promise<void> {
             failing = msg;
             healthy = false;
         }
-        setTimeout(loop, INTERVAL_MS);
+        setTimeout(() => void loop(), INTERVAL_MS);
     };
     log(`started: gives LoadBalancer Services the node addresses (polls ${kube.server} every ${INTERVAL_MS} ms)`);
     process.on("SIGTERM", () => {

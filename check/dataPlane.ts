@@ -5,25 +5,14 @@
  * `--restart` would roll. The ingress controller's pods carry the proxy in the mode the guide
  * wants, and Jobs/CronJobs in meshed namespaces pass the policy pack's rules on the live objects.
  */
-import { ADMISSION_WEBHOOKS_LABEL, CERT_MANAGER_NAMESPACE, INJECT_ANNOTATION, KUBE_SYSTEM_NAMESPACE, injectValueMeshes } from "../k8s";
-import { kubectlCommand } from "../kubeconfig";
-import { addConfiguredMeshedNamespaces, checkObject, contextFromObjects, emptyContext, releaseFacts } from "../../policy/rules";
-import { annotation, get } from "../../policy/rules/k8s";
-import {
-    ClusterSnapshot,
-    NGINX_POD_SELECTOR,
-    Obj,
-    TRAEFIK_POD_SELECTOR,
-    findObject,
-    listObjects,
-    matchesLabels,
-    meshedNamespaces,
-    nameOf,
-    namespaceOfObj,
-} from "./snapshot";
-import { CheckContext, CheckGroup, CheckResult, fail, ok, warn } from "./types";
+import { ADMISSION_WEBHOOKS_LABEL, INJECT_ANNOTATION, KUBE_SYSTEM_NAMESPACE, injectValueMeshes } from "../lib/k8s";
+import { injectorSkips } from "../lib/injector";
+import { kubectlCommand } from "../lib/kubeconfig";
+import { addConfiguredMeshedNamespaces, checkObject, contextFromObjects, emptyContext, releaseFacts } from "../policy/rules";
+import { annotation, get, labelsOf, nameOf, namespaceOf } from "../lib/k8s";
+import { ClusterSnapshot, NGINX_POD_SELECTOR, Obj, TRAEFIK_POD_SELECTOR, findObject, listObjects, matchesLabels, meshedNamespaces } from "./snapshot";
+import { CheckContext, CheckId, CheckResult, fail, ok, warn } from "./types";
 
-const GROUP = "data plane";
 export const PROXY_CONTAINER = "linkerd-proxy";
 /** The injector sets this on the proxy of pods annotated `linkerd.io/inject: ingress`. */
 export const PROXY_INGRESS_MODE_ENV = "LINKERD2_PROXY_INGRESS_MODE";
@@ -48,12 +37,12 @@ function controllerOf(s: ClusterSnapshot, o: Obj): { kind: string; name: string;
     const owners = (get(o, "metadata", "ownerReferences") ?? []) as { kind?: string; name?: string; controller?: boolean }[];
     const owner = owners.find((r) => r.controller) ?? owners[0];
     if (!owner?.kind || !owner.name) return undefined;
-    return { kind: owner.kind, name: owner.name, object: findObject(s, owner.kind, namespaceOfObj(o), owner.name) };
+    return { kind: owner.kind, name: owner.name, object: findObject(s, owner.kind, namespaceOf(o), owner.name) };
 }
 
 /** The top workload that owns a pod: ReplicaSet -> Deployment, Job -> CronJob, StatefulSet, DaemonSet; `Kind/namespace/name`. */
 export function topOwner(s: ClusterSnapshot, pod: Obj): { kind: string; namespace: string; name: string } | undefined {
-    const ns = namespaceOfObj(pod);
+    const ns = namespaceOf(pod);
     let owner = controllerOf(s, pod);
     if (!owner) return undefined;
     for (let depth = 0; depth < 3 && owner.object; depth++) {
@@ -86,14 +75,7 @@ function listNames(pods: readonly Obj[]): string {
 }
 
 /** The failure for running pods without the proxy, naming them and what `--restart` rolls. */
-export function unmeshedResult(
-    s: ClusterSnapshot,
-    ctx: CheckContext,
-    group: CheckGroup,
-    name: string,
-    where: string,
-    pods: readonly Obj[],
-): CheckResult {
+export function unmeshedResult(s: ClusterSnapshot, ctx: CheckContext, id: CheckId, name: string, where: string, pods: readonly Obj[]): CheckResult {
     const owners = new Map<string, { kind: string; namespace: string; name: string }>();
     const orphans: Obj[] = [];
     for (const p of pods) {
@@ -113,7 +95,7 @@ export function unmeshedResult(
     if (orphans.length > 0)
         fixes.push(`delete ${listNames(orphans)} so they are recreated with the proxy (no Deployment, StatefulSet or DaemonSet owns them)`);
     return fail(
-        group,
+        id,
         name,
         `${pods.length} running pod(s) in ${where} without the linkerd-proxy container (started before the inject annotation, or the injector was down): ${listNames(pods)}`,
         fixes.join("; "),
@@ -121,16 +103,13 @@ export function unmeshedResult(
     );
 }
 
-/** Namespaces the control-plane chart keeps from the proxy injector (proxyInjector.namespaceSelector, every chart since 2.12). */
-const INJECTOR_EXCLUDED = [KUBE_SYSTEM_NAMESPACE, CERT_MANAGER_NAMESPACE];
-
-/** Why the proxy injector never sees pods of this namespace, or undefined. */
+/** Why the proxy injector never sees pods of this namespace (lib/injector.ts), or undefined. */
 export function injectorNeverSees(ns: Obj): string | undefined {
     const name = nameOf(ns);
-    if (INJECTOR_EXCLUDED.includes(name))
+    const skip = injectorSkips(name, labelsOf(ns));
+    if (skip === "name")
         return `the proxy injector never sees ${name} (linkerd-control-plane's proxyInjector.namespaceSelector excludes it; linkerd2 #11104)`;
-    if (get(ns, "metadata", "labels", ADMISSION_WEBHOOKS_LABEL) === "disabled")
-        return `namespace ${name} is labelled ${ADMISSION_WEBHOOKS_LABEL}: disabled, so the proxy injector never sees its pods`;
+    if (skip === "labels") return `namespace ${name} is labelled ${ADMISSION_WEBHOOKS_LABEL}: disabled, so the proxy injector never sees its pods`;
     return undefined;
 }
 
@@ -144,7 +123,7 @@ export function checkMeshedNamespaces(s: ClusterSnapshot, ctx: CheckContext): Ch
             const extension = !ctx.config.meshing.namespaces.includes(ns);
             results.push(
                 fail(
-                    GROUP,
+                    "pl-dp-meshed-namespace",
                     name,
                     `namespace ${ns} does not exist`,
                     extension
@@ -158,7 +137,7 @@ export function checkMeshedNamespaces(s: ClusterSnapshot, ctx: CheckContext): Ch
         if (!injectValueMeshes(value)) {
             results.push(
                 fail(
-                    GROUP,
+                    "pl-dp-meshed-namespace",
                     name,
                     `namespace ${ns} is not annotated ${INJECT_ANNOTATION}: enabled (it has ${value === undefined ? "no such annotation" : `"${value}"`}): new pods there get no proxy`,
                     `run \`pulumi up -s ${ctx.stack}\` to re-apply the annotation, then restart its workloads`,
@@ -172,14 +151,14 @@ export function checkMeshedNamespaces(s: ClusterSnapshot, ctx: CheckContext): Ch
         if (bad.length > 0 && unseen) {
             results.push(
                 fail(
-                    GROUP,
+                    "pl-dp-meshed-namespace",
                     name,
                     `${bad.length} running pod(s) in ${ns} without the proxy (${listNames(bad)}), and restarting them will not help: ${unseen}`,
                     `mesh these workloads in a namespace the injector sees, or inject them by hand (\`linkerd inject\`); then remove ${ns} from meshing.namespaces`,
                 ),
             );
-        } else if (bad.length > 0) results.push(unmeshedResult(s, ctx, GROUP, name, `meshed namespace ${ns}`, bad));
-        else results.push(ok(GROUP, name, `meshed; ${pods.filter(isRunning).length} running pod(s), none without the proxy`));
+        } else if (bad.length > 0) results.push(unmeshedResult(s, ctx, "pl-dp-meshed-namespace", name, `meshed namespace ${ns}`, bad));
+        else results.push(ok("pl-dp-meshed-namespace", name, `meshed; ${pods.filter(isRunning).length} running pod(s), none without the proxy`));
     }
     return results;
 }
@@ -199,18 +178,18 @@ export function podsOf(s: ClusterSnapshot, kind: string, namespace: string, name
 export function checkWorkloadMeshed(
     s: ClusterSnapshot,
     ctx: CheckContext,
-    group: CheckGroup,
+    id: CheckId,
     w: { kind: string; namespace: string; name: string },
     annotationFix: string,
 ): CheckResult[] {
     const name = `${w.kind.toLowerCase()} ${w.namespace}/${w.name}`;
     const obj = findObject(s, w.kind, w.namespace, w.name);
-    if (!obj) return [fail(group, name, `${w.kind} ${w.namespace}/${w.name} does not exist`, `install it, or remove it from the configuration`)];
+    if (!obj) return [fail(id, name, `${w.kind} ${w.namespace}/${w.name} does not exist`, `install it, or remove it from the configuration`)];
     const value = annotation(get(obj, "spec", "template", "metadata"), INJECT_ANNOTATION);
     if (value !== "enabled") {
         return [
             fail(
-                group,
+                id,
                 name,
                 `the pod template of ${w.kind} ${w.namespace}/${w.name} is not annotated ${INJECT_ANNOTATION}: enabled (it has ${value === undefined ? "none" : `"${value}"`}): an upgrade of its chart reset it`,
                 annotationFix,
@@ -219,9 +198,9 @@ export function checkWorkloadMeshed(
     }
     const pods = podsOf(s, w.kind, w.namespace, w.name);
     const bad = unmeshedPods(pods);
-    if (bad.length > 0) return [unmeshedResult(s, ctx, group, name, `${w.kind} ${w.namespace}/${w.name}`, bad)];
+    if (bad.length > 0) return [unmeshedResult(s, ctx, id, name, `${w.kind} ${w.namespace}/${w.name}`, bad)];
     return [
-        ok(group, name, `template annotated ${INJECT_ANNOTATION}: enabled; ${pods.filter(isRunning).length} running pod(s), none without the proxy`),
+        ok(id, name, `template annotated ${INJECT_ANNOTATION}: enabled; ${pods.filter(isRunning).length} running pod(s), none without the proxy`),
     ];
 }
 
@@ -230,7 +209,7 @@ export function checkMeshedWorkloads(s: ClusterSnapshot, ctx: CheckContext): Che
         checkWorkloadMeshed(
             s,
             ctx,
-            GROUP,
+            "pl-dp-meshed-workload",
             w,
             `run \`pulumi up -s ${ctx.stack}\` to re-apply the annotation (the workload then rolls out with the proxy)`,
         ),
@@ -248,22 +227,22 @@ export function checkIngress(s: ClusterSnapshot, ctx: CheckContext): CheckResult
         if (pods.length === 0)
             return [
                 warn(
-                    GROUP,
+                    "pl-dp-ingress-nginx",
                     name,
                     `found no ingress-nginx controller pods (labels app.kubernetes.io/name=ingress-nginx, component=controller): nothing to check`,
                     `install ingress-nginx with the values of the \`ingressMeshing\` stack output`,
                 ),
             ];
         const bad = unmeshedPods(pods);
-        if (bad.length > 0) return [unmeshedResult(s, ctx, GROUP, name, "the ingress-nginx controller", bad)];
-        return [ok(GROUP, name, `${pods.filter(isRunning).length} running controller pod(s) carry the proxy`)];
+        if (bad.length > 0) return [unmeshedResult(s, ctx, "pl-dp-ingress-nginx", name, "the ingress-nginx controller", bad)];
+        return [ok("pl-dp-ingress-nginx", name, `${pods.filter(isRunning).length} running controller pod(s) carry the proxy`)];
     }
     const name = "Traefik";
     const pods = listObjects(s, "Pod", ingress.namespace).filter((p) => matchesLabels(p, TRAEFIK_POD_SELECTOR) && isRunning(p));
     if (pods.length === 0) {
         return [
             warn(
-                GROUP,
+                "pl-dp-traefik",
                 name,
                 `found no running Traefik pods in ${ingress.namespace} (label app.kubernetes.io/name=traefik): cannot check that the ingress controller is meshed`,
                 `check that Traefik runs: \`${k(`-n ${ingress.namespace} get pods -l app.kubernetes.io/name=traefik`)}\``,
@@ -276,14 +255,14 @@ export function checkIngress(s: ClusterSnapshot, ctx: CheckContext): CheckResult
         if (ingress.namespace === KUBE_SYSTEM_NAMESPACE) {
             results.push(
                 fail(
-                    GROUP,
+                    "pl-dp-traefik",
                     name,
                     `Traefik pod(s) ${listNames(noProxy)} run without the proxy: they live in ${KUBE_SYSTEM_NAMESPACE}, which every linkerd-control-plane chart since 2.12 excludes from the proxy injector (proxyInjector.namespaceSelector; linkerd2 #11104), whatever their annotations`,
                     `run Traefik in a namespace of its own: disable k3s' Traefik (\`--disable traefik\`, or \`disable: [traefik]\` in /etc/rancher/k3s/config.yaml) and let the program install it (ingress.traefik.install, the default, in namespace traefik), then run \`pulumi up -s ${ctx.stack}\``,
                 ),
             );
         } else {
-            results.push(unmeshedResult(s, ctx, GROUP, name, `Traefik (${ingress.namespace})`, noProxy));
+            results.push(unmeshedResult(s, ctx, "pl-dp-traefik", name, `Traefik (${ingress.namespace})`, noProxy));
         }
     }
     const wrongMode = pods.filter((p) => {
@@ -295,7 +274,7 @@ export function checkIngress(s: ClusterSnapshot, ctx: CheckContext): CheckResult
     if (wrongMode.length > 0) {
         results.push(
             fail(
-                GROUP,
+                "pl-dp-traefik-ingress-mode",
                 `${name} ingress mode`,
                 `Traefik pod(s) ${listNames(wrongMode)} carry the proxy, but not in ingress mode (${INJECT_ANNOTATION}: ingress, ${PROXY_INGRESS_MODE_ENV}=true): requests routed by the l5d-dst-override header do not reach meshed Services`,
                 ingress.install
@@ -304,7 +283,7 @@ export function checkIngress(s: ClusterSnapshot, ctx: CheckContext): CheckResult
             ),
         );
     }
-    if (results.length === 0) results.push(ok(GROUP, name, `${pods.length} running Traefik pod(s) carry the proxy in ingress mode`));
+    if (results.length === 0) results.push(ok("pl-dp-traefik", name, `${pods.length} running Traefik pod(s) carry the proxy in ingress mode`));
     return results;
 }
 
@@ -328,7 +307,7 @@ export function checkJobs(s: ClusterSnapshot, ctx: CheckContext): CheckResult[] 
             source,
         ),
     });
-    const ruleCtx = contextFromObjects(listObjects(s, "Namespace") as Obj[], base);
+    const ruleCtx = contextFromObjects(listObjects(s, "Namespace"), base);
     const meshed = meshedNamespaces(cfg);
     addConfiguredMeshedNamespaces(ruleCtx, meshed, "the stack configuration (meshing.namespaces)");
     const results: CheckResult[] = [];
@@ -347,11 +326,11 @@ export function checkJobs(s: ClusterSnapshot, ctx: CheckContext): CheckResult[] 
                 const at = f.message.indexOf(" Fix: ");
                 const message = `${f.rule}: ${at < 0 ? f.message : f.message.slice(0, at)}`;
                 const fix = at < 0 ? `see the rule ${f.rule} in docs/policies.md` : f.message.slice(at + " Fix: ".length);
-                results.push(f.enforcement === "mandatory" ? fail(GROUP, what, message, fix) : warn(GROUP, what, message, fix));
+                results.push(f.enforcement === "mandatory" ? fail("pl-dp-jobs", what, message, fix) : warn("pl-dp-jobs", what, message, fix));
             }
         }
         if (candidates.length > 0 && findings === 0)
-            results.push(ok(GROUP, `jobs in ${ns}`, `${candidates.length} Job/CronJob(s) pass the policy rules`));
+            results.push(ok("pl-dp-jobs", `jobs in ${ns}`, `${candidates.length} Job/CronJob(s) pass the policy rules`));
     }
     return results;
 }

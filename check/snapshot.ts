@@ -3,11 +3,11 @@
  * cli/check.ts, and what to read, derived from the program's configuration (`checkPlan`), so the
  * check looks at the cluster and namespaces the stack targets.
  */
-import type { PiclusterConfig } from "../config";
-import { IDENTITY_ISSUER_NAME, TRUST_ROOTS_NAME } from "../builders/identity";
-import { DASHBOARDS_CONFIGMAP } from "../builders/monitoring";
-import { LINKERD_NAMESPACE, VIZ_NAMESPACE } from "../k8s";
-import { Obj, get, str } from "../../policy/rules/k8s";
+import type { PiclusterConfig } from "../lib/config";
+import { IDENTITY_ISSUER_NAME, TRUST_ROOTS_NAME } from "../lib/builders/identity";
+import { DASHBOARDS_CONFIGMAP } from "../lib/builders/monitoring";
+import { LINKERD_NAMESPACE, VIZ_NAMESPACE } from "../lib/k8s";
+import { Obj, labelsOf, nameOf, namespaceOf, str } from "../lib/k8s";
 
 export type { Obj };
 
@@ -94,32 +94,25 @@ export function checkPlan(cfg: PiclusterConfig): CheckPlan {
     };
 }
 
-export function nameOf(o: Obj): string {
-    return str(get(o, "metadata", "name")) ?? "";
-}
-
-export function namespaceOfObj(o: Obj): string {
-    return str(get(o, "metadata", "namespace")) ?? "";
-}
-
 /** One object by kind, namespace ("" for cluster-scoped) and name. */
 export function findObject(s: ClusterSnapshot, kind: string, namespace: string, name: string): Obj | undefined {
-    return s.objects.find((o) => o.kind === kind && namespaceOfObj(o) === namespace && nameOf(o) === name);
+    return s.objects.find((o) => o.kind === kind && namespaceOf(o) === namespace && nameOf(o) === name);
 }
 
 /** Objects of a kind, in one namespace or all. */
 export function listObjects(s: ClusterSnapshot, kind: string, namespace?: string): Obj[] {
-    return s.objects.filter((o) => o.kind === kind && (namespace === undefined || namespaceOfObj(o) === namespace));
+    return s.objects.filter((o) => o.kind === kind && (namespace === undefined || namespaceOf(o) === namespace));
 }
 
 /** `{a: "b"}` selects objects whose labels include a=b. */
 export function matchesLabels(o: Obj, selector: Readonly<Record<string, string>>): boolean {
-    const labels = (get(o, "metadata", "labels") ?? {}) as Record<string, unknown>;
+    const labels = labelsOf(o);
     return Object.entries(selector).every(([k, v]) => labels[k] === v);
 }
 
 /** `Kind/namespace/name`, as the check names objects. */
 export function ref(o: Obj): string {
-    const ns = namespaceOfObj(o);
-    return ns ? `${o.kind}/${ns}/${nameOf(o)}` : `${o.kind}/${nameOf(o)}`;
+    const ns = namespaceOf(o);
+    const kind = str(o.kind) ?? "?";
+    return ns ? `${kind}/${ns}/${nameOf(o)}` : `${kind}/${nameOf(o)}`;
 }

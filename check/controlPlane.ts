@@ -3,16 +3,14 @@
  * linkerd-crds release installed are all there, the Gateway API CRDs the release needs, linkerd-config,
  * and the control plane's Deployments available.
  */
-import { linkerdConfigValues } from "../builders/controlPlane";
-import { LINKERD_NAMESPACE } from "../k8s";
-import { kubectlCommand } from "../kubeconfig";
-import { GATEWAY_API_GROUP, gatewayApiRequirement } from "../gatewayApi";
-import { get } from "../../policy/rules/k8s";
+import { linkerdConfigValues } from "../lib/builders/controlPlane";
+import { LINKERD_NAMESPACE } from "../lib/k8s";
+import { kubectlCommand } from "../lib/kubeconfig";
+import { gatewayApiRequirement } from "../lib/gatewayApi";
+import { get, listAt, numAt, str, stringMapAt } from "../lib/k8s";
 import { CONTROL_PLANE_DEPLOYMENTS, ClusterSnapshot, LINKERD_CONFIG, Obj, findObject } from "./snapshot";
-import { CheckContext, CheckGroup, CheckResult, fail, ok, warn } from "./types";
+import { CheckContext, CheckId, CheckResult, fail, ok, warn } from "./types";
 
-const GROUP = "control plane";
-export { GATEWAY_API_GROUP };
 const GATEWAY_API_INSTALL = "https://github.com/kubernetes-sigs/gateway-api/releases (standard-install.yaml; k3s 1.37+ installs them itself)";
 
 export function checkCrds(s: ClusterSnapshot, ctx: CheckContext): CheckResult[] {
@@ -23,7 +21,7 @@ export function checkCrds(s: ClusterSnapshot, ctx: CheckContext): CheckResult[] 
     if (s.releaseCrds === undefined) {
         results.push(
             fail(
-                GROUP,
+                "pl-cp-crds-release",
                 "linkerd-crds release",
                 `no deployed Helm release linkerd-crds in namespace ${LINKERD_NAMESPACE}`,
                 `run \`pulumi up -s ${ctx.stack}\``,
@@ -34,25 +32,28 @@ export function checkCrds(s: ClusterSnapshot, ctx: CheckContext): CheckResult[] 
         if (missing.length > 0) {
             results.push(
                 fail(
-                    GROUP,
+                    "pl-cp-crds",
                     "Linkerd CRDs",
                     `${missing.length} CRD(s) the linkerd-crds release installed are missing: ${missing.join(", ")} (the control plane's controllers fail without them)`,
                     `re-apply the release's manifest: \`${helm} get manifest linkerd-crds | ${kubectlCommand(k, "apply --server-side -f -")}\` (\`pulumi up\` alone does not: the release itself did not change)`,
                 ),
             );
         } else {
-            results.push(ok(GROUP, "Linkerd CRDs", `all ${s.releaseCrds.length} CRDs of the linkerd-crds release are present`));
+            results.push(ok("pl-cp-crds", "Linkerd CRDs", `all ${s.releaseCrds.length} CRDs of the linkerd-crds release are present`));
         }
     }
-    const gateway = gatewayApiRequirement(ctx.config.linkerd.release.edge);
+    const gateway = gatewayApiRequirement(ctx.config.linkerd.release);
     if (gateway) {
         const lacking = gateway.crds.filter((n) => !present.get(n)?.servedVersions.includes(gateway.version));
-        const message = `Linkerd ${ctx.config.linkerd.release.version} does not install the Gateway API CRDs (since edge-25.9.4); ${lacking.join(", ")} not served at ${gateway.version}`;
+        const message = `Linkerd ${ctx.config.linkerd.release.version} does not install the Gateway API CRDs (since ${gateway.since}); ${lacking.join(", ")} not served at ${gateway.version}`;
         const fix = `install the Gateway API CRDs (${GATEWAY_API_INSTALL})`;
-        if (lacking.length === 0) results.push(ok(GROUP, "Gateway API CRDs", `${gateway.crds.join(", ")} serve ${gateway.version}`));
+        if (lacking.length === 0)
+            results.push(ok("pl-cp-gateway-api-crds", "Gateway API CRDs", `${gateway.crds.join(", ")} serve ${gateway.version}`));
         else if (gateway.required)
-            results.push(fail(GROUP, "Gateway API CRDs", `${message}: the policy controller and \`linkerd check\` need them`, fix));
-        else results.push(warn(GROUP, "Gateway API CRDs", `${message}: HTTPRoute/GRPCRoute policies cannot be used`, fix));
+            results.push(
+                fail("pl-cp-gateway-api-crds", "Gateway API CRDs", `${message}: the policy controller and \`linkerd check\` need them`, fix),
+            );
+        else results.push(warn("pl-cp-gateway-api-crds", "Gateway API CRDs", `${message}: HTTPRoute/GRPCRoute policies cannot be used`, fix));
     }
     return results;
 }
@@ -62,38 +63,38 @@ export function checkLinkerdConfig(s: ClusterSnapshot, ctx: CheckContext): Check
     if (!cm) {
         return [
             fail(
-                GROUP,
+                "pl-cp-linkerd-config",
                 LINKERD_CONFIG,
                 `ConfigMap ${LINKERD_NAMESPACE}/${LINKERD_CONFIG} is missing`,
                 `run \`pulumi up -s ${ctx.stack}\` (linkerd-control-plane renders it)`,
             ),
         ];
     }
-    if (!linkerdConfigValues(cm.data)) {
+    if (!linkerdConfigValues(stringMapAt(cm, "data"))) {
         return [
             fail(
-                GROUP,
+                "pl-cp-linkerd-config",
                 LINKERD_CONFIG,
                 `ConfigMap ${LINKERD_NAMESPACE}/${LINKERD_CONFIG} holds no control-plane values (no identityTrustAnchorsPEM under data.values)`,
                 `run \`pulumi up -s ${ctx.stack}\``,
             ),
         ];
     }
-    return [ok(GROUP, LINKERD_CONFIG, `ConfigMap ${LINKERD_NAMESPACE}/${LINKERD_CONFIG} present`)];
+    return [ok("pl-cp-linkerd-config", LINKERD_CONFIG, `ConfigMap ${LINKERD_NAMESPACE}/${LINKERD_CONFIG} present`)];
 }
 
 /** Why a Deployment is not available (all replicas updated, ready and available), or undefined. */
 export function deploymentProblem(d: Obj): string | undefined {
-    const want = typeof d.spec?.replicas === "number" ? d.spec.replicas : 1;
+    const want = numAt(d, "spec", "replicas") ?? 1;
     if (want === 0) return "it is scaled to 0 replicas";
-    const status = d.status ?? {};
-    const available = ((status.conditions ?? []) as { type?: string; status?: string; message?: string }[]).find((c) => c.type === "Available");
-    const ready = status.readyReplicas ?? 0;
-    const avail = status.availableReplicas ?? 0;
-    if (available?.status !== "True" || avail < want) {
-        return `${avail}/${want} replicas available, ${ready} ready${available?.message ? ` (${available.message})` : ""}`;
+    const available = listAt(d, "status", "conditions").find((c) => get(c, "type") === "Available");
+    const ready = numAt(d, "status", "readyReplicas") ?? 0;
+    const avail = numAt(d, "status", "availableReplicas") ?? 0;
+    const availableMessage = str(get(available, "message"));
+    if (get(available, "status") !== "True" || avail < want) {
+        return `${avail}/${want} replicas available, ${ready} ready${availableMessage ? ` (${availableMessage})` : ""}`;
     }
-    if ((status.observedGeneration ?? 0) < (d.metadata?.generation ?? 0)) return "its latest change is not rolled out yet";
+    if ((numAt(d, "status", "observedGeneration") ?? 0) < (numAt(d, "metadata", "generation") ?? 0)) return "its latest change is not rolled out yet";
     return undefined;
 }
 
@@ -101,7 +102,7 @@ export function deploymentProblem(d: Obj): string | undefined {
 export function checkDeployments(
     s: ClusterSnapshot,
     ctx: CheckContext,
-    group: CheckGroup,
+    id: CheckId,
     namespace: string,
     names: readonly string[],
     installedBy: string,
@@ -110,17 +111,17 @@ export function checkDeployments(
     return names.map((name) => {
         const what = `deployment ${namespace}/${name}`;
         const d = findObject(s, "Deployment", namespace, name);
-        if (!d) return fail(group, what, `${what} is missing`, `run \`pulumi up -s ${ctx.stack}\` (${installedBy} installs it)`);
+        if (!d) return fail(id, what, `${what} is missing`, `run \`pulumi up -s ${ctx.stack}\` (${installedBy} installs it)`);
         const problem = deploymentProblem(d);
         if (problem) {
             return fail(
-                group,
+                id,
                 what,
                 `${what} is not available: ${problem}`,
                 `see why its pods do not start: \`${k(`-n ${namespace} describe deployment ${name}`)}\` and \`${k(`-n ${namespace} get pods`)}\``,
             );
         }
-        return ok(group, what, `${get(d, "status", "availableReplicas")}/${d.spec?.replicas ?? 1} replica(s) available`);
+        return ok(id, what, `${numAt(d, "status", "availableReplicas")}/${numAt(d, "spec", "replicas") ?? 1} replica(s) available`);
     });
 }
 
@@ -128,6 +129,6 @@ export function checkControlPlane(s: ClusterSnapshot, ctx: CheckContext): CheckR
     return [
         ...checkCrds(s, ctx),
         ...checkLinkerdConfig(s, ctx),
-        ...checkDeployments(s, ctx, GROUP, LINKERD_NAMESPACE, CONTROL_PLANE_DEPLOYMENTS, "linkerd-control-plane"),
+        ...checkDeployments(s, ctx, "pl-cp-deployments", LINKERD_NAMESPACE, CONTROL_PLANE_DEPLOYMENTS, "linkerd-control-plane"),
     ];
 }

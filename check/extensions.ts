@@ -3,60 +3,28 @@
  * whether the control plane's proxy tracing is on), the guide's PodMonitors selected by the
  * Prometheus that should scrape them, and the Grafana dashboards ConfigMap where the sidecar looks.
  */
-import { linkerdConfigValues } from "../builders/controlPlane";
-import { DASHBOARDS_CONFIGMAP, LINKERD_DASHBOARDS, linkerdPodMonitors } from "../builders/monitoring";
-import { LINKERD_NAMESPACE, VIZ_NAMESPACE } from "../k8s";
-import { get } from "../../policy/rules/k8s";
+import { linkerdConfigValues } from "../lib/builders/controlPlane";
+import { DASHBOARDS_CONFIGMAP, LINKERD_DASHBOARDS, linkerdPodMonitors } from "../lib/builders/monitoring";
+import { LINKERD_NAMESPACE, VIZ_NAMESPACE } from "../lib/k8s";
+import { LabelSelector, get, labelsOf, nameOf, namespaceOf, objAt, selectorMatches, str, stringMapAt } from "../lib/k8s";
 import { checkDeployments } from "./controlPlane";
-import {
-    ClusterSnapshot,
-    JAEGER_DEPLOYMENTS,
-    LINKERD_CONFIG,
-    Obj,
-    VIZ_DEPLOYMENTS,
-    findObject,
-    listObjects,
-    matchesLabels,
-    nameOf,
-    namespaceOfObj,
-} from "./snapshot";
+import { ClusterSnapshot, JAEGER_DEPLOYMENTS, LINKERD_CONFIG, Obj, VIZ_DEPLOYMENTS, findObject, listObjects, matchesLabels } from "./snapshot";
 import { CheckContext, CheckResult, fail, ok, warn } from "./types";
 
-const GROUP = "extensions";
-
-interface LabelSelector {
-    matchLabels?: Record<string, string>;
-    matchExpressions?: { key: string; operator: "In" | "NotIn" | "Exists" | "DoesNotExist"; values?: string[] }[];
-}
-
 /**
- * Kubernetes label-selector semantics; a missing selector selects nothing (prometheus-operator's
- * rule for podMonitorSelector), an empty one everything.
+ * prometheus-operator's reading of a label selector: a missing one selects nothing (its rule for
+ * podMonitorSelector), an empty one everything; otherwise Kubernetes' semantics (lib/k8s.ts).
  */
-export function selectorMatches(selector: LabelSelector | null | undefined, labels: Readonly<Record<string, string>>): boolean {
-    if (selector === null || selector === undefined) return false;
-    for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (labels[k] !== v) return false;
-    for (const e of selector.matchExpressions ?? []) {
-        const has = Object.prototype.hasOwnProperty.call(labels, e.key);
-        const inValues = has && (e.values ?? []).includes(labels[e.key]);
-        if (e.operator === "In" && !inValues) return false;
-        if (e.operator === "NotIn" && inValues) return false;
-        if (e.operator === "Exists" && !has) return false;
-        if (e.operator === "DoesNotExist" && has) return false;
-    }
-    return true;
-}
-
-function labelsOf(o: Obj | undefined): Record<string, string> {
-    return (get(o, "metadata", "labels") ?? {}) as Record<string, string>;
+export function operatorSelectorMatches(selector: LabelSelector | null | undefined, labels: Readonly<Record<string, string>>): boolean {
+    return selector !== null && selector !== undefined && selectorMatches(selector, labels);
 }
 
 /** Whether a Prometheus (prometheus-operator) selects a PodMonitor: its podMonitorSelector, and podMonitorNamespaceSelector (missing: its own namespace only). */
 export function prometheusSelects(s: ClusterSnapshot, prometheus: Obj, podMonitor: Obj): boolean {
-    if (!selectorMatches(get(prometheus, "spec", "podMonitorSelector"), labelsOf(podMonitor))) return false;
-    const nsSelector = get(prometheus, "spec", "podMonitorNamespaceSelector");
-    if (nsSelector === undefined || nsSelector === null) return namespaceOfObj(prometheus) === namespaceOfObj(podMonitor);
-    return selectorMatches(nsSelector, labelsOf(findObject(s, "Namespace", "", namespaceOfObj(podMonitor))));
+    if (!operatorSelectorMatches(objAt(prometheus, "spec", "podMonitorSelector"), labelsOf(podMonitor))) return false;
+    const nsSelector = objAt(prometheus, "spec", "podMonitorNamespaceSelector");
+    if (nsSelector === undefined) return namespaceOf(prometheus) === namespaceOf(podMonitor);
+    return selectorMatches(nsSelector, labelsOf(findObject(s, "Namespace", "", namespaceOf(podMonitor))));
 }
 
 export function checkPodMonitors(s: ClusterSnapshot, ctx: CheckContext): CheckResult[] {
@@ -68,7 +36,7 @@ export function checkPodMonitors(s: ClusterSnapshot, ctx: CheckContext): CheckRe
     if (s.unservedTypes.includes("podmonitors.monitoring.coreos.com")) {
         return [
             fail(
-                GROUP,
+                "pl-ext-podmonitors",
                 "PodMonitors",
                 `the cluster does not serve podmonitors.monitoring.coreos.com: kube-prometheus-stack (prometheus-operator) is not installed`,
                 `install kube-prometheus-stack (guide: "Prometheus Stack"), then run \`pulumi up -s ${ctx.stack}\``,
@@ -83,7 +51,7 @@ export function checkPodMonitors(s: ClusterSnapshot, ctx: CheckContext): CheckRe
         if (!pm) {
             results.push(
                 fail(
-                    GROUP,
+                    "pl-ext-podmonitors",
                     name,
                     `PodMonitor ${m.namespace}/${want.metadata.name} is missing: Prometheus does not scrape ${want.metadata.name.replace("linkerd-", "")} metrics`,
                     `run \`pulumi up -s ${ctx.stack}\``,
@@ -94,7 +62,7 @@ export function checkPodMonitors(s: ClusterSnapshot, ctx: CheckContext): CheckRe
         if (!matchesLabels(pm, m.podMonitorLabels)) {
             results.push(
                 fail(
-                    GROUP,
+                    "pl-ext-podmonitors",
                     name,
                     `PodMonitor ${m.namespace}/${nameOf(pm)} lacks the labels ${labelText} (monitoring.podMonitorLabels)`,
                     `run \`pulumi up -s ${ctx.stack}\``,
@@ -105,7 +73,7 @@ export function checkPodMonitors(s: ClusterSnapshot, ctx: CheckContext): CheckRe
         if (prometheuses.length === 0) {
             results.push(
                 warn(
-                    GROUP,
+                    "pl-ext-podmonitors",
                     name,
                     `labelled ${labelText}, but there is no Prometheus object in ${m.namespace} to compare with: cannot tell whether it is scraped`,
                     `check that kube-prometheus-stack runs in ${m.namespace} (monitoring.namespace) and selects PodMonitors labelled ${labelText}`,
@@ -120,14 +88,14 @@ export function checkPodMonitors(s: ClusterSnapshot, ctx: CheckContext): CheckRe
                 .join("; ");
             results.push(
                 fail(
-                    GROUP,
+                    "pl-ext-podmonitors",
                     name,
                     `no Prometheus in ${m.namespace} selects it (${selectors}): its metrics are not scraped`,
                     `set monitoring.podMonitorLabels to the labels Prometheus selects (kube-prometheus-stack: release=<its release name>) and run \`pulumi up -s ${ctx.stack}\`, or set prometheus.prometheusSpec.podMonitorSelectorNilUsesHelmValues: false in kube-prometheus-stack`,
                 ),
             );
         } else {
-            results.push(ok(GROUP, name, `selected by Prometheus ${selecting.map(nameOf).join(", ")}`));
+            results.push(ok("pl-ext-podmonitors", name, `selected by Prometheus ${selecting.map(nameOf).join(", ")}`));
         }
     }
     return results;
@@ -140,7 +108,7 @@ export function checkDashboards(s: ClusterSnapshot, ctx: CheckContext): CheckRes
     if (!cm)
         return [
             fail(
-                GROUP,
+                "pl-ext-dashboards",
                 name,
                 `the Grafana dashboards ConfigMap ${m.namespace}/${DASHBOARDS_CONFIGMAP} is missing`,
                 `run \`pulumi up -s ${ctx.stack}\``,
@@ -150,26 +118,40 @@ export function checkDashboards(s: ClusterSnapshot, ctx: CheckContext): CheckRes
         .map(([k, v]) => `${k}=${v}`)
         .join(", ");
     if (!matchesLabels(cm, m.dashboards.labels)) {
-        return [fail(GROUP, name, `it lacks the labels ${labels} the Grafana sidecar loads ConfigMaps by`, `run \`pulumi up -s ${ctx.stack}\``)];
+        return [
+            fail(
+                "pl-ext-dashboards",
+                name,
+                `it lacks the labels ${labels} the Grafana sidecar loads ConfigMaps by`,
+                `run \`pulumi up -s ${ctx.stack}\``,
+            ),
+        ];
     }
-    const keys = Object.keys((cm.data ?? {}) as Record<string, string>);
+    const keys = Object.keys(cm.data ?? {});
     const missing = LINKERD_DASHBOARDS.filter((d) => !keys.includes(`${d.name}.json.url`)).map((d) => d.name);
-    if (missing.length > 0) return [fail(GROUP, name, `it lacks the dashboards ${missing.join(", ")}`, `run \`pulumi up -s ${ctx.stack}\``)];
-    return [ok(GROUP, name, `${LINKERD_DASHBOARDS.length} dashboards, labelled ${labels}`)];
+    if (missing.length > 0)
+        return [fail("pl-ext-dashboards", name, `it lacks the dashboards ${missing.join(", ")}`, `run \`pulumi up -s ${ctx.stack}\``)];
+    return [ok("pl-ext-dashboards", name, `${LINKERD_DASHBOARDS.length} dashboards, labelled ${labels}`)];
 }
 
 /** Releases without linkerd-jaeger (2.19+): the proxies trace only when the control plane's proxy.tracing is on. */
 export function checkProxyTracing(s: ClusterSnapshot, ctx: CheckContext): CheckResult[] {
     const cm = findObject(s, "ConfigMap", LINKERD_NAMESPACE, LINKERD_CONFIG);
-    const values = linkerdConfigValues(cm?.data);
+    const values = linkerdConfigValues(stringMapAt(cm, "data"));
     if (!values) return [];
     const tracing = get(values, "proxy", "tracing");
     if (get(tracing, "enabled") === true) {
-        return [ok(GROUP, "proxy tracing", `the proxies send spans to ${get(tracing, "collector", "endpoint") ?? "the configured collector"}`)];
+        return [
+            ok(
+                "pl-ext-proxy-tracing",
+                "proxy tracing",
+                `the proxies send spans to ${str(get(tracing, "collector", "endpoint")) ?? "the configured collector"}`,
+            ),
+        ];
     }
     return [
         warn(
-            GROUP,
+            "pl-ext-proxy-tracing",
             "proxy tracing",
             `Linkerd ${ctx.config.linkerd.release.version} has no linkerd-jaeger extension and proxy.tracing is not enabled in linkerd-config: the proxies send no spans`,
             `enable the control plane's proxy.tracing (collector endpoint of Tempo, OTLP 4317), or ignore this if tracing is not wanted`,
@@ -180,8 +162,8 @@ export function checkProxyTracing(s: ClusterSnapshot, ctx: CheckContext): CheckR
 export function checkExtensions(s: ClusterSnapshot, ctx: CheckContext): CheckResult[] {
     const cfg = ctx.config;
     const results: CheckResult[] = [];
-    if (cfg.viz.enabled) results.push(...checkDeployments(s, ctx, GROUP, VIZ_NAMESPACE, VIZ_DEPLOYMENTS, "linkerd-viz"));
-    if (cfg.jaeger.enabled) results.push(...checkDeployments(s, ctx, GROUP, cfg.jaeger.namespace, JAEGER_DEPLOYMENTS, "linkerd-jaeger"));
+    if (cfg.viz.enabled) results.push(...checkDeployments(s, ctx, "pl-ext-viz", VIZ_NAMESPACE, VIZ_DEPLOYMENTS, "linkerd-viz"));
+    if (cfg.jaeger.enabled) results.push(...checkDeployments(s, ctx, "pl-ext-jaeger", cfg.jaeger.namespace, JAEGER_DEPLOYMENTS, "linkerd-jaeger"));
     else if (cfg.linkerd.release.proxyTracing) results.push(...checkProxyTracing(s, ctx));
     if (cfg.monitoring.enabled) {
         if (!cfg.controlPlane.chartPodMonitors) results.push(...checkPodMonitors(s, ctx));

@@ -3,9 +3,9 @@
  * guide's traps, on the live objects. Pure: `runChecks` takes what cli/check.ts read from the
  * cluster (ClusterSnapshot), the configuration and the time.
  */
-import { IDENTITY_ISSUER_NAME, TRUST_ROOTS_KEY, TRUST_ROOTS_NAME } from "../builders/identity";
-import { trustAnchorFromLinkerdConfig } from "../builders/controlPlane";
-import { LINKERD_NAMESPACE } from "../k8s";
+import { IDENTITY_ISSUER_NAME, TRUST_ROOTS_KEY, TRUST_ROOTS_NAME } from "../lib/builders/identity";
+import { trustAnchorFromLinkerdConfig } from "../lib/builders/controlPlane";
+import { LINKERD_NAMESPACE, stringMapAt } from "../lib/k8s";
 import { IdentityInputs, checkIdentity } from "./certificates";
 import { checkControlPlane } from "./controlPlane";
 import { checkDataPlane } from "./dataPlane";
@@ -30,12 +30,15 @@ export function identityInputs(s: ClusterSnapshot, ctx: CheckContext): IdentityI
     let expected: IdentityInputs["expected"];
     if (anchor.mode === "bundle") {
         const roots = findObject(s, "ConfigMap", LINKERD_NAMESPACE, TRUST_ROOTS_NAME);
-        anchors = { pem: roots?.data?.[TRUST_ROOTS_KEY], where: `ConfigMap ${LINKERD_NAMESPACE}/${TRUST_ROOTS_NAME} (${TRUST_ROOTS_KEY})` };
+        anchors = {
+            pem: stringMapAt(roots, "data")?.[TRUST_ROOTS_KEY],
+            where: `ConfigMap ${LINKERD_NAMESPACE}/${TRUST_ROOTS_NAME} (${TRUST_ROOTS_KEY})`,
+        };
         expected = secretKey(anchor.secret);
     } else {
         const config = findObject(s, "ConfigMap", LINKERD_NAMESPACE, LINKERD_CONFIG);
         anchors = {
-            pem: trustAnchorFromLinkerdConfig(config?.data) || undefined,
+            pem: trustAnchorFromLinkerdConfig(stringMapAt(config, "data")) || undefined,
             where: `ConfigMap ${LINKERD_NAMESPACE}/${LINKERD_CONFIG} (identityTrustAnchorsPEM)`,
         };
         expected =
@@ -67,7 +70,7 @@ export function summary(results: readonly CheckResult[]): Record<CheckStatus, nu
 
 const MARK: Record<CheckStatus, string> = { ok: "ok  ", warn: "WARN", fail: "FAIL" };
 
-/** For people: one line per check under its group, the fix indented under each warning and failure. */
+/** For people: one line per check under its group, the fix and the check's documentation indented under each warning and failure. */
 export function formatTable(results: readonly CheckResult[]): string {
     const lines: string[] = [];
     let group = "";
@@ -78,6 +81,7 @@ export function formatTable(results: readonly CheckResult[]): string {
         }
         lines.push(`[${MARK[r.status]}] ${r.name}: ${r.message}`);
         if (r.fix && r.status !== "ok") lines.push(`       fix: ${r.fix}`);
+        if (r.status !== "ok") lines.push(`       see: ${r.doc}`);
     }
     const n = summary(results);
     lines.push("", `${n.ok} ok, ${n.warn} warning(s), ${n.fail} failure(s)`);
