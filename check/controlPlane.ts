@@ -6,7 +6,7 @@
 import { linkerdConfigValues } from "../lib/builders/controlPlane";
 import { LINKERD_NAMESPACE } from "../lib/k8s";
 import { kubectlCommand } from "../lib/kubeconfig";
-import { gatewayApiRequirement } from "../lib/gatewayApi";
+import { gatewayApiRequirement, policyControllerGatewayApiNeeds } from "../lib/gatewayApi";
 import { get, listAt, numAt, str, stringMapAt } from "../lib/k8s";
 import { CONTROL_PLANE_DEPLOYMENTS, ClusterSnapshot, LINKERD_CONFIG, Obj, findObject } from "./snapshot";
 import { CheckContext, CheckId, CheckResult, fail, ok, warn } from "./types";
@@ -42,6 +42,7 @@ export function checkCrds(s: ClusterSnapshot, ctx: CheckContext): CheckResult[] 
             results.push(ok("pl-cp-crds", "Linkerd CRDs", `all ${s.releaseCrds.length} CRDs of the linkerd-crds release are present`));
         }
     }
+    results.push(...policyControllerNeedsResults(present, ctx));
     const gateway = gatewayApiRequirement(ctx.config.linkerd.release);
     if (gateway) {
         const lacking = gateway.crds.filter((n) => !present.get(n)?.servedVersions.includes(gateway.version));
@@ -130,5 +131,29 @@ export function checkControlPlane(s: ClusterSnapshot, ctx: CheckContext): CheckR
         ...checkCrds(s, ctx),
         ...checkLinkerdConfig(s, ctx),
         ...checkDeployments(s, ctx, "pl-cp-deployments", LINKERD_NAMESPACE, CONTROL_PLANE_DEPLOYMENTS, "linkerd-control-plane"),
+    ];
+}
+
+/**
+ * Releases before edge-25.3.1 watch Gateway API versions the cluster may not serve (GRPCRoute v1alpha2,
+ * HTTPRoute v1beta1): their destination pods never become ready without them (lib/gatewayApi.ts).
+ */
+function policyControllerNeedsResults(
+    present: ReadonlyMap<string, { readonly servedVersions: readonly string[] }>,
+    ctx: CheckContext,
+): CheckResult[] {
+    const release = ctx.config.linkerd.release;
+    const missing = policyControllerGatewayApiNeeds(release.edge).filter(
+        (need) => !need.crds.some((n) => present.get(n)?.servedVersions.includes(need.version)),
+    );
+    if (missing.length === 0) return [];
+    const what = missing.map((n) => `${n.crds.length > 1 ? "one of " : ""}${n.crds.join(", ")} at ${n.version}`).join("; ");
+    return [
+        fail(
+            "pl-cp-gateway-api-versions",
+            "Gateway API versions the policy controller watches",
+            `Linkerd ${release.version}'s policy controller watches ${what}, which the cluster does not serve: its destination pods never become ready`,
+            `upgrade Linkerd past edge-25.3.1 (\`npm run upgrade -- --stack ${ctx.stack} --to <release>\`), or serve those versions (linkerd.gatewayApiCrds "linkerd-crds" installs them with the release's chart)`,
+        ),
     ];
 }

@@ -75,15 +75,20 @@ function listNames(pods: readonly Obj[]): string {
 }
 
 /** The failure for running pods without the proxy, naming them and what `--restart` rolls. */
-export function unmeshedResult(s: ClusterSnapshot, ctx: CheckContext, id: CheckId, name: string, where: string, pods: readonly Obj[]): CheckResult {
-    const owners = new Map<string, { kind: string; namespace: string; name: string }>();
+/** The owners `--restart` rolls for these pods (`Kind/namespace/name`, sorted), and the pods nothing restartable owns. */
+export function ownersToRestart(s: ClusterSnapshot, pods: readonly Obj[]): { restart: string[]; orphans: Obj[] } {
+    const owners = new Set<string>();
     const orphans: Obj[] = [];
     for (const p of pods) {
         const o = topOwner(s, p);
-        if (o && RESTARTABLE.has(o.kind)) owners.set(ownerKey(o), o);
+        if (o && RESTARTABLE.has(o.kind)) owners.add(ownerKey(o));
         else orphans.push(p);
     }
-    const restart = [...owners.keys()].sort();
+    return { restart: [...owners].sort(), orphans };
+}
+
+export function unmeshedResult(s: ClusterSnapshot, ctx: CheckContext, id: CheckId, name: string, where: string, pods: readonly Obj[]): CheckResult {
+    const { restart, orphans } = ownersToRestart(s, pods);
     const k = (args: string) => kubectlCommand(ctx.config.kubernetes, args);
     const fixes: string[] = [];
     if (restart.length > 0) {

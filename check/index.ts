@@ -9,6 +9,7 @@ import { LINKERD_NAMESPACE, stringMapAt } from "../lib/k8s";
 import { IdentityInputs, checkIdentity } from "./certificates";
 import { checkControlPlane } from "./controlPlane";
 import { checkDataPlane } from "./dataPlane";
+import { checkProxyVersions } from "./proxyVersions";
 import { checkExtensions } from "./extensions";
 import { checkLonghorn } from "./longhorn";
 import { ClusterSnapshot, LINKERD_CONFIG, findObject } from "./snapshot";
@@ -57,6 +58,7 @@ export function runChecks(s: ClusterSnapshot, ctx: CheckContext): CheckResult[] 
         ...checkControlPlane(s, ctx),
         ...checkIdentity(identityInputs(s, ctx), ctx),
         ...checkDataPlane(s, ctx),
+        ...checkProxyVersions(s, ctx),
         ...checkExtensions(s, ctx),
         ...(ctx.config.longhorn.enabled ? checkLonghorn(s, ctx) : []),
     ];
@@ -95,5 +97,5 @@ export function formatJson(results: readonly CheckResult[], meta: Record<string,
 
 /** Owners the failures name for `--restart`, once each, `Kind/namespace/name`. */
 export function restartTargets(results: readonly CheckResult[]): string[] {
-    return [...new Set(results.flatMap((r) => (r.status === "fail" ? (r.restart ?? []) : [])))].sort();
+    return [...new Set(results.flatMap((r) => (r.status !== "ok" ? (r.restart ?? []) : [])))].sort();
 }

@@ -17,6 +17,7 @@ export const CHECKS = {
     "pl-cp-crds-release": "control plane",
     "pl-cp-crds": "control plane",
     "pl-cp-gateway-api-crds": "control plane",
+    "pl-cp-gateway-api-versions": "control plane",
     "pl-cp-linkerd-config": "control plane",
     "pl-cp-deployments": "control plane",
     "pl-identity-trust-anchors": "identity",
@@ -36,6 +37,7 @@ export const CHECKS = {
     "pl-dp-traefik": "data plane",
     "pl-dp-traefik-ingress-mode": "data plane",
     "pl-dp-jobs": "data plane",
+    "pl-dp-proxy-version": "data plane",
     "pl-ext-viz": "extensions",
     "pl-ext-jaeger": "extensions",
     "pl-ext-proxy-tracing": "extensions",
@@ -68,7 +70,7 @@ export interface CheckResult {
     readonly message: string;
     /** What to do (failures and warnings). */
     readonly fix?: string;
-    /** Workloads `--restart` would roll (data-plane failures only): `<Kind>/<namespace>/<name>`. */
+    /** Workloads `--restart` would roll (data-plane failures and warnings): `<Kind>/<namespace>/<name>`. */
     readonly restart?: readonly string[];
 }
 
@@ -80,8 +82,8 @@ export function ok(id: CheckId, name: string, message: string): CheckResult {
     return { ...result(id), name, status: "ok", message };
 }
 
-export function warn(id: CheckId, name: string, message: string, fix: string): CheckResult {
-    return { ...result(id), name, status: "warn", message, fix };
+export function warn(id: CheckId, name: string, message: string, fix: string, restart?: readonly string[]): CheckResult {
+    return { ...result(id), name, status: "warn", message, fix, ...(restart && restart.length > 0 ? { restart } : {}) };
 }
 
 export function fail(id: CheckId, name: string, message: string, fix: string, restart?: readonly string[]): CheckResult {

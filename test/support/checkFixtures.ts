@@ -162,10 +162,12 @@ export function healthySnapshot(config: PiclusterConfig, certs: Certs): ClusterS
             spec: { podMonitorSelector: { matchLabels: { release: CONFIG_DEFAULTS.monitoring.podMonitorLabels.release } } },
         },
     ];
+    // As 2.14's linkerd-crds installs it: HTTPRoute served at v1beta1 (what its policy controller watches).
+    const httpRoutes = { name: "httproutes.gateway.networking.k8s.io", servedVersions: ["v1beta1"] };
     return {
         objects,
-        crds: crds.map((name) => ({ name, servedVersions: ["v1"] })),
-        releaseCrds: crds,
+        crds: [...crds.map((name) => ({ name, servedVersions: ["v1"] })), httpRoutes],
+        releaseCrds: [...crds, httpRoutes.name],
         secrets: { "linkerd/linkerd-identity-issuer": { "tls.crt": certs.issuer, "ca.crt": certs.root } },
         unservedTypes: [],
     };
