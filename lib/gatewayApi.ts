@@ -6,6 +6,7 @@
  *
  * | linkerd-crds                 | Gateway API CRDs shipped            | switch                          | keep |
  * |------------------------------|-------------------------------------|---------------------------------|------|
+ * | 1.4.0, 1.6.x (2.12, 2.13)    | none (no values)                    | -                               | -    |
  * | 1.8.0 (stable-2.14.10)       | httproutes (v1beta1)                | enableHttpRoutes (default true) | no   |
  * | edge-24.2.4 .. edge-24.5.1   | httproutes                          | enableHttpRoutes                | no   |
  * | edge-24.5.2 .. edge-24.10.3  | + grpcroutes (v1alpha2)             | enableHttpRoutes (both)         | no   |
@@ -53,7 +54,10 @@ export interface LinkerdCrdsGatewayApi {
 }
 
 /** The stable minor 2.14 chart, and edge releases by version (undefined: stable-2.14.10). */
-export function linkerdCrdsGatewayApi(edge: EdgeVersion | undefined): LinkerdCrdsGatewayApi {
+export function linkerdCrdsGatewayApi(edge: EdgeVersion | undefined, stableMinor = 14): LinkerdCrdsGatewayApi {
+    // Before 2.14, linkerd-crds shipped no Gateway API CRD and had no values at all.
+    if (edge === undefined && stableMinor < 14)
+        return { crds: [], installedByDefault: true, keep: false, specVersions: {}, installValues: {}, omitValues: {} };
     const from = (threshold: EdgeVersion) => edge !== undefined && compareVersions(edge, threshold) >= 0;
     const v1 = from(EDGE_THRESHOLDS.gatewayApiV1Shipped);
     const specVersions: Record<string, readonly string[]> = {
@@ -131,7 +135,9 @@ export interface ServedVersionNeed {
  * unconditionally; from edge-24.8.1 it asks discovery first but panics when the v1beta1 or v1alpha2
  * group-version is not served at all; from edge-25.3.1 it skips what is missing.
  */
-export function policyControllerGatewayApiNeeds(edge: EdgeVersion | undefined): readonly ServedVersionNeed[] {
+export function policyControllerGatewayApiNeeds(edge: EdgeVersion | undefined, stableMinor = 14): readonly ServedVersionNeed[] {
+    // Before 2.14 the policy controller watched only policy.linkerd.io's own HTTPRoute.
+    if (edge === undefined && stableMinor < 14) return [];
     const from = (threshold: EdgeVersion) => edge !== undefined && compareVersions(edge, threshold) >= 0;
     if (from(EDGE_THRESHOLDS.gatewayApiDiscoveryTolerant)) return [];
     if (from(EDGE_THRESHOLDS.gatewayApiDiscoveryPanics)) {

@@ -61,7 +61,7 @@ describe("defaults", () => {
 // Each bad configuration names the exact key path; `expected` is a fragment of the message.
 const BAD: [string, RawStackConfig, string, string][] = [
     ["unknown channel", { values: { linkerd: { channel: "nightly" } } }, "linkerd.channel", 'expected one of "stable", "edge"'],
-    ["unsupported stable version", { values: { linkerd: { version: "2.13.0" } } }, "linkerd.version", '"2.14.10"'],
+    ["unsupported stable version", { values: { linkerd: { version: "2.11.5" } } }, "linkerd.version", "from 2.12.0 to 2.14.10"],
     ["edge without a version", { values: { linkerd: { channel: "edge" } } }, "linkerd.version", 'required with channel "edge"'],
     ["edge version without prefix", { values: { linkerd: { channel: "edge", version: "26.8.3" } } }, "linkerd.version", "edge-YY.M.X"],
     ["edge version with month 13", { values: { linkerd: { channel: "edge", version: "edge-26.13.1" } } }, "linkerd.version", "M from 1 to 12"],

@@ -23,7 +23,22 @@ describe("the plan: one major at a time", () => {
             "edge-26.8.3",
         ]);
         // Each hop release is the major it stands for.
-        for (const [minor, version] of Object.entries(HOP_RELEASES)) expect(resolveRelease("edge", version).minor).toBe(Number(minor));
+        for (const [minor, version] of Object.entries(HOP_RELEASES)) expect(releaseOfVersion(version)?.minor).toBe(Number(minor));
+    });
+
+    test("a guide install of 2.12 or 2.13 goes through the last 2.13 and 2.14 stable releases first", () => {
+        const from = resolveRelease("stable", "2.12.3");
+        expect(hopReleases(from, EDGE).map((r) => r.version)).toEqual([
+            "2.13.7",
+            "2.14.10",
+            "edge-24.7.5",
+            "edge-24.8.2",
+            "edge-24.11.8",
+            "edge-25.4.4",
+            "edge-25.10.7",
+            "edge-26.8.3",
+        ]);
+        expect(hopReleases(resolveRelease("stable", "2.14.3"), STABLE).map((r) => r.version)).toEqual(["2.14.10"]);
     });
 
     test("within a major, one hop; at the target, none", () => {
@@ -49,6 +64,12 @@ describe("the plan: one major at a time", () => {
 
     test("no downgrade, and no plan while proxies are two majors behind", () => {
         expect(planUpgrade({ controlPlane: EDGE }, STABLE, ctx).problems[0]).toMatch(/older than the running control plane/);
+        expect(planUpgrade({ controlPlane: STABLE }, resolveRelease("stable", "2.14.3"), ctx).problems[0]).toMatch(
+            /older than the running control plane/,
+        );
+        expect(
+            planUpgrade({ controlPlane: resolveRelease("edge", "edge-26.8.3") }, resolveRelease("edge", "edge-26.6.3"), ctx).problems,
+        ).toHaveLength(1);
         expect(planUpgrade({ controlPlane: resolveRelease("edge", "edge-24.8.2"), oldestProxyMinor: 14 }, EDGE, ctx).problems[0]).toMatch(
             /2.14 proxies, more than one major behind/,
         );

@@ -160,7 +160,7 @@ export function loadConfig(raw: RawStackConfig, env: NodeJS.ProcessEnv = process
             grafanaUrl: cfg.viz.grafanaUrl,
             dashboard: { ...dashboard, password: password === undefined ? undefined : pulumi.secret(password) },
         },
-        monitoring: { ...cfg.monitoring, dashboards: { ...cfg.monitoring.dashboards, linkerdTag: release.tag } },
+        monitoring: { ...cfg.monitoring, dashboards: { ...cfg.monitoring.dashboards, linkerdTag: release.dashboardsTag } },
         jaeger: {
             enabled: tracing.jaegerEnabled,
             namespace: cfg.jaeger.namespace,

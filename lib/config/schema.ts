@@ -45,7 +45,7 @@ const kubernetesSchema = z.strictObject({
 const linkerdSchema = z.strictObject({
     /** Release channel. @default "stable" */
     channel: z.enum(["stable", "edge"]).default("stable"),
-    /** Linkerd version: "2.14.10" on stable, "edge-YY.M.X" on edge. @default "2.14.10" on stable; required on edge */
+    /** Linkerd version: "2.14.10" on stable (or any stable from 2.12.0, to adopt and upgrade an older guide install), "edge-YY.M.X" on edge. @default "2.14.10" on stable; required on edge */
     version: z.string().min(1).optional(),
     /** Helm repository URL. @default https://helm.linkerd.io/<channel> */
     chartRepository: httpUrl.optional(),

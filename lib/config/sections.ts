@@ -134,7 +134,7 @@ export function resolveGatewayApiCrds({ cfg, at, warn, valid }: Resolution, rele
     const decision = decideGatewayApiCrdsOwner({
         choice: cfg.linkerd.gatewayApiCrds,
         chart: release.gatewayApi,
-        needs: policyControllerGatewayApiNeeds(release.edge),
+        needs: policyControllerGatewayApiNeeds(release.edge, release.minor),
         linkerdVersion: release.version,
         release: { name: CRDS_RELEASE_NAME, namespace: LINKERD_NAMESPACE },
         kubernetesMinor: kubernetesMinor(cfg),

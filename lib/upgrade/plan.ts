@@ -8,17 +8,20 @@
  * then the extensions (one `pulumi up` does them in that order), then a restart of the meshed
  * workloads, whose proxies only change version when their pods are re-injected.
  */
-import { EdgeVersion, compareVersions, parseLinkerdVersion } from "../linkerdVersions";
-import { LinkerdRelease, releaseOfVersion, resolveRelease } from "../release";
+import { compareVersions, parseLinkerdVersion } from "../linkerdVersions";
+import { LinkerdRelease, releaseOfVersion } from "../release";
 
 export { releaseOfVersion };
 
 /**
  * The release each hop goes through for a Linkerd major the upgrade passes without stopping: the
  * release whose charts the hop installs (every one of them is in Linkerd's Helm repositories).
- * 2.15: the last edge of its line (its first, edge-24.2.4, predates the chart version scheme).
+ * 2.13 and 2.14: their last stable release; 2.15: the last edge of its line (its first, edge-24.2.4,
+ * predates the chart version scheme).
  */
 export const HOP_RELEASES: Readonly<Record<number, string>> = {
+    13: "stable-2.13.7",
+    14: "stable-2.14.10",
     15: "edge-24.7.5",
     16: "edge-24.8.2",
     17: "edge-24.11.8",
@@ -72,19 +75,22 @@ export interface UpgradePlan {
     readonly problems: readonly string[];
 }
 
-function edgeAfter(a: EdgeVersion | undefined, b: EdgeVersion | undefined): boolean {
-    if (!a) return false;
-    if (!b) return true;
-    return compareVersions(a, b) > 0;
+/** Whether `target` is an older release than `current` (a downgrade). */
+export function isOlder(target: LinkerdRelease, current: LinkerdRelease): boolean {
+    if (target.minor !== current.minor) return target.minor < current.minor;
+    if (current.edge && target.edge) return compareVersions(target.edge, current.edge) < 0;
+    if (!current.edge && !target.edge) return compareVersions(target.version.split(".").map(Number), current.version.split(".").map(Number)) < 0;
+    // Within one major, the stable release comes before the edge releases of its line.
+    return !target.edge && !!current.edge;
 }
 
 /** The releases to pass through, in order, ending with `target`. */
 export function hopReleases(current: LinkerdRelease, target: LinkerdRelease): LinkerdRelease[] {
     const out: LinkerdRelease[] = [];
     for (let minor = current.minor + 1; minor < target.minor; minor++) {
-        const version = HOP_RELEASES[minor];
-        if (!version) throw new Error(`no hop release for Linkerd 2.${minor}`);
-        out.push(resolveRelease("edge", version));
+        const release = HOP_RELEASES[minor] ? releaseOfVersion(HOP_RELEASES[minor]) : undefined;
+        if (!release) throw new Error(`no hop release for Linkerd 2.${minor}`);
+        out.push(release);
     }
     if (target.version !== current.version) out.push(target);
     return out;
@@ -177,7 +183,7 @@ export function hopHazards(from: LinkerdRelease, to: LinkerdRelease, ctx: PlanCo
 export function planUpgrade(running: Running, target: LinkerdRelease, ctx: PlanContext): UpgradePlan {
     const current = running.controlPlane;
     const problems: string[] = [];
-    if (target.minor < current.minor || (target.minor === current.minor && edgeAfter(current.edge, target.edge))) {
+    if (isOlder(target, current)) {
         problems.push(`${target.version} is older than the running control plane (${current.version}): the upgrade only goes forward`);
     }
     if (running.oldestProxyMinor !== undefined && current.minor - running.oldestProxyMinor > 1) {
@@ -223,7 +229,7 @@ export function directUpgradeProblems(
     const problems: string[] = [];
     const current = running.controlPlane;
     const upgrade = `npm run upgrade -- --stack ${stack} --to ${target.version}`;
-    if (current && (target.minor < current.minor || (target.minor === current.minor && edgeAfter(current.edge, target.edge)))) {
+    if (current && isOlder(target, current)) {
         problems.push(
             `${target.version} is older than the control plane running on the cluster (${current.version}): Linkerd does not support downgrades ` +
                 `(CRD storage versions, proxies newer than their control plane). Keep linkerd.version at ${current.version} or later`,

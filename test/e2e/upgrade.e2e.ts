@@ -12,14 +12,17 @@
  */
 import { GATEWAY_API_CRDS } from "../../lib/gatewayApi";
 import { HOP_RELEASES, minorOfVersion } from "../../lib/upgrade/plan";
-import { resolveRelease } from "../../lib/release";
+import { releaseOfVersion } from "../../lib/release";
 import { apply, kubectl, kubectlJson, repoRoot, run, RunResult } from "./support/env";
 import { guideInstall } from "./support/guide";
 import { proxyVersionOf } from "./support/mesh";
 import { simulatedDeployment } from "./support/workloads";
 import { e2eSuite, EDGE, output, STABLE, TestStack } from "./support/suite";
 
-const HOPS = Object.values(HOP_RELEASES).map((v) => resolveRelease("edge", v));
+/** The hop releases past the guide's 2.14.10 (the charts of every one of them are in the repository). */
+const HOPS = Object.values(HOP_RELEASES)
+    .map((v) => releaseOfVersion(v)!)
+    .filter((r) => r.minor > STABLE.minor);
 const e2e = e2eSuite("upgrade", { releases: [STABLE, ...HOPS, EDGE] });
 const timings: Record<string, number> = {};
 afterAll(() => process.stderr.write(`[e2e upgrade] timings (s): ${JSON.stringify(timings)}\n`));

@@ -6,13 +6,16 @@
  */
 import * as fs from "fs";
 import { HOP_RELEASES } from "../../lib/upgrade/plan";
-import { resolveRelease } from "../../lib/release";
+import { releaseOfVersion } from "../../lib/release";
 import { apply, externalCluster, kubectl, kubectlJson, repoRoot, run, RunResult } from "./support/env";
 import { proxyVersionOf } from "./support/mesh";
 import { simulatedDeployment } from "./support/workloads";
 import { CONTROL_PLANE_ONLY, e2eSuite, EDGE, output, sleep, STABLE, TestStack, until } from "./support/suite";
 
-const HOPS = Object.values(HOP_RELEASES).map((v) => resolveRelease("edge", v));
+/** The hop releases past the guide's 2.14.10 (the charts of every one of them are in the repository). */
+const HOPS = Object.values(HOP_RELEASES)
+    .map((v) => releaseOfVersion(v)!)
+    .filter((r) => r.minor > STABLE.minor);
 const e2e = e2eSuite("upgrade-faults", { releases: [STABLE, ...HOPS, EDGE] });
 const describeLocal = externalCluster ? describe.skip : describe;
 const timings: Record<string, number> = {};
