@@ -143,7 +143,7 @@ function policyControllerNeedsResults(
     ctx: CheckContext,
 ): CheckResult[] {
     const release = ctx.config.linkerd.release;
-    const missing = policyControllerGatewayApiNeeds(release.edge).filter(
+    const missing = policyControllerGatewayApiNeeds(release.edge, release.minor).filter(
         (need) => !need.crds.some((n) => present.get(n)?.servedVersions.includes(need.version)),
     );
     if (missing.length === 0) return [];
