@@ -18,7 +18,7 @@ const versions = ["stable-2.14.10", ...Object.values(HOP_RELEASES).filter((v) =>
 function charts(resources: readonly RenderedResource[]): { chart: string; version: string; values: object }[] {
     return resources
         .filter((r) => r.type === "kubernetes:helm.sh/v3:Release" && String(r.inputs.chart).startsWith("linkerd-"))
-        .map((r) => ({ chart: String(r.inputs.chart), version: String(r.inputs.version), values: (r.inputs.values ?? {}) as object }));
+        .map((r) => ({ chart: String(r.inputs.chart), version: String(r.inputs.version), values: r.inputs.values ?? {} }));
 }
 
 describe.each(versions)("%s: the program's values exist in its charts", (version) => {
