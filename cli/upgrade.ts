@@ -19,7 +19,8 @@ import { isNode, parseDocument } from "yaml";
 import { CommandSpec, commandLine } from "./args";
 import { CannotRun, Kubectl, loadCheckConfig, readSnapshot } from "./check";
 import { exitCodeOf, formatTable, runChecks } from "../check";
-import { kubectlClusterReader } from "../lib/cluster";
+import { kubectlClusterReader, liveCrd } from "../lib/cluster";
+import { GATEWAY_API_CRDS } from "../lib/gatewayApi";
 import { PROJECT, PiclusterConfig } from "../lib/config";
 import { get, isObj, listAt, numAt, str, stringMapAt } from "../lib/k8s";
 import { LinkerdRelease, resolveRelease } from "../lib/release";
@@ -145,6 +146,39 @@ async function restartBehind(k: Kubectl, running: RunningLinkerd, proxyVersion: 
     return [...owners];
 }
 
+/**
+ * Storage-version migration of the Gateway API CRDs: once their objects may be stored at the CRD's
+ * storage version only (linkerd-crds from edge-25.2.3 stores HTTPRoute and GRPCRoute at v1), every
+ * object is written back (read, replaced: stored at the storage version) and status.storedVersions
+ * set to it, as Kubernetes documents the migration. Without it, GRPCRoute's v1alpha2 (linkerd-crds
+ * 2.15-2.17) keeps Gateway API CRDs of v1.2 or later from ever replacing these (they no longer list it).
+ */
+function migrateGatewayApiStorage(k: Kubectl, io: Io): void {
+    for (const name of [GATEWAY_API_CRDS.httpRoutes, GATEWAY_API_CRDS.grpcRoutes]) {
+        const r = k.run(["get", "crd", name, "-o", "json"]);
+        if (r.code !== 0) continue;
+        const crd = liveCrd(JSON.parse(r.stdout) as unknown);
+        const storage = listAt(JSON.parse(r.stdout) as unknown, "spec", "versions").find((v) => get(v, "storage") === true);
+        const storageVersion = str(get(storage, "name"));
+        if (!storageVersion || crd.storedVersions.every((v) => v === storageVersion)) continue;
+        const objects = k.read(["get", name, "-A", "-o", "json"]);
+        if (listAt(JSON.parse(objects) as unknown, "items").length > 0) {
+            const replaced = k.run(["replace", "-f", "-"], objects);
+            if (replaced.code !== 0) throw new CannotRun(`writing the ${name} objects back at ${storageVersion} failed: ${replaced.stderr}`);
+        }
+        k.read([
+            "patch",
+            "crd",
+            name,
+            "--subresource=status",
+            "--type=merge",
+            "-p",
+            JSON.stringify({ status: { storedVersions: [storageVersion] } }),
+        ]);
+        io.out(`  ${name}: objects stored at ${storageVersion} only (was ${crd.storedVersions.join(", ")})`);
+    }
+}
+
 /** The stack with its own program (this project) and backend, as `pulumi` would run it here. */
 async function selectStack(name: string): Promise<Stack> {
     return LocalWorkspace.selectStack({ stackName: name, workDir: path.resolve(__dirname, "..") });
@@ -219,6 +253,7 @@ async function runHop(stack: Stack, stackName: string, stackFile: string, hop: H
     }
     const cfg = loadCheckConfig({ stack: stackName, "stack-file": stackFile });
     const k = new Kubectl(cfg.longhorn.kubectl, cfg.kubernetes.kubeconfigPath, cfg.kubernetes.context!);
+    migrateGatewayApiStorage(k, io);
     const proxy = proxyVersionOf(hop.to);
     await restartBehind(k, await readRunning(cfg), proxy, timeoutSeconds, io);
     const behind = podsBehind(await readRunning(cfg), proxy);

@@ -96,6 +96,31 @@ export function hopReleases(current: LinkerdRelease, target: LinkerdRelease): Li
     return out;
 }
 
+/** What a hop changes about the Gateway API CRDs, all handled by the program and the upgrade. */
+function gatewayApiHazards(from: LinkerdRelease, to: LinkerdRelease): Hazard[] {
+    const hazards: Hazard[] = [];
+    if (from.gatewayApi.crds.length < to.gatewayApi.crds.length || from.gatewayApi.installedByDefault !== to.gatewayApi.installedByDefault) {
+        hazards.push({
+            id: "gateway-api-crds",
+            message:
+                `linkerd-crds ${to.charts.crds.version} ships ${to.gatewayApi.crds.length} Gateway API CRD(s)${to.gatewayApi.installedByDefault ? "" : " only when asked (installGatewayAPI)"}: ` +
+                "the program keeps them with their current owner (linkerd.gatewayApiCrds, read from the cluster), so no HTTPRoute or GRPCRoute is dropped",
+            handling: "handled",
+        });
+    }
+    const v1 = (r: LinkerdRelease) => r.gatewayApi.specVersions["httproutes.gateway.networking.k8s.io"]?.includes("v1") ?? false;
+    if (!v1(from) && v1(to)) {
+        hazards.push({
+            id: "gateway-api-storage",
+            message:
+                `linkerd-crds ${to.charts.crds.version} stores HTTPRoute and GRPCRoute at v1: after the hop every route is written back at v1 and the CRDs' ` +
+                "storedVersions reduced to it (GRPCRoute v1alpha2 would otherwise keep Gateway API CRDs of v1.2 or later from ever replacing them)",
+            handling: "handled",
+        });
+    }
+    return hazards;
+}
+
 /** The hazards of going from `from` to `to` (adjacent majors, or within one), as the program handles them. */
 export function hopHazards(from: LinkerdRelease, to: LinkerdRelease, ctx: PlanContext): Hazard[] {
     const hazards: Hazard[] = [];
@@ -126,15 +151,7 @@ export function hopHazards(from: LinkerdRelease, to: LinkerdRelease, ctx: PlanCo
             });
         }
     }
-    if (from.gatewayApi.crds.length < to.gatewayApi.crds.length || from.gatewayApi.installedByDefault !== to.gatewayApi.installedByDefault) {
-        hazards.push({
-            id: "gateway-api-crds",
-            message:
-                `linkerd-crds ${to.charts.crds.version} ships ${to.gatewayApi.crds.length} Gateway API CRD(s)${to.gatewayApi.installedByDefault ? "" : " only when asked (installGatewayAPI)"}: ` +
-                "the program keeps them with their current owner (linkerd.gatewayApiCrds, read from the cluster), so no HTTPRoute or GRPCRoute is dropped",
-            handling: "handled",
-        });
-    }
+    hazards.push(...gatewayApiHazards(from, to));
     if (crosses(18)) {
         hazards.push({
             id: "inbound-port-4143",

@@ -234,6 +234,13 @@ describe("npm run upgrade from the guide's stable-2.14.10 to edge-26.8.3", () =>
         const web = kubectlJson(cluster, ["-n", "monitoring", "get", "pods", "-l", "app=e2e-web"]).items;
         expect(web.map((p: any) => p.metadata.annotations["linkerd.io/proxy-version"])).toEqual([proxyVersionOf(EDGE)]);
         expect(userObjects()).toEqual(before);
+        // Stored at v1 only (written back at each hop): Gateway API CRDs of v1.2+ can replace these one day.
+        for (const crd of [GATEWAY_API_CRDS.httpRoutes, GATEWAY_API_CRDS.grpcRoutes]) {
+            expect([crd, kubectlJson(cluster, ["get", "crd", crd]).status.storedVersions]).toEqual([crd, ["v1"]]);
+        }
+        expect(kubectlJson(cluster, ["-n", "monitoring", "get", "httproutes.v1.gateway.networking.k8s.io", "e2e-route"]).apiVersion).toBe(
+            "gateway.networking.k8s.io/v1",
+        );
         // The stack file names the release now running: a plain `up` has nothing to do.
         await stack.ok(["up", "--yes", "--expect-no-changes"]);
     });
