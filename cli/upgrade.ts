@@ -19,7 +19,7 @@ import { isNode, parseDocument } from "yaml";
 import { CommandSpec, commandLine } from "./args";
 import { CannotRun, Kubectl, loadCheckConfig, readSnapshot } from "./check";
 import { exitCodeOf, formatTable, runChecks } from "../check";
-import { kubectlClusterReader, liveCrd } from "../lib/cluster";
+import { ClusterAccess, ClusterReader, kubectlClusterReader, liveCrd } from "../lib/cluster";
 import { GATEWAY_API_CRDS } from "../lib/gatewayApi";
 import { PROJECT, PiclusterConfig } from "../lib/config";
 import { get, isObj, listAt, numAt, str, stringMapAt } from "../lib/k8s";
@@ -72,9 +72,14 @@ interface Io {
     err(s: string): void;
 }
 
+/** How the stack's cluster is read: its kubeconfig, context and kubectl. */
+function clusterAccessOf(cfg: PiclusterConfig): ClusterAccess {
+    return { ...cfg.kubernetes, kubectl: cfg.longhorn.kubectl };
+}
+
 /** What runs now, read with the stack's own kubeconfig and context. */
 async function readRunning(cfg: PiclusterConfig): Promise<RunningLinkerd> {
-    const facts = await kubectlClusterReader({ ...cfg.kubernetes, kubectl: cfg.longhorn.kubectl })([]);
+    const facts = await kubectlClusterReader(clusterAccessOf(cfg))([]);
     if (facts.status !== "read" || !facts.linkerd)
         throw new CannotRun(`cannot read the cluster: ${facts.status === "unread" ? facts.reason : "offline"}`);
     return facts.linkerd;
@@ -190,7 +195,14 @@ async function selectStack(name: string): Promise<Stack> {
  * preview of a later hop against today's cluster would compare with the wrong release, and the
  * program refuses to skip majors).
  */
-async function previewHops(stackName: string, stackFile: string, current: LinkerdRelease, plan: UpgradePlan, io: Io): Promise<number> {
+async function previewHops(
+    stackName: string,
+    stackFile: string,
+    access: ClusterAccess,
+    current: LinkerdRelease,
+    plan: UpgradePlan,
+    io: Io,
+): Promise<number> {
     const projectDir = path.resolve(__dirname, "..");
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "picluster-upgrade-"));
     const fileAt = (release: LinkerdRelease, i: number) => {
@@ -208,9 +220,14 @@ async function previewHops(stackName: string, stackFile: string, current: Linker
                 .map(([op, n]) => `${n} to ${op}`);
             io.out(`\npulumi preview of hop 1 (${plan.hops[0].to.version}) against the cluster: ${changes.join(", ") || "no changes"}`);
         }
-        const render = async (release: LinkerdRelease, i: number) =>
-            (await renderProgram(path.join(projectDir, "index.ts"), readStackConfigFiles(projectDir, stackName, fileAt(release, i)), stackName))
-                .resources;
+        // Rendered against the Gateway API CRDs the cluster has now (who owns them decides the values), without
+        // the running versions: each hop is judged from the one before it, not from today's control plane.
+        const facts = await kubectlClusterReader(access)(Object.values(GATEWAY_API_CRDS));
+        const known: ClusterReader = () => Promise.resolve(facts.status === "read" ? { status: "read", crds: facts.crds } : facts);
+        const render = async (release: LinkerdRelease, i: number) => {
+            const config = readStackConfigFiles(projectDir, stackName, fileAt(release, i));
+            return (await renderProgram(path.join(projectDir, "index.ts"), config, stackName, [], known)).resources;
+        };
         let before = await render(current, 100);
         for (const [i, hop] of plan.hops.entries()) {
             const after = await render(hop.to, i + 1);
@@ -320,7 +337,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
         io.out(formatPlan(plan));
         if (plan.problems.length > 0) return 1;
         const resume = `npm run upgrade -- --stack ${values.stack}${values["stack-file"] ? ` --stack-file ${values["stack-file"]}` : ""} --to ${target.version}`;
-        if (values["dry-run"]) return previewHops(values.stack, stackFile, running.controlPlane, plan, io);
+        if (values["dry-run"]) return previewHops(values.stack, stackFile, clusterAccessOf(cfg), running.controlPlane, plan, io);
         const action = plan.hops.find((h) => h.hazards.some((z) => z.handling === "action"));
         const stack = await selectStack(values.stack);
         // Proxies left behind the running control plane (an earlier run stopped during its restarts) follow it first.

@@ -178,6 +178,8 @@ export async function renderProgram(
     stack = "picluster",
     /** Receives every registration as it happens, also when the program then fails. */
     resources: RenderedResource[] = [],
+    /** What the program is told of the cluster: nothing (offline), unless a caller read it already (npm run upgrade --dry-run). */
+    clusterReader: ClusterReader = offlineClusterReader,
 ): Promise<RenderResult> {
     // The program module exports its body as a function (Pulumi's `export = async () => {...}`
     // form), so every render runs it afresh whatever the module cache holds.
@@ -186,7 +188,7 @@ export async function renderProgram(
     if (typeof run !== "function") throw new Error(`${programPath} must export the program as a function`);
     const main = run as (options: { clusterReader: ClusterReader }) => Promise<Record<string, unknown>>;
     // Offline: the program reads nothing from a cluster (index.ts: clusterReader).
-    return renderFunction(() => main({ clusterReader: offlineClusterReader }), stackConfig, stack, resources);
+    return renderFunction(() => main({ clusterReader }), stackConfig, stack, resources);
 }
 
 /** Keys a read Secret answers with: the usual certificate keys and the configured trust-anchor key. */
