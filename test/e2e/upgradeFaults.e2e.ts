@@ -23,6 +23,19 @@ afterAll(() => process.stderr.write(`[e2e upgrade-faults] timings (s): ${JSON.st
 
 let stack: TestStack;
 
+/**
+ * Waits for `check` while `running` runs: an upgrade run that ends before the moment the fault is meant for
+ * fails the test with its output at once, instead of a wait that can no longer end.
+ */
+async function whileRunning(what: string, running: Promise<RunResult>, check: () => boolean): Promise<void> {
+    let ended: RunResult | undefined;
+    void running.then((r) => (ended = r));
+    await until(`${what} (or the upgrade run ending)`, 20 * 60_000, () => ended !== undefined || check());
+    if (ended && !check()) throw new Error(`the upgrade run ended (exit ${ended.code}) before ${what}:\n${output(ended)}`);
+    process.stderr.write(`[e2e upgrade-faults] ${what} after ${(Date.now() - started) / 1000} s\n`);
+}
+let started = Date.now();
+
 function upgrade(onSpawn?: (pid: number) => void): Promise<RunResult> {
     return run("npm", ["run", "--silent", "upgrade", "--", "--stack", stack.name, "--stack-file", stack.file, "--to", EDGE.version], {
         cwd: repoRoot,
@@ -43,44 +56,48 @@ afterAll(async () => {
 }, 5 * 60_000);
 
 describeLocal("npm run upgrade interrupted mid-hop resumes to the end", () => {
-    test("Ctrl-C during hop 2, the API server restarted during hop 4: each next run resumes; the end is edge-26.8.3 everywhere", async () => {
-        const { cluster } = e2e();
-        stack = await e2e().stack(`upgrade-faults-${process.pid}`, STABLE, { ...CONTROL_PLANE_ONLY, meshing: { namespaces: ["monitoring"] } });
-        await stack.ok(["up", "--yes", "--skip-preview"]);
-        apply(cluster, [simulatedDeployment("monitoring", "e2e-web")]);
-        kubectl(cluster, ["-n", "monitoring", "rollout", "status", "deployment/e2e-web", "--timeout=180s"]);
+    test(
+        "Ctrl-C during hop 2, the API server restarted during hop 4: each next run resumes; the end is edge-26.8.3 everywhere",
+        async () => {
+            const { cluster } = e2e();
+            stack = await e2e().stack(`upgrade-faults-${process.pid}`, STABLE, { ...CONTROL_PLANE_ONLY, meshing: { namespaces: ["monitoring"] } });
+            await stack.ok(["up", "--yes", "--skip-preview"]);
+            apply(cluster, [simulatedDeployment("monitoring", "e2e-web")]);
+            kubectl(cluster, ["-n", "monitoring", "rollout", "status", "deployment/e2e-web", "--timeout=180s"]);
 
-        // Ctrl-C once the control plane runs hop 1 and hop 2's `pulumi up` has started.
-        let pid = 0;
-        const t0 = Date.now();
-        const interrupted = upgrade((p) => (pid = p));
-        // Hop 2 has begun when the stack file names its release (written just before its `pulumi up`).
-        await until("hop 2's pulumi up", 15 * 60_000, () => /version: edge-24\.8\.2/.test(fs.readFileSync(stack.file, "utf8")));
-        await sleep(3000);
-        process.kill(-pid, "SIGINT");
-        const first = await interrupted;
-        timings.interrupted = (Date.now() - t0) / 1000;
-        expect(first.code).not.toBe(0);
+            // Ctrl-C once the control plane runs hop 1 and hop 2's `pulumi up` has started.
+            let pid = 0;
+            const t0 = (started = Date.now());
+            const interrupted = upgrade((p) => (pid = p));
+            // Hop 2 has begun when the stack file names its release (written just before its `pulumi up`).
+            await whileRunning("hop 2's pulumi up", interrupted, () => /version: edge-24\.8\.2/.test(fs.readFileSync(stack.file, "utf8")));
+            await sleep(3000);
+            process.kill(-pid, "SIGINT");
+            const first = await interrupted;
+            timings.interrupted = (Date.now() - t0) / 1000;
+            expect(first.code).not.toBe(0);
 
-        // Run again; restart the API server once hop 4 is under way.
-        const t1 = Date.now();
-        const resumed = upgrade();
-        await until("hop 4", 20 * 60_000, () => controlPlaneVersion() === "edge-24.11.8");
-        await sleep(2000);
-        await cluster.stopProcess("kube-apiserver");
-        await sleep(3000);
-        await cluster.startProcess("kube-apiserver");
-        const second = await resumed;
-        timings.resumedOnce = (Date.now() - t1) / 1000;
+            // Run again; restart the API server once hop 4 is under way.
+            const t1 = Date.now();
+            const resumed = upgrade();
+            await whileRunning("hop 4", resumed, () => controlPlaneVersion() === "edge-24.11.8");
+            await sleep(2000);
+            await cluster.stopProcess("kube-apiserver");
+            await sleep(3000);
+            await cluster.startProcess("kube-apiserver");
+            const second = await resumed;
+            timings.resumedOnce = (Date.now() - t1) / 1000;
 
-        // Whatever the restart did to that run, the next ones end it.
-        let last = second;
-        for (let attempt = 0; attempt < 2 && last.code !== 0; attempt++) last = await upgrade();
-        timings.total = (Date.now() - t0) / 1000;
-        expect([last.code, last.code === 0 ? "" : output(last)]).toEqual([0, ""]);
-        expect(controlPlaneVersion()).toBe(EDGE.version);
-        const web = kubectlJson(cluster, ["-n", "monitoring", "get", "pods", "-l", "app=e2e-web"]).items;
-        expect(web.map((p: any) => p.metadata.annotations["linkerd.io/proxy-version"])).toEqual([proxyVersionOf(EDGE)]);
-        await stack.ok(["up", "--yes", "--expect-no-changes"]);
-    });
+            // Whatever the restart did to that run, the next ones end it.
+            let last = second;
+            for (let attempt = 0; attempt < 2 && last.code !== 0; attempt++) last = await upgrade();
+            timings.total = (Date.now() - t0) / 1000;
+            expect([last.code, last.code === 0 ? "" : output(last)]).toEqual([0, ""]);
+            expect(controlPlaneVersion()).toBe(EDGE.version);
+            const web = kubectlJson(cluster, ["-n", "monitoring", "get", "pods", "-l", "app=e2e-web"]).items;
+            expect(web.map((p: any) => p.metadata.annotations["linkerd.io/proxy-version"])).toEqual([proxyVersionOf(EDGE)]);
+            await stack.ok(["up", "--yes", "--expect-no-changes"]);
+        },
+        40 * 60_000,
+    );
 });
