@@ -14,6 +14,9 @@ import { LINKERD_NAMESPACE } from "../lib/k8s";
 import { kubectlCommand } from "../lib/kubeconfig";
 import { CheckContext, CheckResult, fail, ok, warn } from "./types";
 import { Obj, isObj, listAt, str } from "../lib/k8s";
+import { parseCertificates, signedByOneOf, subjectOf } from "../lib/certificates";
+
+export { parseCertificates, signedByOneOf, subjectOf };
 
 /** `linkerd check` warns when a certificate expires within 60 days (healthcheck.go). */
 export const LINKERD_CHECK_EXPIRY_WARNING_SECONDS = 60 * 24 * 3600;
@@ -24,25 +27,6 @@ export const LINKERD_CHECK_EXPIRY_WARNING_SECONDS = 60 * 24 * 3600;
 export const ANCHOR_ROTATION_WARNING_SECONDS = LINKERD_CHECK_EXPIRY_WARNING_SECONDS;
 /** cert-manager renews at `renewBefore`; a little slack before calling the renewal overdue. */
 export const RENEWAL_GRACE_SECONDS = 10 * 60;
-
-const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
-
-/** Every certificate of a PEM bundle; throws naming `where` when a block does not parse. */
-export function parseCertificates(pem: string, where: string): X509Certificate[] {
-    const blocks = pem.match(PEM_BLOCK) ?? [];
-    if (blocks.length === 0) throw new Error(`${where} holds no PEM certificate`);
-    return blocks.map((b, i) => {
-        try {
-            return new X509Certificate(b);
-        } catch (e) {
-            throw new Error(`${where}: certificate ${i + 1} does not parse (${(e as Error).message})`, { cause: e });
-        }
-    });
-}
-
-export function subjectOf(cert: X509Certificate): string {
-    return cert.subject.replace(/\n/g, ", ");
-}
 
 /** Seconds until `validTo` (negative once expired). */
 export function secondsLeft(cert: X509Certificate, now: Date): number {
@@ -65,11 +49,6 @@ function validityProblem(cert: X509Certificate, now: Date): string | undefined {
     const left = secondsLeft(cert, now);
     if (left <= 0) return `it expired on ${cert.validTo} (${humanDuration(left)} ago)`;
     return undefined;
-}
-
-/** Whether `issuer` was signed by one of `anchors` (names match and the signature verifies). */
-export function signedByOneOf(issuer: X509Certificate, anchors: readonly X509Certificate[]): X509Certificate | undefined {
-    return anchors.find((a) => issuer.checkIssued(a) && issuer.verify(a.publicKey));
 }
 
 export interface IdentityInputs {
