@@ -20,11 +20,13 @@
  * their environment from the ConfigMap; kwok does not).
  */
 import * as fs from "fs";
+import * as path from "path";
 import { X509Certificate } from "crypto";
 import { apply, kubectl, kubectlJson, repoRoot, run, RunResult } from "./support/env";
 import { simulatedDeployment } from "./support/workloads";
 import { CONTROL_PLANE_ONLY, e2eSuite, EDGE, output, sleep, TestStack, until } from "./support/suite";
 import { parseCertificates, sameKey, signedByOneOf } from "../../lib/certificates";
+import { makeRoot } from "../support/certs";
 import { RESTART_MARKER_ANNOTATION, ROTATION_POLICY_ANNOTATION } from "../../lib/rotate/plan";
 
 const e2e = e2eSuite("rotate-anchor", { releases: [EDGE] });
@@ -320,4 +322,22 @@ describe("npm run rotate-anchor on edge-26.8.3 (trust-anchor mode bundle, cert-m
         },
         30 * 60_000,
     );
+
+    test("after the rotation: --new-anchor is refused where cert-manager issues the anchor (exit 2, nothing changed); --dry-run says a run would start a new rotation", async () => {
+        const anchor = anchorNow().fingerprint256;
+        const file = fs.readFileSync(stack.file, "utf8");
+        const dir = path.join(e2e().work, "new-anchor");
+        const made = makeRoot(dir, { cn: "root.linkerd.cluster.local" });
+        fs.copyFileSync(made.crtFile, path.join(dir, "tls.crt"));
+        fs.copyFileSync(made.keyFile, path.join(dir, "tls.key"));
+        const refused = await rotateAnchor(["--new-anchor", dir]);
+        expect([refused.code, refused.stderr]).toEqual([
+            2,
+            expect.stringMatching(/--new-anchor: .*issued by cert-manager Certificate .*run it without --new-anchor/s),
+        ]);
+        const dry = await rotateAnchor(["--dry-run"]);
+        expect([dry.code, dry.stdout]).toEqual([0, expect.stringMatching(/starting a rotation[\s\S]*\[next\] 1\. save-previous/)]);
+        expect([anchorNow().fingerprint256, fs.readFileSync(stack.file, "utf8")]).toEqual([anchor, file]);
+        expect(secretKey(ANCHOR.namespace, "linkerd-previous-anchor", "ca.crt")).toBeUndefined();
+    });
 });
