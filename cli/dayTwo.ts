@@ -25,6 +25,22 @@ export async function selectStack(name: string): Promise<Stack> {
 }
 
 /**
+ * `pulumi up` of the stack with its stack file (`--config-file`). The Automation API reads the stack's outputs
+ * after the update with `pulumi stack output --show-secrets`, which takes no config file: with the passphrase
+ * secrets provider the CLI then writes Pulumi.<stack>.yaml (just an encryption salt) next to Pulumi.yaml. When
+ * the stack file is elsewhere and no such file was there before, that stray file is removed again.
+ */
+export async function upWithStackFile(stack: Stack, stackFile: string, onOutput: (s: string) => void): Promise<void> {
+    const beside = path.resolve(__dirname, "..", `Pulumi.${stack.name}.yaml`);
+    const stray = path.resolve(stackFile) !== beside && !fs.existsSync(beside);
+    try {
+        await stack.up({ configFile: stackFile, onOutput });
+    } finally {
+        if (stray) fs.rmSync(beside, { force: true });
+    }
+}
+
+/**
  * Edits the stack file in place: `edit` gets the parsed document and the full key of a section
  * (`picluster-linkerd:<section>`); everything it does not touch stays as it was, comments included.
  */

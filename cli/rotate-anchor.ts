@@ -17,7 +17,7 @@ import * as path from "path";
 import { isMap, parseDocument } from "yaml";
 import { CommandSpec, commandLine } from "./args";
 import { CannotRun, Kubectl, loadCheckConfig, readSnapshot } from "./check";
-import { Io, editStackFile, restartOwner, selectStack, sleep, upFailure } from "./dayTwo";
+import { Io, editStackFile, restartOwner, selectStack, sleep, upFailure, upWithStackFile } from "./dayTwo";
 import { CheckResult, ClusterSnapshot, exitCodeOf, formatTable, runChecks } from "../check";
 import { topOwner } from "../check/dataPlane";
 import { PROJECT, PiclusterConfig } from "../lib/config";
@@ -222,7 +222,7 @@ async function up(r: Rotation, why: string): Promise<void> {
     r.io.out(`  pulumi up (${why})`);
     const stack = await selectStack(r.stackName);
     try {
-        await stack.up({ configFile: r.stackFile, onOutput: (s) => r.io.out(s.trimEnd()) });
+        await upWithStackFile(stack, r.stackFile, (s) => r.io.out(s.trimEnd()));
     } catch (e) {
         throw new StepFailed(`pulumi up failed: ${upFailure(e)}`);
     }

@@ -17,7 +17,7 @@ import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
 import { isNode } from "yaml";
 import { CommandSpec, commandLine } from "./args";
-import { Io, editStackFile, ownersOfPods, restartOwners, selectStack, upFailure } from "./dayTwo";
+import { Io, editStackFile, ownersOfPods, restartOwners, selectStack, upFailure, upWithStackFile } from "./dayTwo";
 import { CannotRun, Kubectl, loadCheckConfig, readSnapshot } from "./check";
 import { exitCodeOf, formatTable, runChecks } from "../check";
 import { ClusterAccess, ClusterReader, kubectlClusterReader, liveCrd } from "../lib/cluster";
@@ -201,7 +201,7 @@ async function runHop(stack: Stack, stackName: string, stackFile: string, hop: H
     writeRelease(stackFile, hop.to);
     io.out(`\nhop: ${hop.from.version} -> ${hop.to.version}: pulumi up`);
     try {
-        await stack.up({ configFile: stackFile, onOutput: (s) => io.out(s.trimEnd()) });
+        await upWithStackFile(stack, stackFile, (s) => io.out(s.trimEnd()));
     } catch (e) {
         return [
             {

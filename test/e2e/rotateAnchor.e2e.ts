@@ -296,6 +296,8 @@ describe("npm run rotate-anchor on edge-26.8.3 (trust-anchor mode bundle, cert-m
             expect(signedByOneOf(issuerNow(), [fresh])).toBeDefined();
             expect(secretKey(ANCHOR.namespace, "linkerd-previous-anchor", "ca.crt")).toBeUndefined();
             expect(fs.readFileSync(stack.file, "utf8")).not.toMatch(/previousSecret/);
+            // Nothing written beside Pulumi.yaml (the Automation API's outputs read after each up would leave a salt file).
+            expect(fs.existsSync(path.join(repoRoot, `Pulumi.${stack.name}.yaml`))).toBe(false);
             const certificate = kubectlJson(cluster(), ["-n", ANCHOR.namespace, "get", "certificates.cert-manager.io", ANCHOR.name]);
             expect(certificate.spec.privateKey.rotationPolicy).toBe("Never");
             expect(certificate.metadata.annotations?.[ROTATION_POLICY_ANNOTATION]).toBeUndefined();
