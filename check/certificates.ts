@@ -14,32 +14,19 @@ import { LINKERD_NAMESPACE } from "../lib/k8s";
 import { kubectlCommand } from "../lib/kubeconfig";
 import { CheckContext, CheckResult, fail, ok, warn } from "./types";
 import { Obj, isObj, listAt, str } from "../lib/k8s";
+import { parseCertificates, signedByOneOf, subjectOf } from "../lib/certificates";
 
-/** Anchors are rotated by hand (guide: root CA of cert-manager's ca-issuer): a week's notice at least. */
-export const ANCHOR_EXPIRY_WARNING_SECONDS = 7 * 24 * 3600;
+export { parseCertificates, signedByOneOf, subjectOf };
+
 /** `linkerd check` warns when a certificate expires within 60 days (healthcheck.go). */
 export const LINKERD_CHECK_EXPIRY_WARNING_SECONDS = 60 * 24 * 3600;
+/**
+ * A trust anchor is rotated by `npm run rotate-anchor`, never on its own (docs/rotate-anchor.md): warn as
+ * `linkerd check` does, 60 days before it expires, which leaves time to plan the rotation's restarts.
+ */
+export const ANCHOR_ROTATION_WARNING_SECONDS = LINKERD_CHECK_EXPIRY_WARNING_SECONDS;
 /** cert-manager renews at `renewBefore`; a little slack before calling the renewal overdue. */
 export const RENEWAL_GRACE_SECONDS = 10 * 60;
-
-const PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
-
-/** Every certificate of a PEM bundle; throws naming `where` when a block does not parse. */
-export function parseCertificates(pem: string, where: string): X509Certificate[] {
-    const blocks = pem.match(PEM_BLOCK) ?? [];
-    if (blocks.length === 0) throw new Error(`${where} holds no PEM certificate`);
-    return blocks.map((b, i) => {
-        try {
-            return new X509Certificate(b);
-        } catch (e) {
-            throw new Error(`${where}: certificate ${i + 1} does not parse (${(e as Error).message})`, { cause: e });
-        }
-    });
-}
-
-export function subjectOf(cert: X509Certificate): string {
-    return cert.subject.replace(/\n/g, ", ");
-}
 
 /** Seconds until `validTo` (negative once expired). */
 export function secondsLeft(cert: X509Certificate, now: Date): number {
@@ -64,16 +51,13 @@ function validityProblem(cert: X509Certificate, now: Date): string | undefined {
     return undefined;
 }
 
-/** Whether `issuer` was signed by one of `anchors` (names match and the signature verifies). */
-export function signedByOneOf(issuer: X509Certificate, anchors: readonly X509Certificate[]): X509Certificate | undefined {
-    return anchors.find((a) => issuer.checkIssued(a) && issuer.verify(a.publicKey));
-}
-
 export interface IdentityInputs {
     /** The trust anchors Linkerd uses (identityTrustAnchorsPEM of linkerd-config, or the trust-roots ConfigMap), and where they were read. */
     readonly anchors: { readonly pem?: string; readonly where: string };
     /** The anchor the program handed the control plane (from the configured source), and where it was read. */
     readonly expected: { readonly pem?: string; readonly where: string };
+    /** Mode "bundle" during a rotation: the previous anchor (identity.trustAnchor.previousSecret), being rotated out. */
+    readonly previous?: { readonly pem?: string; readonly where: string };
     /** tls.crt of the linkerd-identity-issuer Secret. */
     readonly issuerPem?: string;
     /** The cert-manager Certificate linkerd/linkerd-identity-issuer, when read. */
@@ -94,32 +78,64 @@ function readAnchors(input: IdentityInputs, up: string): { anchors: X509Certific
     }
 }
 
-/** Each anchor: ECDSA P-256, a CA, within validity, and not about to expire. */
-function checkAnchors(anchors: readonly X509Certificate[], where: string, ctx: CheckContext, up: string): CheckResult[] {
-    return anchors.map((a, i) => {
+/** Each anchor: ECDSA P-256, a CA, within validity; then, for each valid one, its time left before it must be rotated. */
+function checkAnchors(anchors: readonly X509Certificate[], input: IdentityInputs, ctx: CheckContext, up: string): CheckResult[] {
+    return anchors.flatMap((a, i) => {
         const name = anchors.length > 1 ? `trust anchor ${i + 1}` : "trust anchor";
-        const what = `"${subjectOf(a)}" in ${where}`;
+        const what = `"${subjectOf(a)}" in ${input.anchors.where}`;
         const problems = [keyProblem(a), validityProblem(a, ctx.now), a.ca ? undefined : "it is not a CA certificate"].filter((p) => p);
         if (problems.length > 0) {
             const ref = ctx.config.identity.issuer.issuerRef;
-            return fail(
-                "pl-identity-trust-anchor-valid",
-                name,
-                `${what}: ${problems.join("; ")}`,
-                `make a new ECDSA P-256 root CA for cert-manager's ${ref.kind} ${ref.name} (guide: cert-manager CA), then run \`${up}\` and restart the meshed workloads`,
-            );
+            return [
+                fail(
+                    "pl-identity-trust-anchor-valid",
+                    name,
+                    `${what}: ${problems.join("; ")}`,
+                    `make a new ECDSA P-256 root CA for cert-manager's ${ref.kind} ${ref.name} (guide: cert-manager CA), then run \`${up}\` and restart the meshed workloads`,
+                ),
+            ];
         }
-        const left = secondsLeft(a, ctx.now);
-        if (left < ANCHOR_EXPIRY_WARNING_SECONDS) {
-            return warn(
-                "pl-identity-trust-anchor-valid",
-                name,
-                `${what} expires on ${a.validTo} (in ${humanDuration(left)}): every proxy stops trusting the mesh then`,
-                `rotate the root CA now (https://linkerd.io/2/tasks/manually-rotating-control-plane-tls-credentials/), then run \`${up}\``,
-            );
-        }
-        return ok("pl-identity-trust-anchor-valid", name, `${what}: ECDSA P-256 CA, valid until ${a.validTo}`);
+        return [
+            ok("pl-identity-trust-anchor-valid", name, `${what}: ECDSA P-256 CA, valid until ${a.validTo}`),
+            anchorExpiry(a, `${name} expiry`, what, isPrevious(a, input), ctx),
+        ];
     });
+}
+
+/** Whether the anchor is the previous one of a rotation in progress (identity.trustAnchor.previousSecret). */
+function isPrevious(anchor: X509Certificate, input: IdentityInputs): boolean {
+    if (!input.previous?.pem) return false;
+    try {
+        return parseCertificates(input.previous.pem, input.previous.where).some((p) => p.fingerprint256 === anchor.fingerprint256);
+    } catch {
+        return false;
+    }
+}
+
+/** The anchor's time left: within 60 days, a warning naming the one way to rotate it (`npm run rotate-anchor`). */
+function anchorExpiry(anchor: X509Certificate, name: string, what: string, previous: boolean, ctx: CheckContext): CheckResult {
+    const left = secondsLeft(anchor, ctx.now);
+    const rotate = `npm run rotate-anchor -- --stack ${ctx.stack}`;
+    if (previous) {
+        return ok(
+            "pl-identity-trust-anchor-expiry",
+            name,
+            `${what} is the previous anchor, being rotated out by \`${rotate}\` (expires on ${anchor.validTo})`,
+        );
+    }
+    if (left >= ANCHOR_ROTATION_WARNING_SECONDS) {
+        return ok("pl-identity-trust-anchor-expiry", name, `${what}: ${humanDuration(left)} left, until ${anchor.validTo}`);
+    }
+    const how =
+        ctx.config.identity.trustAnchor.mode === "bundle"
+            ? `rotate it without an outage: \`${rotate}\` (docs/rotate-anchor.md)`
+            : `switch identity.trustAnchor.mode to "bundle" (docs/rotate-anchor.md says how), then rotate it without an outage: \`${rotate}\``;
+    return warn(
+        "pl-identity-trust-anchor-expiry",
+        name,
+        `${what} expires on ${anchor.validTo} (in ${humanDuration(left)}): every proxy stops trusting the mesh then, and nothing renews it on its own`,
+        how,
+    );
 }
 
 /** The anchor in use is the one the program used. */
@@ -164,14 +180,49 @@ function checkAnchorMatches(input: IdentityInputs, anchors: readonly X509Certifi
     ];
 }
 
+/** During a rotation: the anchors in use also carry the previous anchor (the Bundle's second source). */
+function checkPreviousAnchor(input: IdentityInputs, anchors: readonly X509Certificate[], ctx: CheckContext): CheckResult[] {
+    if (!input.previous || anchors.length === 0) return [];
+    const name = "previous trust anchor in use";
+    const resume = `npm run rotate-anchor -- --stack ${ctx.stack}`;
+    let previous: X509Certificate[];
+    try {
+        previous = parseCertificates(input.previous.pem ?? "", input.previous.where);
+    } catch {
+        return [
+            fail(
+                "pl-identity-trust-anchor-matches",
+                name,
+                `a rotation is in progress (identity.trustAnchor.previousSecret), but ${input.previous.where} is missing or holds no certificate: trust-manager fails the Bundle without it`,
+                `let the rotation put it back: \`${resume}\` (it resumes from what the cluster shows)`,
+            ),
+        ];
+    }
+    const inUse = new Set(anchors.map((a) => a.fingerprint256));
+    if (previous.every((p) => inUse.has(p.fingerprint256))) {
+        return [
+            ok("pl-identity-trust-anchor-matches", name, `${input.anchors.where} also carries the previous anchor, from ${input.previous.where}`),
+        ];
+    }
+    return [
+        fail(
+            "pl-identity-trust-anchor-matches",
+            name,
+            `a rotation is in progress, but ${input.anchors.where} lacks the previous anchor from ${input.previous.where}: proxies started now would reject certificates of the issuer it signed`,
+            `run \`pulumi up -s ${ctx.stack}\` so the Bundle has it as its second source, then resume: \`${resume}\``,
+        ),
+    ];
+}
+
 /** Every identity check. */
 export function checkIdentity(input: IdentityInputs, ctx: CheckContext): CheckResult[] {
     const up = `pulumi up -s ${ctx.stack}`;
     const { anchors, results } = readAnchors(input, up);
     return [
         ...results,
-        ...checkAnchors(anchors, input.anchors.where, ctx, up),
+        ...checkAnchors(anchors, input, ctx, up),
         ...checkAnchorMatches(input, anchors, ctx, up),
+        ...checkPreviousAnchor(input, anchors, ctx),
         ...checkIssuer(input, anchors, ctx),
     ];
 }

@@ -29,6 +29,7 @@ export function identityInputs(s: ClusterSnapshot, ctx: CheckContext): IdentityI
     });
     let anchors: IdentityInputs["anchors"];
     let expected: IdentityInputs["expected"];
+    let previous: IdentityInputs["previous"];
     if (anchor.mode === "bundle") {
         const roots = findObject(s, "ConfigMap", LINKERD_NAMESPACE, TRUST_ROOTS_NAME);
         anchors = {
@@ -36,6 +37,7 @@ export function identityInputs(s: ClusterSnapshot, ctx: CheckContext): IdentityI
             where: `ConfigMap ${LINKERD_NAMESPACE}/${TRUST_ROOTS_NAME} (${TRUST_ROOTS_KEY})`,
         };
         expected = secretKey(anchor.secret);
+        if (anchor.previous) previous = secretKey({ namespace: anchor.secret.namespace, ...anchor.previous });
     } else {
         const config = findObject(s, "ConfigMap", LINKERD_NAMESPACE, LINKERD_CONFIG);
         anchors = {
@@ -49,7 +51,7 @@ export function identityInputs(s: ClusterSnapshot, ctx: CheckContext): IdentityI
                   ? secretKey(anchor.secret)
                   : secretKey({ namespace: LINKERD_NAMESPACE, name: IDENTITY_ISSUER_NAME, key: "ca.crt" });
     }
-    return { anchors, expected, issuerPem: issuerSecret["tls.crt"], certificate };
+    return { anchors, expected, ...(previous ? { previous } : {}), issuerPem: issuerSecret["tls.crt"], certificate };
 }
 
 /** Every check, in `linkerd check`'s order: control plane, identity, data plane, extensions, then Longhorn. */

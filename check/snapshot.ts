@@ -77,6 +77,9 @@ export function checkPlan(cfg: PiclusterConfig): CheckPlan {
     if (anchor.mode === "bundle" || anchor.source === "secret") {
         secrets.push({ namespace: anchor.secret.namespace, name: anchor.secret.name, keys: [anchor.secret.key] });
     }
+    if (anchor.mode === "bundle" && anchor.previous) {
+        secrets.push({ namespace: anchor.secret.namespace, name: anchor.previous.name, keys: [anchor.previous.key] });
+    }
     const customResources = [{ type: "certificates.cert-manager.io", namespace: LINKERD_NAMESPACE }];
     if (cfg.monitoring.enabled) {
         if (cfg.monitoring.dashboards.enabled) configMaps.push({ namespace: cfg.monitoring.namespace, name: DASHBOARDS_CONFIGMAP });

@@ -22,6 +22,7 @@ export const CHECKS = {
     "pl-cp-deployments": "control plane",
     "pl-identity-trust-anchors": "identity",
     "pl-identity-trust-anchor-valid": "identity",
+    "pl-identity-trust-anchor-expiry": "identity",
     "pl-identity-trust-anchor-source": "identity",
     "pl-identity-trust-anchor-matches": "identity",
     "pl-identity-issuer-certificate": "identity",

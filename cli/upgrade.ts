@@ -14,15 +14,16 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
-import { isNode, parseDocument } from "yaml";
+import { Stack } from "@pulumi/pulumi/automation";
+import { isNode } from "yaml";
 import { CommandSpec, commandLine } from "./args";
+import { Io, editStackFile, ownersOfPods, restartOwners, selectStack, upFailure, upWithStackFile } from "./dayTwo";
 import { CannotRun, Kubectl, loadCheckConfig, readSnapshot } from "./check";
 import { exitCodeOf, formatTable, runChecks } from "../check";
 import { ClusterAccess, ClusterReader, kubectlClusterReader, liveCrd } from "../lib/cluster";
 import { GATEWAY_API_CRDS } from "../lib/gatewayApi";
 import { PROJECT, PiclusterConfig } from "../lib/config";
-import { get, isObj, listAt, numAt, str, stringMapAt } from "../lib/k8s";
+import { get, isObj, listAt, str } from "../lib/k8s";
 import { LinkerdRelease, resolveRelease } from "../lib/release";
 import { hopDiff } from "../lib/upgrade/hopDiff";
 import { Hop, UpgradePlan, formatPlan, planUpgrade } from "../lib/upgrade/plan";
@@ -59,17 +60,11 @@ export function targetRelease(to: string): LinkerdRelease {
 
 /** Writes the release into the stack file's `picluster-linkerd:linkerd` (channel, version), keeping everything else. */
 export function writeRelease(stackFile: string, release: LinkerdRelease): void {
-    const doc = parseDocument(fs.readFileSync(stackFile, "utf8"));
-    const key = `${PROJECT}:linkerd`;
-    const node = doc.getIn(["config", key], true);
-    const current: unknown = isNode(node) ? node.toJSON() : undefined;
-    doc.setIn(["config", key], { ...(isObj(current) ? current : {}), channel: release.channel, version: release.version });
-    fs.writeFileSync(stackFile, doc.toString());
-}
-
-interface Io {
-    out(s: string): void;
-    err(s: string): void;
+    editStackFile(stackFile, (doc, sectionKey) => {
+        const node = doc.getIn(["config", sectionKey("linkerd")], true);
+        const current: unknown = isNode(node) ? node.toJSON() : undefined;
+        doc.setIn(["config", sectionKey("linkerd")], { ...(isObj(current) ? current : {}), channel: release.channel, version: release.version });
+    });
 }
 
 /** How the stack's cluster is read: its kubeconfig, context and kubectl. */
@@ -85,22 +80,6 @@ async function readRunning(cfg: PiclusterConfig): Promise<RunningLinkerd> {
     return facts.linkerd;
 }
 
-/** The owner to roll for a pod: its Deployment (through its ReplicaSet), DaemonSet or StatefulSet. */
-function ownerOf(k: Kubectl, namespace: string, pod: string): string | undefined {
-    const read = (kind: string, name: string): unknown => JSON.parse(k.read(["-n", namespace, "get", kind, name, "-o", "json"]));
-    const controller = (o: unknown) => listAt(o, "metadata", "ownerReferences").find((r) => get(r, "controller") === true);
-    const ref = controller(read("pod", pod));
-    const [kind, name] = [str(get(ref, "kind")), str(get(ref, "name"))];
-    if (!kind || !name) return undefined;
-    if (kind === "ReplicaSet") {
-        const rs = controller(read("replicaset", name));
-        return get(rs, "kind") === "Deployment" ? `deployment/${str(get(rs, "name"))}` : undefined;
-    }
-    return kind === "DaemonSet" || kind === "StatefulSet" ? `${kind.toLowerCase()}/${name}` : undefined;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /** Live Jobs and CronJobs in the meshed namespaces that stop their proxy through /shutdown. */
 function shutdownJobs(k: Kubectl, cfg: PiclusterConfig): string[] {
     const found: string[] = [];
@@ -111,44 +90,18 @@ function shutdownJobs(k: Kubectl, cfg: PiclusterConfig): string[] {
     return found;
 }
 
-/** Waits until no PodDisruptionBudget covering the owner's pods forbids a disruption (disruptionsAllowed 0). */
-async function waitForBudget(k: Kubectl, namespace: string, owner: string, timeoutMs: number, io: Io): Promise<void> {
-    const workload: unknown = JSON.parse(k.read(["-n", namespace, "get", owner, "-o", "json"]));
-    const labels = stringMapAt(workload, "spec", "template", "metadata", "labels") ?? {};
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-        const budgets = listAt(JSON.parse(k.read(["-n", namespace, "get", "poddisruptionbudgets.policy", "-o", "json"])) as unknown, "items");
-        const blocking = budgets.filter((b) => {
-            const selected = Object.entries(stringMapAt(b, "spec", "selector", "matchLabels") ?? {}).every(([key, v]) => labels[key] === v);
-            return selected && (numAt(b, "status", "disruptionsAllowed") ?? 1) < 1;
-        });
-        const names = blocking.map((b) => str(get(b, "metadata", "name")) ?? "?");
-        if (blocking.length === 0) return;
-        if (Date.now() > deadline) {
-            throw new Error(`PodDisruptionBudget ${names.map((n) => `${namespace}/${n}`).join(", ")} allows no disruption of ${namespace}/${owner}`);
-        }
-        io.out(`  waiting: PodDisruptionBudget ${names.join(", ")} allows no disruption of ${namespace}/${owner} yet`);
-        await sleep(5000);
-    }
-}
-
 /** Rolls, one at a time, the owners of meshed pods whose proxy is not `proxyVersion`. Returns the owners rolled. */
 async function restartBehind(k: Kubectl, running: RunningLinkerd, proxyVersion: string, timeoutSeconds: number, io: Io): Promise<string[]> {
-    const owners = new Set<string>();
-    for (const p of podsBehind(running, proxyVersion)) {
-        const [namespace, name] = p.pod.split("/");
-        const owner = ownerOf(k, namespace, name);
-        if (owner) owners.add(`${namespace}/${owner}`);
-        else io.err(`  ${p.pod} runs ${p.version} and has no Deployment, DaemonSet or StatefulSet to roll: delete it to re-create it`);
-    }
-    for (const key of [...owners].sort()) {
-        const [namespace, owner] = [key.slice(0, key.indexOf("/")), key.slice(key.indexOf("/") + 1)];
-        await waitForBudget(k, namespace, owner, timeoutSeconds * 1000, io);
-        io.out(`  restarting ${namespace}/${owner}`);
-        k.read(["-n", namespace, "rollout", "restart", owner]);
-        k.read(["-n", namespace, "rollout", "status", owner, `--timeout=${timeoutSeconds}s`]);
-    }
-    return [...owners];
+    const behind = podsBehind(running, proxyVersion);
+    const version = new Map(behind.map((p) => [p.pod, p.version]));
+    const owners = ownersOfPods(
+        k,
+        behind.map((p) => p.pod),
+        (pod) => `runs ${version.get(pod)}`,
+        io,
+    );
+    await restartOwners(k, owners, { timeoutSeconds, io });
+    return owners;
 }
 
 /**
@@ -182,11 +135,6 @@ function migrateGatewayApiStorage(k: Kubectl, io: Io): void {
         ]);
         io.out(`  ${name}: objects stored at ${storageVersion} only (was ${crd.storedVersions.join(", ")})`);
     }
-}
-
-/** The stack with its own program (this project) and backend, as `pulumi` would run it here. */
-async function selectStack(name: string): Promise<Stack> {
-    return LocalWorkspace.selectStack({ stackName: name, workDir: path.resolve(__dirname, "..") });
 }
 
 /**
@@ -253,17 +201,12 @@ async function runHop(stack: Stack, stackName: string, stackFile: string, hop: H
     writeRelease(stackFile, hop.to);
     io.out(`\nhop: ${hop.from.version} -> ${hop.to.version}: pulumi up`);
     try {
-        await stack.up({ configFile: stackFile, onOutput: (s) => io.out(s.trimEnd()) });
+        await upWithStackFile(stack, stackFile, (s) => io.out(s.trimEnd()));
     } catch (e) {
-        const message = (e as Error).message
-            .split("\n")
-            .filter((l) => /error|failed/i.test(l))
-            .slice(0, 8)
-            .join("\n    ");
         return [
             {
                 what: `pulumi up of ${hop.to.version}`,
-                message: `the update failed (the stack file already names ${hop.to.version}): ${message || (e as Error).message}`,
+                message: `the update failed (the stack file already names ${hop.to.version}): ${upFailure(e)}`,
                 fix: "see the output above; the next run starts again from what the cluster runs",
             },
         ];

@@ -67,7 +67,7 @@ export class LinkerdIdentity extends pulumi.ComponentResource implements Control
 
         if (anchor.mode === "bundle") {
             const bundleTimeout = `${args.bundleReadyTimeoutSeconds}s`;
-            this.trustRootsBundle = new k8s.apiextensions.CustomResource(`${name}-trust-roots`, trustRootsBundle(anchor.secret), {
+            this.trustRootsBundle = new k8s.apiextensions.CustomResource(`${name}-trust-roots`, trustRootsBundle(anchor.secret, anchor.previous), {
                 parent: this,
                 // The Bundle selects the namespace by label: it must exist first.
                 dependsOn: [this.namespace],

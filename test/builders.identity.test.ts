@@ -73,6 +73,15 @@ describe("identity builders", () => {
         });
     });
 
+    test("during a rotation the Bundle has the previous anchor as a second source", () => {
+        const bundle = trustRootsBundle(CONFIG_DEFAULTS.identity.trustAnchor.secret, { name: "linkerd-previous-anchor", key: "ca.crt" }) as any;
+        expect(bundle.spec.sources).toEqual([
+            { secret: { name: "root-secret", key: "ca.crt" } },
+            { secret: { name: "linkerd-previous-anchor", key: "ca.crt" } },
+        ]);
+        expect(validateObject(bundle)).toEqual([]);
+    });
+
     test.each([
         ["Namespace", linkerdNamespace()],
         ["Certificate", identityIssuerCertificate(guide.identity.issuer, guide.linkerd.clusterDomain)],

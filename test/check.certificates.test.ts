@@ -154,16 +154,53 @@ describe("checkIdentity", () => {
         expect(byName(results, "issuer key algorithm")[0]).toMatchObject({ status: "fail", message: expect.stringMatching(/RSA/) });
     });
 
-    test("an anchor that expires within a week warns; an expired one fails", () => {
+    test("an anchor that expires within 60 days warns (pl-identity-trust-anchor-expiry) naming npm run rotate-anchor; an expired one fails", () => {
         const anchor = new X509Certificate(root.crt);
         const expiry = Date.parse(anchor.validTo);
-        const soon = checkIdentity(inputs({ issuerPem: undefined }), context(testConfig(), new Date(expiry - 3 * 24 * HOUR)));
-        expect(byName(soon, "trust anchor")[0]).toMatchObject({
+        const far = checkIdentity(inputs(), context(testConfig(), new Date(expiry - 61 * 24 * HOUR)));
+        expect(byName(far, "trust anchor")[0]).toMatchObject({ id: "pl-identity-trust-anchor-valid", status: "ok" });
+        expect(byName(far, "trust anchor expiry")[0]).toMatchObject({ id: "pl-identity-trust-anchor-expiry", status: "ok" });
+        const bundle = testConfig({ identity: { trustAnchor: { mode: "bundle" } } });
+        const soon = checkIdentity(inputs({ issuerPem: undefined }), context(bundle, new Date(expiry - 59 * 24 * HOUR)));
+        expect(byName(soon, "trust anchor")[0]).toMatchObject({ id: "pl-identity-trust-anchor-valid", status: "ok" });
+        expect(byName(soon, "trust anchor expiry")[0]).toMatchObject({
+            id: "pl-identity-trust-anchor-expiry",
+            doc: "docs/checks.md#pl-identity-trust-anchor-expiry",
             status: "warn",
-            message: expect.stringMatching(/expires on .*every proxy stops trusting/),
+            message: expect.stringMatching(/expires on .*every proxy stops trusting the mesh then, and nothing renews it on its own/),
+            fix: expect.stringContaining("`npm run rotate-anchor -- --stack picluster`"),
         });
+        // Mode pem: the rotation needs mode bundle first, and the fix says so.
+        const pem = checkIdentity(inputs(), context(testConfig(), new Date(expiry - 59 * 24 * HOUR)));
+        expect(byName(pem, "trust anchor expiry")[0].fix).toMatch(
+            /switch identity.trustAnchor.mode to "bundle".*npm run rotate-anchor -- --stack picluster/,
+        );
         const gone = checkIdentity(inputs(), context(testConfig(), new Date(expiry + HOUR)));
         expect(byName(gone, "trust anchor")[0]).toMatchObject({ status: "fail", message: expect.stringMatching(/expired on/) });
+        expect(byName(gone, "trust anchor expiry")).toEqual([]);
+    });
+
+    test("during a rotation the previous anchor is reported as rotated out, and must be in the bundle", () => {
+        const bundle = testConfig({ identity: { trustAnchor: { mode: "bundle", previousSecret: { name: "linkerd-previous-anchor" } } } });
+        const expiry = Date.parse(new X509Certificate(otherRoot.crt).validTo);
+        const previous = { pem: otherRoot.crt, where: "Secret cert-manager/linkerd-previous-anchor (ca.crt)" };
+        const both = checkIdentity(
+            inputs({ anchors: { pem: root.crt + otherRoot.crt, where: "bundle" }, previous }),
+            context(bundle, new Date(expiry - 10 * 24 * HOUR)),
+        );
+        expect(byName(both, "trust anchor 2 expiry")[0]).toMatchObject({
+            status: "ok",
+            message: expect.stringMatching(/previous anchor, being rotated out/),
+        });
+        expect(byName(both, "previous trust anchor in use")[0]).toMatchObject({ id: "pl-identity-trust-anchor-matches", status: "ok" });
+        const lost = checkIdentity(inputs({ anchors: { pem: root.crt, where: "bundle" }, previous }), context(bundle));
+        expect(byName(lost, "previous trust anchor in use")[0]).toMatchObject({
+            status: "fail",
+            message: expect.stringMatching(/lacks the previous anchor/),
+            fix: expect.stringContaining("npm run rotate-anchor -- --stack picluster"),
+        });
+        const noSecret = checkIdentity(inputs({ previous: { where: previous.where } }), context(bundle));
+        expect(byName(noSecret, "previous trust anchor in use")[0]).toMatchObject({ status: "fail", message: expect.stringMatching(/is missing/) });
     });
 
     test("a missing issuer Secret, a missing anchor and an unreadable source fail with their fix", () => {

@@ -62,6 +62,7 @@ describe("runChecks", () => {
             "pl-identity-issuer-key",
             "pl-identity-issuer-signed",
             "pl-identity-issuer-validity",
+            "pl-identity-trust-anchor-expiry",
             "pl-identity-trust-anchor-matches",
             "pl-identity-trust-anchor-valid",
             "pl-longhorn-pod-ip",
@@ -500,6 +501,11 @@ describe("what the command reads", () => {
             { namespace: "cert-manager", name: "root-secret", keys: ["ca.crt"] },
         ]);
         expect(plan.configMaps.map((c) => c.name)).toEqual(["linkerd-config", "linkerd-identity-trust-roots", "linkerd-grafana-dashboards"]);
+    });
+
+    test("during a rotation the plan also reads the previous anchor's certificate key", () => {
+        const plan = checkPlan(testConfig({ identity: { trustAnchor: { mode: "bundle", previousSecret: { name: "linkerd-previous-anchor" } } } }));
+        expect(plan.secrets).toContainEqual({ namespace: "cert-manager", name: "linkerd-previous-anchor", keys: ["ca.crt"] });
     });
 
     test("crdsInHelmRelease reads the CRD names from a Helm 3 release record as kubectl returns it", () => {

@@ -127,6 +127,24 @@ const BAD: [string, RawStackConfig, string, string][] = [
         "only used with",
     ],
     [
+        "previous anchor in pem mode",
+        { values: { identity: { trustAnchor: { previousSecret: { name: "linkerd-previous-anchor" } } } } },
+        "identity.trustAnchor.previousSecret",
+        'only used with mode "bundle"',
+    ],
+    [
+        "previous anchor in the anchor's own Secret",
+        { values: { identity: { trustAnchor: { mode: "bundle", previousSecret: { name: "root-secret" } } } } },
+        "identity.trustAnchor.previousSecret.name",
+        "a Secret of its own",
+    ],
+    [
+        "previous anchor without a name",
+        { values: { identity: { trustAnchor: { mode: "bundle", previousSecret: { key: "ca.crt" } } } } },
+        "identity.trustAnchor.previousSecret.name",
+        "expected string",
+    ],
+    [
         "bad source secret namespace",
         { values: { identity: { trustAnchor: { secret: { namespace: "Cert_Manager" } } } } },
         "identity.trustAnchor.secret.namespace",

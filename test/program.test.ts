@@ -122,6 +122,14 @@ describe("mode bundle (guide GitOps installation)", () => {
     });
 });
 
+test("mode bundle with identity.trustAnchor.previousSecret (a rotation in progress): the Bundle has both sources", async () => {
+    const result = await renderWith(identityOnly({ trustAnchor: { mode: "bundle", previousSecret: { name: "linkerd-previous-anchor" } } }));
+    expect((byName(result.resources, BUNDLE, "linkerd-identity-trust-roots").inputs as any).spec.sources).toEqual([
+        { secret: { name: "root-secret", key: "ca.crt" } },
+        { secret: { name: "linkerd-previous-anchor", key: "ca.crt" } },
+    ]);
+});
+
 describe("other trust-anchor sources", () => {
     test("inline PEM is passed as given, with no read", async () => {
         const pem = fs.readFileSync(path.join(__dirname, "fixtures", "certs", "root-ca.crt"), "utf8");

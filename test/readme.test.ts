@@ -133,11 +133,12 @@ describe("the README is the user's first hour; developer material is in docs/dev
         for (const file of files) expect([file, table.includes(`| \`${file}\` |`)]).toEqual([file, true]);
     });
 
-    test("the README names every example stack file, and the upgrade section the changelog", () => {
+    test("the README names every example stack file, and the upgrade section the changelog and the anchor rotation", () => {
         for (const file of fs.readdirSync(path.join(ROOT, "examples"))) {
             expect(section(readme, "Pick a stack file")).toContain(`[\`examples/${file}\`](examples/${file})`);
         }
         expect(section(readme, "Upgrade")).toContain("[CHANGELOG.md](CHANGELOG.md)");
+        expect(section(readme, "Upgrade")).toContain("[docs/rotate-anchor.md](docs/rotate-anchor.md)");
         expect(readme).toContain("[LICENSE](LICENSE)");
     });
 });

@@ -26,6 +26,15 @@ export interface IssuerRef {
     readonly group: string;
 }
 
+/** The Secret the rotation keeps the previous anchor in (as Linkerd's docs name it), in trust-manager's trust namespace. */
+export const PREVIOUS_ANCHOR_SECRET = "linkerd-previous-anchor";
+
+/** A key of a Secret in trust-manager's trust namespace (a Bundle source names no namespace). */
+export interface TrustNamespaceKeyRef {
+    readonly name: string;
+    readonly key: string;
+}
+
 /** A key of a Secret. */
 export interface SecretKeyRef {
     readonly namespace: string;
@@ -39,13 +48,15 @@ export interface SecretKeyRef {
  *   the issued linkerd-identity-issuer Secret ("issuerSecret"), from a key of another Secret
  *   ("secret"), or given inline;
  * - mode "bundle": trust-manager publishes the Secret's key as the ConfigMap
- *   linkerd-identity-trust-roots and the chart runs with identity.externalCA (guide, GitOps installation).
+ *   linkerd-identity-trust-roots and the chart runs with identity.externalCA (guide, GitOps installation);
+ *   during a trust-anchor rotation `previous` is a second source, the anchor being rotated out
+ *   (`npm run rotate-anchor`, docs/rotate-anchor.md).
  */
 export type TrustAnchor =
     | { readonly mode: "pem"; readonly source: "issuerSecret" }
     | { readonly mode: "pem"; readonly source: "secret"; readonly secret: SecretKeyRef }
     | { readonly mode: "pem"; readonly source: "inline"; readonly pem: string }
-    | { readonly mode: "bundle"; readonly secret: SecretKeyRef };
+    | { readonly mode: "bundle"; readonly secret: SecretKeyRef; readonly previous?: TrustNamespaceKeyRef };
 
 /** The identity issuer certificate cert-manager maintains (guide step 4). */
 export interface IdentityIssuer {
@@ -119,9 +130,10 @@ export function identityIssuerCertificate(issuer: IdentityIssuer, clusterDomain:
 /**
  * trust-manager Bundle that publishes the root CA as the ConfigMap linkerd-identity-trust-roots in
  * the linkerd namespace (guide, GitOps installation step 6; linkerd2 #7345). Cluster-scoped: its
- * source Secret is read from trust-manager's trust namespace.
+ * source Secrets are read from trust-manager's trust namespace. With `previous` (a rotation in
+ * progress) the bundle holds both anchors, so proxies restarted meanwhile trust either.
  */
-export function trustRootsBundle(source: SecretKeyRef): KubeObject {
+export function trustRootsBundle(source: TrustNamespaceKeyRef, previous?: TrustNamespaceKeyRef): KubeObject {
     return {
         apiVersion: "trust.cert-manager.io/v1alpha1",
         kind: "Bundle",
@@ -130,7 +142,7 @@ export function trustRootsBundle(source: SecretKeyRef): KubeObject {
             annotations: { [WAIT_FOR_ANNOTATION]: "condition=Synced" },
         },
         spec: {
-            sources: [{ secret: { name: source.name, key: source.key } }],
+            sources: [source, ...(previous ? [previous] : [])].map((s) => ({ secret: { name: s.name, key: s.key } })),
             target: {
                 configMap: { key: TRUST_ROOTS_KEY },
                 namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: LINKERD_NAMESPACE } },

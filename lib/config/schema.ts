@@ -86,6 +86,19 @@ const secretKeyRefSchema = z.strictObject({
     key: z.string().min(1).default("ca.crt"),
 });
 
+/**
+ * Mode "bundle", during a trust-anchor rotation only: the previous anchor, a second source of the Bundle beside
+ * `secret`, so the distributed bundle holds the old and the new anchor while everything restarts. Written and
+ * removed by `npm run rotate-anchor` (docs/rotate-anchor.md); the Secret is read from trust-manager's trust
+ * namespace (`secret.namespace`).
+ */
+const previousAnchorSchema = z.strictObject({
+    /** Name of the Secret holding the previous anchor's certificate (public part only). */
+    name: dns1123Subdomain,
+    /** @default "ca.crt" */
+    key: z.string().min(1).default("ca.crt"),
+});
+
 /** `picluster-linkerd:identity` — the identity issuer certificate and the trust anchor. */
 const identitySchema = z.strictObject({
     issuer: z
@@ -121,6 +134,11 @@ const identitySchema = z.strictObject({
             pem: pemCertificate.optional(),
             /** Source "secret" in mode "pem", and the Bundle's source in mode "bundle". @default cert-manager/root-secret, key ca.crt */
             secret: secretKeyRefSchema.prefault({}),
+            /**
+             * Mode "bundle": the previous anchor's Secret, a second source of the Bundle while a rotation
+             * overlaps both anchors (set and removed by `npm run rotate-anchor`). @default unset
+             */
+            previousSecret: previousAnchorSchema.optional(),
             /** Seconds `pulumi up` waits for trust-manager to sync the Bundle. @default 300 */
             bundleReadyTimeoutSeconds: z.number().int().min(10).max(3600).default(300),
         })

@@ -153,6 +153,21 @@ export function resolveIdentitySection({ cfg, at, valid }: Resolution): TrustAnc
         at("identity.issuer.renewBefore", `expected less than identity.issuer.duration (${issuer.duration}), got ${issuer.renewBefore}`);
     }
     const anchor = cfg.identity.trustAnchor;
+    const previous = anchor.previousSecret;
+    if (previous && anchor.mode !== "bundle") {
+        at(
+            "identity.trustAnchor.previousSecret",
+            `only used with mode "bundle" (a second source of trust-manager's Bundle while \`npm run rotate-anchor\` rotates the anchor): remove it`,
+        );
+        return undefined;
+    }
+    if (previous && previous.name === anchor.secret.name && valid("identity.trustAnchor.secret.name")) {
+        at(
+            "identity.trustAnchor.previousSecret.name",
+            `"${previous.name}" is the anchor's own Secret (identity.trustAnchor.secret.name): the previous anchor needs a Secret of its own`,
+        );
+        return undefined;
+    }
     if (anchor.mode === "bundle" || anchor.source !== "inline") {
         if (anchor.pem !== undefined) {
             at(
@@ -161,7 +176,7 @@ export function resolveIdentitySection({ cfg, at, valid }: Resolution): TrustAnc
             );
             return undefined;
         }
-        if (anchor.mode === "bundle") return { mode: "bundle", secret: anchor.secret };
+        if (anchor.mode === "bundle") return { mode: "bundle", secret: anchor.secret, ...(previous ? { previous } : {}) };
         return anchor.source === "secret" ? { mode: "pem", source: "secret", secret: anchor.secret } : { mode: "pem", source: "issuerSecret" };
     }
     if (!valid("identity.trustAnchor.pem")) return undefined;

@@ -22,7 +22,7 @@ function key(dir: string, base: string, type: "p256" | "p384" | "rsa"): string {
     return file;
 }
 
-/** A self-signed root CA. */
+/** A self-signed root CA (ten years unless `days` says otherwise, as long-lived as a trust anchor should be). */
 export function makeRoot(dir: string, opts: { cn?: string; key?: "p256" | "p384" | "rsa"; days?: number; ca?: boolean } = {}): MadeCert {
     fs.mkdirSync(dir, { recursive: true });
     const base = `root${++counter}`;
@@ -37,7 +37,7 @@ export function makeRoot(dir: string, opts: { cn?: string; key?: "p256" | "p384"
         "-subj",
         `/CN=${opts.cn ?? "root.test"}`,
         "-days",
-        String(opts.days ?? 30),
+        String(opts.days ?? 3650),
         "-addext",
         ext,
         "-out",

@@ -1,0 +1,150 @@
+/**
+ * What the day-two commands (`npm run upgrade`, `npm run rotate-anchor`) share: the stack with its own
+ * program and backend (Pulumi Automation API), edits of the stack file that keep everything else in it
+ * (comments included), and restarting workloads the way a mesh needs it: one owner at a time, each
+ * only once no PodDisruptionBudget covering it forbids a disruption, waiting for its rollout to finish.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { Document, parseDocument } from "yaml";
+import { Kubectl } from "./check";
+import { PROJECT } from "../lib/config";
+import { get, listAt, numAt, str, stringMapAt } from "../lib/k8s";
+
+export interface Io {
+    out(s: string): void;
+    err(s: string): void;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** The stack with its own program (this project) and backend, as `pulumi` would run it here. */
+export async function selectStack(name: string): Promise<Stack> {
+    return LocalWorkspace.selectStack({ stackName: name, workDir: path.resolve(__dirname, "..") });
+}
+
+/**
+ * `pulumi up` of the stack with its stack file (`--config-file`). The Automation API reads the stack's outputs
+ * after the update with `pulumi stack output --show-secrets`, which takes no config file: with the passphrase
+ * secrets provider the CLI then writes Pulumi.<stack>.yaml (just an encryption salt) next to Pulumi.yaml. When
+ * the stack file is elsewhere and no such file was there before, that stray file is removed again.
+ */
+export async function upWithStackFile(stack: Stack, stackFile: string, onOutput: (s: string) => void): Promise<void> {
+    const beside = path.resolve(__dirname, "..", `Pulumi.${stack.name}.yaml`);
+    const stray = path.resolve(stackFile) !== beside && !fs.existsSync(beside);
+    try {
+        await stack.up({ configFile: stackFile, onOutput });
+    } finally {
+        if (stray) fs.rmSync(beside, { force: true });
+    }
+}
+
+/**
+ * Edits the stack file in place: `edit` gets the parsed document and the full key of a section
+ * (`picluster-linkerd:<section>`); everything it does not touch stays as it was, comments included.
+ */
+export function editStackFile(stackFile: string, edit: (doc: Document, sectionKey: (section: string) => string) => void): void {
+    const doc = parseDocument(fs.readFileSync(stackFile, "utf8"));
+    edit(doc, (section) => `${PROJECT}:${section}`);
+    fs.writeFileSync(stackFile, doc.toString());
+}
+
+/** The lines of a failed `pulumi up` worth showing (errors), else its whole message. */
+export function upFailure(e: unknown): string {
+    const message = (e as Error).message;
+    const lines = message
+        .split("\n")
+        .filter((l) => /error|failed/i.test(l))
+        .slice(0, 8)
+        .join("\n    ");
+    return lines || message;
+}
+
+/** A workload to restart: `namespace/kind/name`, kind lower case as kubectl takes it (`deployment/web`). */
+export type OwnerRef = string;
+
+/** The owner to roll for a pod: its Deployment (through its ReplicaSet), DaemonSet or StatefulSet, as `kind/name`. */
+export function ownerOf(k: Kubectl, namespace: string, pod: string): string | undefined {
+    const read = (kind: string, name: string): unknown => JSON.parse(k.read(["-n", namespace, "get", kind, name, "-o", "json"]));
+    const controller = (o: unknown) => listAt(o, "metadata", "ownerReferences").find((r) => get(r, "controller") === true);
+    const ref = controller(read("pod", pod));
+    const [kind, name] = [str(get(ref, "kind")), str(get(ref, "name"))];
+    if (!kind || !name) return undefined;
+    if (kind === "ReplicaSet") {
+        const rs = controller(read("replicaset", name));
+        return get(rs, "kind") === "Deployment" ? `deployment/${str(get(rs, "name"))}` : undefined;
+    }
+    return kind === "DaemonSet" || kind === "StatefulSet" ? `${kind.toLowerCase()}/${name}` : undefined;
+}
+
+/**
+ * The owners of pods (`namespace/name`), each once and sorted; a pod without a Deployment, DaemonSet or
+ * StatefulSet (a bare pod, a Job's) is reported through `io.err` with `why` and left alone.
+ */
+export function ownersOfPods(k: Kubectl, pods: readonly string[], why: (pod: string) => string, io: Io): OwnerRef[] {
+    const owners = new Set<string>();
+    for (const p of pods) {
+        const [namespace, name] = p.split("/");
+        const owner = ownerOf(k, namespace, name);
+        if (owner) owners.add(`${namespace}/${owner}`);
+        else io.err(`  ${p} ${why(p)} and has no Deployment, DaemonSet or StatefulSet to roll: delete it to re-create it`);
+    }
+    return [...owners].sort();
+}
+
+/** Waits until no PodDisruptionBudget covering the owner's pods forbids a disruption (disruptionsAllowed 0). */
+export async function waitForBudget(k: Kubectl, namespace: string, owner: string, timeoutMs: number, io: Io): Promise<void> {
+    const workload: unknown = JSON.parse(k.read(["-n", namespace, "get", owner, "-o", "json"]));
+    const labels = stringMapAt(workload, "spec", "template", "metadata", "labels") ?? {};
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        const budgets = listAt(JSON.parse(k.read(["-n", namespace, "get", "poddisruptionbudgets.policy", "-o", "json"])) as unknown, "items");
+        const blocking = budgets.filter((b) => {
+            const selected = Object.entries(stringMapAt(b, "spec", "selector", "matchLabels") ?? {}).every(([key, v]) => labels[key] === v);
+            return selected && (numAt(b, "status", "disruptionsAllowed") ?? 1) < 1;
+        });
+        const names = blocking.map((b) => str(get(b, "metadata", "name")) ?? "?");
+        if (blocking.length === 0) return;
+        if (Date.now() > deadline) {
+            throw new Error(`PodDisruptionBudget ${names.map((n) => `${namespace}/${n}`).join(", ")} allows no disruption of ${namespace}/${owner}`);
+        }
+        io.out(`  waiting: PodDisruptionBudget ${names.join(", ")} allows no disruption of ${namespace}/${owner} yet`);
+        await sleep(5000);
+    }
+}
+
+export interface RestartOptions {
+    readonly timeoutSeconds: number;
+    readonly io: Io;
+    /**
+     * Set these pod-template annotations instead of `kubectl rollout restart`'s restartedAt (a rollout all the
+     * same): the pods then say what they were restarted for, so a later run can tell which are done.
+     */
+    readonly templateAnnotations?: Readonly<Record<string, string>>;
+    /** Why, for the log line (`restarting <owner> (<why>)`). */
+    readonly why?: string;
+    /** Field manager of the annotation patch. */
+    readonly fieldManager?: string;
+}
+
+/** Rolls one owner once its PodDisruptionBudgets allow it, and waits until its rollout has finished. */
+export async function restartOwner(k: Kubectl, ref: OwnerRef, opts: RestartOptions): Promise<void> {
+    const namespace = ref.slice(0, ref.indexOf("/"));
+    const owner = ref.slice(ref.indexOf("/") + 1);
+    await waitForBudget(k, namespace, owner, opts.timeoutSeconds * 1000, opts.io);
+    opts.io.out(`  restarting ${namespace}/${owner}${opts.why ? ` (${opts.why})` : ""}`);
+    if (opts.templateAnnotations) {
+        const patch = JSON.stringify({ spec: { template: { metadata: { annotations: opts.templateAnnotations } } } });
+        const manager = opts.fieldManager ? [`--field-manager=${opts.fieldManager}`] : [];
+        k.read(["-n", namespace, "patch", owner, "--type=merge", ...manager, "-p", patch]);
+    } else {
+        k.read(["-n", namespace, "rollout", "restart", owner]);
+    }
+    k.read(["-n", namespace, "rollout", "status", owner, `--timeout=${opts.timeoutSeconds}s`]);
+}
+
+/** Rolls the owners one at a time, in the order given. */
+export async function restartOwners(k: Kubectl, owners: readonly OwnerRef[], opts: RestartOptions): Promise<void> {
+    for (const ref of owners) await restartOwner(k, ref, opts);
+}
