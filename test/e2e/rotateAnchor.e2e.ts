@@ -308,7 +308,7 @@ describe("npm run rotate-anchor on edge-26.8.3 (trust-anchor mode bundle, cert-m
             sampled.states = sampled.states.map((s) => s.replaceAll(fp(fresh), "new"));
             process.stderr.write(`[e2e rotate-anchor] ${sampled.samples} samples; states: ${JSON.stringify(sampled.states)}\n`);
             expect(sampled.violations).toEqual([]);
-            // The sampler ran all along (about one sample a second when idle; fewer on a loaded machine); the states above prove it saw every step.
+            // The sampler ran all along (about one sample a second when idle; fewer on a loaded machine); the states asserted next prove it saw every step.
             expect(sampled.samples).toBeGreaterThan(10);
             expect(sampled.states).toEqual([
                 "bundle {old}, issuer by old",
