@@ -64,7 +64,7 @@ describe("command lines", () => {
         const before = fs.readFileSync(results, "utf8");
         const res = run("bench/run.ts", ["--only", "program,nosuch"]);
         expect(res.status).toBe(2);
-        expect(res.stderr).toMatch(/--only: unknown value\(s\) "nosuch"; expected one of program, policy, preview, tests/);
+        expect(res.stderr).toMatch(/--only: unknown value\(s\) "nosuch"; expected one of program, policy, preview, up, check, upgrade, tests/);
         expect(fs.readFileSync(results, "utf8")).toBe(before);
     });
 
