@@ -290,11 +290,11 @@ async function main() {
     const previous = only ? readResults() : undefined;
     const kept = (previous?.figures ?? []).filter((p) => !figures.some((f) => f.name === p.name));
     const results: Results = { measuredAt: new Date().toISOString(), skipped, figures: [...kept, ...figures] };
-    console.log(table(figures));
+    console.log(figures.length > 0 ? table(figures) : "no figures measured");
     for (const f of figures) if (f.note) console.log(`- ${f.name}: ${f.note}`);
     for (const s of skipped) console.log(`skipped: ${s}`);
     console.log(
-        `machine: ${os.cpus().length} cores, node ${process.version}, load now ${loadNow()}; median load of the samples ${median(figures.flatMap((f) => f.loads))}`,
+        `machine: ${os.cpus().length} cores, node ${process.version}, load now ${loadNow()}; median load of the samples ${figures.length > 0 ? median(figures.flatMap((f) => f.loads)) : "-"}`,
     );
     fs.writeFileSync(RESULTS_FILE, JSON.stringify(results, null, 2) + "\n");
     fs.writeFileSync(DOCS_FILE, replaceDocsBlock(fs.readFileSync(DOCS_FILE, "utf8"), docsBlock(results)));
