@@ -16,7 +16,7 @@ import { ConfigError, PROJECT, PiclusterConfig, STRUCTURED_KEYS, loadConfig } fr
 import type { RawStackConfig } from "../lib/config";
 import { resolveKubeTarget } from "../lib/kubeconfig";
 import { LINKERD_NAMESPACE, get, isObj, listAt, namespaceOf } from "../lib/k8s";
-import { StackConfigFile, readStackConfigFiles } from "../lib/render";
+import { StackConfigFile, readStackConfigFiles } from "../lib/config/stackFile";
 import { KubeProxy, apiMessage } from "./kubeProxy";
 import { CheckResult, ClusterSnapshot, CrdInfo, Obj, checkPlan, exitCodeOf, formatJson, formatTable, restartTargets, runChecks } from "../check";
 
