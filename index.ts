@@ -6,7 +6,8 @@
  * read once (lib/cluster.ts), and both are validated together before any resource is registered; then
  * the composition root (components/picluster.ts) maps the result onto the components.
  */
-import { PiclusterLinkerd } from "./components/picluster";
+import { unmapPromiseStacks } from "./lib/stackTraces";
+unmapPromiseStacks();
 import { ClusterReader, OFFLINE, kubectlClusterReader } from "./lib/cluster";
 import { clusterAccess, loadConfig } from "./lib/config";
 import { readStackConfig } from "./lib/config/stack";
@@ -22,7 +23,10 @@ export = async (options: { readonly clusterReader?: ClusterReader } = {}) => {
     const raw = readStackConfig();
     const access = clusterAccess(raw);
     const reader = options.clusterReader ?? (access ? kubectlClusterReader(access) : undefined);
-    const cluster = reader ? await reader(Object.values(GATEWAY_API_CRDS)) : OFFLINE;
+    const reading = reader ? reader(Object.values(GATEWAY_API_CRDS)) : Promise.resolve(OFFLINE);
+    // The components (and the provider SDK modules they load) are loaded while kubectl reads the cluster.
+    const { PiclusterLinkerd } = await import("./components/picluster");
+    const cluster = await reading;
     const config = loadConfig(raw, process.env, cluster);
     if (cluster.status === "read" && cluster.linkerd) {
         // Linkerd supports neither skipped majors nor downgrades: npm run upgrade goes one major at a time.

@@ -1,16 +1,17 @@
 /**
- * npm run bench — measures, in one run, each figure against a baseline measured the same way in
- * the same run, prints a table and writes bench/results.json. Figures only: nothing here fails the
- * build; targets are reported as pass/fail.
+ * npm run bench - measures, in one run, each figure against a baseline measured the same way in the
+ * same run (interleaved), prints a table with pass/fail, writes bench/results.json (every figure's
+ * samples, baseline samples, load and machine) and the table in docs/development.md ("Benchmarks",
+ * generated from results.json; test/bench.test.ts keeps them in step). Figures only: nothing here
+ * fails the build; targets are reported as pass/fail.
  *
- * 1. program-eval: offline render of the picluster stack vs a one-Namespace program, same harness
- *    (fresh process each, median wall time and peak RSS).
- * 2. policy: the rules over synthetic clusters of 1k/10k/50k workloads vs a plain pass over the
- *    same objects; 10k in under 1 s, time(50k)/time(1k) <= 60. And `policy:check` (reading YAML included) on one
- *    file of 20,000 Jobs vs the same documents split into 20 files; the one file in under 5 s.
- * 3. real-preview: `pulumi preview` of the picluster stack vs a one-resource program on the same
- *    engine and backend (skipped with a message when the toolchain is absent).
- * 4. test-suite: `npm test` wall time vs jest running one trivial test.
+ * - program: offline render of the picluster stack vs a one-Namespace program, same harness (fresh
+ *   process each; wall time and peak RSS).
+ * - policy: the rules over synthetic clusters of 1k/10k/50k workloads vs a plain pass over the same
+ *   objects; `policy:check` on one file of 20,000 Jobs vs the same documents in 20 files.
+ * - preview, up, check, upgrade: on the e2e toolchain's engine and local cluster (bench/cluster.ts);
+ *   skipped with a message when the toolchain is absent.
+ * - tests: `npm test` wall time vs jest running one trivial test.
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
@@ -20,35 +21,20 @@ import { commandLine, CommandSpec } from "../cli/args";
 import { ALL_RULES, checkObject, contextFromObjects, emptyContext } from "../policy/rules";
 import { main as policyCheck } from "../cli/policy-check";
 import { syntheticCluster, syntheticJobsYaml } from "./syntheticCluster";
-import { realPreviewFigures } from "./preview";
+import { CLUSTER_BENCHES, ClusterBench, clusterFigures } from "./cluster";
+import { Figure, Results, docsBlock, figure, loadNow, median, replaceDocsBlock, table } from "./figures";
 
 const REPO = path.resolve(__dirname, "..");
 const BIN = path.join(REPO, "node_modules", ".bin");
 const ENV = { ...process.env, PATH: `${BIN}${path.delimiter}${process.env.PATH}` };
-
-export interface Figure {
-    name: string;
-    value: number;
-    unit: string;
-    baseline: number | null;
-    ratio: number | null;
-    target: string;
-    pass: boolean | null;
-}
-
-function median(values: number[]): number {
-    const sorted = [...values].sort((a, b) => a - b);
-    const mid = Math.floor(sorted.length / 2);
-    return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
-
-const round = (x: number, digits = 3) => Number(x.toFixed(digits));
+export const RESULTS_FILE = path.join(REPO, "bench", "results.json");
+export const DOCS_FILE = path.join(REPO, "docs", "development.md");
 
 function timed(command: string, args: string[], cwd = REPO): { ms: number; stdout: string } {
     const start = process.hrtime.bigint();
     const run = spawnSync(command, args, { cwd, env: ENV, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
-    if (run.status !== 0) throw new Error(`${command} ${args.join(" ")} failed (${run.status}):\n${run.stderr}`);
+    if (run.status !== 0) throw new Error(`${command} ${args.join(" ")} failed (${run.status}):\n${run.stdout}\n${run.stderr}`);
     return { ms, stdout: run.stdout };
 }
 
@@ -67,50 +53,50 @@ function programEvaluation(runs: number): Figure[] {
     renderOnce(floor); // warm the file system cache and ts-node's compiler once
     const picluster: ReturnType<typeof renderOnce>[] = [];
     const baseline: ReturnType<typeof renderOnce>[] = [];
+    const loads: number[] = [];
     for (let i = 0; i < runs; i++) {
         // Alternate, so drift in machine load hits both sides alike.
+        loads.push(loadNow());
         baseline.push(renderOnce(floor));
         picluster.push(renderOnce(program, stackFile));
     }
-    const ms = median(picluster.map((r) => r.ms));
-    const baseMs = median(baseline.map((r) => r.ms));
-    const rss = median(picluster.map((r) => r.maxRssKb)) / 1024;
-    const baseRss = median(baseline.map((r) => r.maxRssKb)) / 1024;
+    const note = "baseline: the same harness on bench/floor (imports @pulumi/pulumi and @pulumi/kubernetes, registers one Namespace)";
     return [
-        {
+        figure({
             name: `program-eval wall (${picluster[0].resources} resources)`,
-            value: round(ms, 0),
             unit: "ms",
-            baseline: round(baseMs, 0),
-            ratio: round(ms / baseMs),
-            target: "ratio <= 1.5",
-            pass: ms / baseMs <= 1.5,
-        },
-        {
+            digits: 0,
+            samples: picluster.map((r) => r.ms),
+            baselineSamples: baseline.map((r) => r.ms),
+            loads,
+            target: { on: "ratio", op: "<=", limit: 1.5 },
+            note,
+        }),
+        figure({
             name: "program-eval peak RSS",
-            value: round(rss, 1),
             unit: "MiB",
-            baseline: round(baseRss, 1),
-            ratio: round(rss / baseRss),
-            target: "ratio <= 1.5",
-            pass: rss / baseRss <= 1.5,
-        },
+            digits: 1,
+            samples: picluster.map((r) => r.maxRssKb / 1024),
+            baselineSamples: baseline.map((r) => r.maxRssKb / 1024),
+            loads,
+            target: { on: "ratio", op: "<=", limit: 1.5 },
+        }),
     ];
 }
 
-function bestOf(runs: number, fn: () => void): number {
+function samplesOf(runs: number, fn: () => void): number[] {
     const times: number[] = [];
     for (let i = 0; i < runs; i++) {
         const start = process.hrtime.bigint();
         fn();
         times.push(Number(process.hrtime.bigint() - start) / 1e6);
     }
-    return median(times);
+    return times;
 }
 
-function policyThroughput(): Figure[] {
+function policyThroughput(runs: number): Figure[] {
     const sizes = [1000, 10000, 50000];
-    const times = new Map<number, { rules: number; baseline: number; findings: number }>();
+    const times = new Map<number, { rules: number[]; baseline: number[]; findings: number; loads: number[] }>();
     for (const size of sizes) {
         const objects = syntheticCluster(size);
         let findings = 0;
@@ -127,32 +113,44 @@ function policyThroughput(): Figure[] {
         };
         check(); // warm-up (JIT)
         touch();
-        times.set(size, { rules: bestOf(3, check), baseline: bestOf(3, touch), findings });
+        const t = { rules: [] as number[], baseline: [] as number[], findings, loads: [] as number[] };
+        for (let i = 0; i < runs; i++) {
+            t.loads.push(loadNow());
+            t.baseline.push(...samplesOf(1, touch));
+            t.rules.push(...samplesOf(1, check));
+        }
+        t.findings = findings;
+        times.set(size, t);
         void bytes;
     }
+    const note = "baseline: one JSON.stringify pass over the same objects";
     const figures: Figure[] = sizes.map((size) => {
         const t = times.get(size)!;
-        return {
+        return figure({
             name: `policy rules, ${size} workloads (${t.findings} findings)`,
-            value: round(t.rules, 1),
             unit: "ms",
-            baseline: round(t.baseline, 1),
-            ratio: round(t.rules / t.baseline),
-            target: size === 10000 ? "< 1000 ms" : "-",
-            pass: size === 10000 ? t.rules < 1000 : null,
-        };
+            digits: 1,
+            samples: t.rules,
+            baselineSamples: t.baseline,
+            loads: t.loads,
+            target: size === 10000 ? { on: "value", op: "<", limit: 1000 } : undefined,
+            note: size === 1000 ? note : undefined,
+        });
     });
-    const growth = times.get(50000)!.rules / times.get(1000)!.rules;
-    const baseGrowth = times.get(50000)!.baseline / times.get(1000)!.baseline;
-    figures.push({
-        name: "policy growth time(50k)/time(1k)",
-        value: round(growth, 1),
-        unit: "x",
-        baseline: round(baseGrowth, 1),
-        ratio: round(growth / baseGrowth),
-        target: "<= 60",
-        pass: growth <= 60,
-    });
+    const small = times.get(1000)!;
+    const big = times.get(50000)!;
+    figures.push(
+        figure({
+            name: "policy growth time(50k)/time(1k)",
+            unit: "x",
+            digits: 1,
+            samples: big.rules.map((r, i) => r / small.rules[i]),
+            baselineSamples: big.baseline.map((b, i) => b / small.baseline[i]),
+            loads: big.loads,
+            target: { on: "value", op: "<=", limit: 60 },
+            note: "baseline: the same growth of the plain pass",
+        }),
+    );
     return figures;
 }
 
@@ -190,62 +188,63 @@ function policyCheckLargeFile(runs: number): Figure[] {
         };
         check(single)(); // warm-up (JIT)
         const n = Math.min(runs, 3);
-        const oneFile = bestOf(n, check(single)) / 1000;
-        const files = bestOf(n, check(split)) / 1000;
+        const one: number[] = [];
+        const files: number[] = [];
+        const loads: number[] = [];
+        for (let i = 0; i < n; i++) {
+            loads.push(loadNow());
+            files.push(...samplesOf(1, check(split)).map((ms) => ms / 1000));
+            one.push(...samplesOf(1, check(single)).map((ms) => ms / 1000));
+        }
         return [
-            {
-                name: `policy:check, ${JOBS} Jobs in one file (${findings} findings; baseline: the same in ${FILES} files)`,
-                value: round(oneFile, 2),
+            figure({
+                name: `policy:check, ${JOBS} Jobs in one file (${findings} findings)`,
                 unit: "s",
-                baseline: round(files, 2),
-                ratio: round(oneFile / files, 2),
-                target: "< 5 s",
-                pass: oneFile < 5,
-            },
+                samples: one,
+                baselineSamples: files,
+                loads,
+                target: { on: "value", op: "<", limit: 5 },
+                note: `baseline: the same documents in ${FILES} files; ${n} runs each`,
+            }),
         ];
     } finally {
         fs.rmSync(dir, { recursive: true, force: true });
     }
 }
 
-function testSuite(): Figure[] {
-    const floor = timed(path.join(BIN, "jest"), ["test/smoke.test.ts"]).ms;
-    const suite = timed("npm", ["test", "--silent"]).ms;
+function testSuite(runs: number): Figure[] {
+    const suite: number[] = [];
+    const floor: number[] = [];
+    const loads: number[] = [];
+    for (let i = 0; i < runs; i++) {
+        loads.push(loadNow());
+        floor.push(timed(path.join(BIN, "jest"), ["test/smoke.test.ts"]).ms / 1000);
+        suite.push(timed("npm", ["test", "--silent"]).ms / 1000);
+        process.stderr.write(`[bench] npm test ${i + 1}/${runs}: ${suite[i].toFixed(1)} s (load ${loads[i]})\n`);
+    }
     return [
-        {
+        figure({
             name: "npm test wall",
-            value: round(suite / 1000, 1),
             unit: "s",
-            baseline: round(floor / 1000, 1),
-            ratio: round(suite / floor, 1),
-            target: "< 60 s",
-            pass: suite < 60000,
-        },
+            digits: 1,
+            samples: suite,
+            baselineSamples: floor,
+            loads,
+            target: { on: "value", op: "<", limit: 60 },
+            note: "tsc, prettier, dependency-cruiser, eslint, jest; baseline: jest running one trivial test. The target is for load 4",
+        }),
     ];
 }
 
-function table(figures: Figure[]): string {
-    const header = ["figure", "value", "baseline", "ratio", "target", "pass"];
-    const rows = figures.map((f) => [
-        f.name,
-        `${f.value} ${f.unit}`,
-        f.baseline === null ? "-" : `${f.baseline} ${f.unit}`,
-        f.ratio === null ? "-" : String(f.ratio),
-        f.target,
-        f.pass === null ? "-" : f.pass ? "yes" : "NO",
-    ]);
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-    const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
-    return [line(header), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.map(line)].join("\n");
-}
-
-const BENCHES = ["program", "policy", "preview", "tests"] as const;
+const BENCHES = ["program", "policy", ...CLUSTER_BENCHES, "tests"] as const;
 
 export const BENCH_COMMAND: CommandSpec = {
     usage: "npm run bench --",
     summary:
-        "Measures each figure against a baseline measured the same way in the same run, prints a table and " +
-        "writes bench/results.json; with --only, the figures measured replace those of the same name and the others are kept.",
+        "Measures each figure against a baseline measured the same way in the same run, prints a table with pass/fail and " +
+        "writes bench/results.json and the table in docs/development.md; with --only, the figures measured replace those of the " +
+        "same name and the others are kept. The cluster figures (preview, up, check, upgrade) need the e2e toolchain " +
+        "(`npm run toolchain`) and are skipped, saying so, without it.",
     options: {
         only: { type: "string", value: "<name,...>", choices: BENCHES, help: "Run only these benchmarks (default all)." },
         runs: { type: "string", value: "<n>", default: "5", help: "Runs per measured figure; the median is reported (default 5)." },
@@ -253,47 +252,58 @@ export const BENCH_COMMAND: CommandSpec = {
     exitCodes: { 1: "a benchmark could not run (e.g. npm test failed); bench/results.json is left as it was" },
 };
 
+/** The previous results, or none. */
+export function readResults(file = RESULTS_FILE): Results | undefined {
+    try {
+        const parsed = JSON.parse(fs.readFileSync(file, "utf8")) as Partial<Results>;
+        return Array.isArray(parsed.figures) && parsed.figures.every((f: Partial<Figure>) => Array.isArray(f.samples))
+            ? (parsed as Results)
+            : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
 async function main() {
     const { values } = commandLine<{ only?: string; runs: string }>("bench", BENCH_COMMAND);
     if (!/^[1-9][0-9]*$/.test(values.runs)) {
         console.error(`bench: --runs must be a positive whole number, got "${values.runs}"`);
         process.exit(2);
     }
+    const runs = Number(values.runs);
     const only = values.only?.split(",");
     const want = (name: string) => !only || only.includes(name);
     const figures: Figure[] = [];
     const skipped: string[] = [];
-    if (want("program")) figures.push(...programEvaluation(Number(values.runs)));
-    if (want("policy")) figures.push(...policyThroughput(), ...policyCheckLargeFile(Number(values.runs)));
-    if (want("preview")) {
-        const preview = await realPreviewFigures(Number(values.runs));
-        if ("skipped" in preview) skipped.push(`real-preview: skipped: ${preview.skipped}`);
-        else figures.push(...preview.figures);
+    if (want("program")) figures.push(...programEvaluation(runs));
+    if (want("policy")) figures.push(...policyThroughput(runs), ...policyCheckLargeFile(runs));
+    if (CLUSTER_BENCHES.some(want)) {
+        const cluster = await clusterFigures(runs, (b: ClusterBench) => want(b));
+        if ("skipped" in cluster) {
+            const which = CLUSTER_BENCHES.filter(want).join(", ");
+            skipped.push(`${which}: ${cluster.skipped}`);
+            console.error(`bench: skipping the cluster figures (${which}): ${cluster.skipped}`);
+        } else figures.push(...cluster.figures);
     }
-    if (want("tests")) figures.push(...testSuite());
+    if (want("tests")) figures.push(...testSuite(runs));
 
-    const machine = `${os.cpus().length} cores, node ${process.version}, load ${os
-        .loadavg()
-        .map((l) => l.toFixed(2))
-        .join(" ")}`;
-    console.log(table(figures));
-    for (const s of skipped) console.log(s);
-    console.log(machine);
-    const out = path.join(REPO, "bench", "results.json");
-    let kept: Figure[] = [];
-    if (only) {
-        try {
-            const previous = JSON.parse(fs.readFileSync(out, "utf8")) as { figures?: Figure[] };
-            kept = (previous.figures ?? []).filter((p) => !figures.some((f) => f.name === p.name));
-        } catch {
-            /* no previous results */
-        }
-    }
-    fs.writeFileSync(out, JSON.stringify({ measuredAt: new Date().toISOString(), machine, skipped, figures: [...kept, ...figures] }, null, 2) + "\n");
-    console.log(`wrote ${path.relative(REPO, out)}`);
+    const previous = only ? readResults() : undefined;
+    const kept = (previous?.figures ?? []).filter((p) => !figures.some((f) => f.name === p.name));
+    const results: Results = { measuredAt: new Date().toISOString(), skipped, figures: [...kept, ...figures] };
+    console.log(figures.length > 0 ? table(figures) : "no figures measured");
+    for (const f of figures) if (f.note) console.log(`- ${f.name}: ${f.note}`);
+    for (const s of skipped) console.log(`skipped: ${s}`);
+    console.log(
+        `machine: ${os.cpus().length} cores, node ${process.version}, load now ${loadNow()}; median load of the samples ${figures.length > 0 ? median(figures.flatMap((f) => f.loads)) : "-"}`,
+    );
+    fs.writeFileSync(RESULTS_FILE, JSON.stringify(results, null, 2) + "\n");
+    fs.writeFileSync(DOCS_FILE, replaceDocsBlock(fs.readFileSync(DOCS_FILE, "utf8"), docsBlock(results)));
+    console.log(`wrote ${path.relative(REPO, RESULTS_FILE)} and the table in ${path.relative(REPO, DOCS_FILE)}`);
 }
 
-main().catch((e) => {
-    console.error(e instanceof Error ? e.message : e);
-    process.exit(1);
-});
+if (require.main === module) {
+    main().catch((e) => {
+        console.error(e instanceof Error ? e.message : e);
+        process.exit(1);
+    });
+}

@@ -18,7 +18,7 @@ import { Stack } from "@pulumi/pulumi/automation";
 import { isNode } from "yaml";
 import { CommandSpec, commandLine } from "./args";
 import { Io, editStackFile, ownersOfPods, restartOwners, selectStack, upFailure, upWithStackFile } from "./dayTwo";
-import { CannotRun, Kubectl, loadCheckConfig, readSnapshot } from "./check";
+import { CannotRun, Kubectl, loadCheckConfig, readSnapshotWithProxy } from "./check";
 import { exitCodeOf, formatTable, runChecks } from "../check";
 import { ClusterAccess, ClusterReader, kubectlClusterReader, liveCrd } from "../lib/cluster";
 import { GATEWAY_API_CRDS } from "../lib/gatewayApi";
@@ -226,7 +226,7 @@ async function runHop(stack: Stack, stackName: string, stackFile: string, hop: H
             },
         ];
     }
-    const results = runChecks(readSnapshot(k, cfg), { config: cfg, stack: stackName, now: new Date() });
+    const results = runChecks(await readSnapshotWithProxy(k, cfg), { config: cfg, stack: stackName, now: new Date() });
     io.out(`check after the hop to ${hop.to.version}:\n${formatTable(results)}`);
     return exitCodeOf(results) === 0
         ? []

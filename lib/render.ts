@@ -9,8 +9,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { stackFileProblems } from "./config/stackFile";
-import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
+import type { StackConfigFile } from "./config/stackFile";
+import { stringify as stringifyYaml } from "yaml";
 import { ClusterReader, offlineClusterReader } from "./cluster";
 import { Obj, get, str } from "./k8s";
 import { PROJECT } from "./config";
@@ -32,57 +32,12 @@ export interface RenderedResource {
     readonly ignoreChanges?: string[];
 }
 
-export interface StackConfigFile {
-    /** Full keys (`picluster-linkerd:linkerd`) to JSON-or-string values, as the engine passes them. */
-    readonly config: Record<string, string>;
-    readonly secretKeys: string[];
-}
+export type { StackConfigFile } from "./config/stackFile";
+export { readStackConfigFiles } from "./config/stackFile";
 
 /** A placeholder for a value that only exists once the cluster has run something. */
 export function unknownFromCluster(what: string): string {
     return `[unknown: ${what}]`;
-}
-
-/** A YAML file's document; a syntax error names the file and the line (the parser's message alone names neither file). */
-function readYamlFile(file: string): unknown {
-    try {
-        return parseYaml(fs.readFileSync(file, "utf8"));
-    } catch (e) {
-        throw new Error(`${file}: not valid YAML: ${(e as Error).message.split("\n")[0]}`, { cause: e });
-    }
-}
-
-/**
- * Reads Pulumi.yaml declared defaults and Pulumi.<stack>.yaml as the engine would hand them to the
- * program. Encrypted values cannot be read offline: they are passed as a secret placeholder.
- */
-export function readStackConfigFiles(projectDir: string, stack: string, stackFile = path.join(projectDir, `Pulumi.${stack}.yaml`)): StackConfigFile {
-    const project = readYamlFile(path.join(projectDir, "Pulumi.yaml")) as {
-        name: string;
-        config?: Record<string, unknown>;
-    };
-    if (!fs.existsSync(stackFile)) {
-        throw new Error(`stack file ${stackFile} not found (stack "${stack}"): create it or pass another --stack`);
-    }
-    const stackDoc = (readYamlFile(stackFile) ?? {}) as { config?: Record<string, unknown> };
-    const shapeProblems = stackFileProblems(stackDoc, stackFile, project.name);
-    if (shapeProblems.length > 0) throw new Error(`invalid stack file, nothing was rendered:\n  - ${shapeProblems.join("\n  - ")}`);
-    const qualify = (key: string) => (key.includes(":") ? key : `${project.name}:${key}`);
-    const config: Record<string, string> = {};
-    const secretKeys: string[] = [];
-    const put = (key: string, value: unknown) => {
-        if (value && typeof value === "object" && !Array.isArray(value) && "secure" in value) {
-            config[key] = "[secret: encrypted in the stack file]";
-            secretKeys.push(key);
-            return;
-        }
-        config[key] = typeof value === "string" ? value : JSON.stringify(value);
-    };
-    for (const [key, decl] of Object.entries(project.config ?? {})) {
-        if (decl && typeof decl === "object" && "default" in decl) put(qualify(key), decl.default);
-    }
-    for (const [key, value] of Object.entries(stackDoc.config ?? {})) put(qualify(key), value);
-    return { config, secretKeys };
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { gzipSync } from "zlib";
 import { stringify as stringifyYaml } from "yaml";
-import { CannotRun, Kubectl, readSnapshot } from "../cli/check";
+import { CannotRun, Kubectl, preferredVersion, readSnapshot, readSnapshotThroughApi } from "../cli/check";
 import { runChecks } from "../check";
 import { testConfig, context } from "./support/checkFixtures";
 import { nameOf } from "../lib/k8s";
@@ -121,6 +121,90 @@ describe("readSnapshot", () => {
         );
         expect(() => readSnapshot(k, testConfig())).toThrow(CannotRun);
         expect(() => readSnapshot(k, testConfig())).toThrow(/kubectl get namespaces -o json failed: Error from server \(Forbidden\)/);
+    });
+});
+
+describe("readSnapshotThroughApi (one API client: kubectl proxy)", () => {
+    const config = testConfig({ ingress: { controller: "none" }, viz: { dashboard: { exposure: "none" } }, longhorn: { enabled: false } });
+    const json = (o: object) => ({ status: 200, body: JSON.stringify(o) });
+    const items = (list: object[]) => json({ kind: "List", items: list });
+    const crd = (name: string, kind: string, versions: [string, boolean][]) => ({
+        metadata: { name },
+        spec: { names: { kind }, versions: versions.map(([v, served]) => ({ name: v, served })) },
+    });
+    function answer(p: string): { status: number; body: string } {
+        if (p === "/api/v1/namespaces") return items([{ metadata: { name: "monitoring", annotations: { "linkerd.io/inject": "enabled" } } }]);
+        if (p === "/apis/apiextensions.k8s.io/v1/customresourcedefinitions")
+            return items([
+                crd("serviceprofiles.linkerd.io", "ServiceProfile", [
+                    ["v1alpha1", false],
+                    ["v1alpha2", true],
+                ]),
+                crd("servers.policy.linkerd.io", "Server", [["v1beta1", true]]),
+                crd("certificates.cert-manager.io", "Certificate", [["v1", true]]),
+                crd("podmonitors.monitoring.coreos.com", "PodMonitor", [["v1", true]]),
+            ]);
+        if (p.startsWith("/api/v1/namespaces/linkerd/secrets?labelSelector="))
+            return items([
+                {
+                    data: {
+                        release: helmRecord([
+                            { kind: "CustomResourceDefinition", metadata: { name: "serviceprofiles.linkerd.io" } },
+                            { kind: "CustomResourceDefinition", metadata: { name: "httproutes.policy.linkerd.io" } },
+                        ]),
+                    },
+                },
+            ]);
+        if (p === "/api/v1/namespaces/monitoring/pods")
+            return items([
+                {
+                    metadata: { name: "grafana-0", namespace: "monitoring" },
+                    spec: { containers: [{ name: "grafana" }] },
+                    status: { phase: "Running" },
+                },
+            ]);
+        if (/^\/apis?\/(apps\/v1|v1|batch\/v1)\/namespaces\/[a-z-]+\/(deployments|daemonsets|statefulsets|replicasets|pods|jobs|cronjobs)$/.test(p))
+            return items([]);
+        if (p === "/api/v1/namespaces/linkerd/configmaps/linkerd-config")
+            return json({ metadata: { name: "linkerd-config", namespace: "linkerd" }, data: { values: "identityTrustAnchorsPEM: x\n" } });
+        if (p === "/api/v1/namespaces/linkerd/secrets/linkerd-identity-issuer")
+            return json({ metadata: { name: "linkerd-identity-issuer" }, data: { "tls.crt": b64("TLS-CRT"), "tls.key": b64("PRIVATE") } });
+        if (p === "/apis/cert-manager.io/v1/namespaces/linkerd/certificates") return items([]);
+        if (p === "/apis/monitoring.coreos.com/v1/namespaces/monitoring/podmonitors")
+            return items([{ metadata: { name: "linkerd-proxy", namespace: "monitoring" } }]);
+        return { status: 404, body: JSON.stringify({ kind: "Status", message: `not found: ${p}` }) };
+    }
+
+    test("reads what the kubectl reads read, in the same shape (kinds on list items), and keeps only certificate keys", async () => {
+        const asked: string[] = [];
+        const s = await readSnapshotThroughApi({ get: (p) => (asked.push(p), Promise.resolve(answer(p))) }, config);
+        const viaKubectl = readSnapshot(new FakeKubectl(answers), config);
+        expect(s.crds.filter((c) => !c.name.includes("coreos") && !c.name.includes("cert-manager"))).toEqual(viaKubectl.crds);
+        expect(s.releaseCrds).toEqual(viaKubectl.releaseCrds);
+        expect(s.secrets).toEqual({ "linkerd/linkerd-identity-issuer": { "tls.crt": "TLS-CRT" } });
+        expect(s.unservedTypes).toEqual(["prometheuses.monitoring.coreos.com"]);
+        expect(s.objects.map((o) => `${String(o.kind)}/${nameOf(o)}`)).toEqual(
+            expect.arrayContaining(["Namespace/monitoring", "Pod/grafana-0", "ConfigMap/linkerd-config", "PodMonitor/linkerd-proxy"]),
+        );
+        expect(new Set(asked).size).toBe(asked.length); // each read once
+        const now = context(config);
+        expect(runChecks(s, now).map((r) => [r.name, r.status])).toEqual(runChecks(viaKubectl, now).map((r) => [r.name, r.status]));
+    });
+
+    test("an API error names the read; the version read is Kubernetes' preferred one", async () => {
+        const forbidden = {
+            status: 403,
+            body: JSON.stringify({ kind: "Status", message: 'namespaces is forbidden: User "pi" cannot list resource "namespaces"' }),
+        };
+        await expect(
+            readSnapshotThroughApi({ get: (p) => Promise.resolve(p === "/api/v1/namespaces" ? forbidden : answer(p)) }, config),
+        ).rejects.toThrow(
+            new CannotRun(
+                'cannot read namespaces (GET /api/v1/namespaces: 403): namespaces is forbidden: User "pi" cannot list resource "namespaces"',
+            ),
+        );
+        expect(preferredVersion(["v1alpha1", "v1beta2", "v1beta1"])).toBe("v1beta2");
+        expect(preferredVersion(["v1alpha2", "v2", "v1"])).toBe("v2");
     });
 });
 

@@ -64,7 +64,7 @@ describe("command lines", () => {
         const before = fs.readFileSync(results, "utf8");
         const res = run("bench/run.ts", ["--only", "program,nosuch"]);
         expect(res.status).toBe(2);
-        expect(res.stderr).toMatch(/--only: unknown value\(s\) "nosuch"; expected one of program, policy, preview, tests/);
+        expect(res.stderr).toMatch(/--only: unknown value\(s\) "nosuch"; expected one of program, policy, preview, up, check, upgrade, tests/);
         expect(fs.readFileSync(results, "utf8")).toBe(before);
     });
 
@@ -113,10 +113,27 @@ describe("npm run check: exit 2 when it cannot run, before checking anything", (
     beforeAll(() => {
         sandbox = fs.mkdtempSync(path.join(os.tmpdir(), "picluster-check-cli-"));
         fs.writeFileSync(path.join(sandbox, "kubeconfig"), "apiVersion: v1\nkind: Config\ncurrent-context: pi\n");
-        // A kubectl whose cluster does not answer (what kubectl prints when the API server is down).
+        // A kubectl whose cluster does not answer: its `proxy` serves, and answers every request as the real one
+        // does when the API server is down (502, the dial error); every other command prints kubectl's message.
+        const calls = path.join(sandbox, "calls");
         fs.writeFileSync(
             path.join(sandbox, "kubectl"),
-            `#!/bin/sh\necho "$*" >> "${path.join(sandbox, "calls")}"\necho "The connection to the server 10.0.0.1:6443 was refused - did you specify the right host or port?" >&2\nexit 1\n`,
+            `#!${process.execPath}
+const fs = require("fs");
+const args = process.argv.slice(2);
+fs.appendFileSync(${JSON.stringify(calls)}, args.join(" ").replace(/--unix-socket=\\S+/, "--unix-socket=<socket>") + "\\n");
+const socket = args.find((a) => a.startsWith("--unix-socket="));
+if (args.includes("proxy") && socket) {
+    require("http").createServer((req, res) => {
+        fs.appendFileSync(${JSON.stringify(calls)}, "GET " + req.url + "\\n");
+        res.writeHead(502);
+        res.end("dial tcp 10.0.0.1:6443: connect: connection refused\\n");
+    }).listen(socket.slice("--unix-socket=".length), () => console.log("Starting to serve on " + socket.slice("--unix-socket=".length)));
+} else {
+    console.error("The connection to the server 10.0.0.1:6443 was refused - did you specify the right host or port?");
+    process.exit(1);
+}
+`,
             { mode: 0o755 },
         );
     });
@@ -130,15 +147,16 @@ describe("npm run check: exit 2 when it cannot run, before checking anything", (
     }
     const cluster = () => ({ kubeconfig: path.join(sandbox, "kubeconfig"), context: "pi" });
 
-    test("the cluster does not answer: exit 2 naming the context and kubeconfig; only /readyz was asked", () => {
+    test("the cluster does not answer: exit 2 naming the context and kubeconfig; one kubectl (its proxy), only /readyz was asked", () => {
         const file = stackFile("down", { kubernetes: cluster(), longhorn: { kubectl: path.join(sandbox, "kubectl") } });
         const res = run("cli/check.ts", ["--stack", "down", "--stack-file", file]);
         expect(res.status).toBe(2);
         expect(res.stderr).toMatch(
-            /check: cannot reach the cluster \(context pi of kubeconfig .*kubeconfig; .*\): The connection to the server 10.0.0.1:6443 was refused/,
+            /check: cannot reach the cluster \(context pi of kubeconfig .*kubeconfig; .*\): dial tcp 10.0.0.1:6443: connect: connection refused/,
         );
         expect(fs.readFileSync(path.join(sandbox, "calls"), "utf8").trim().split("\n")).toEqual([
-            `--kubeconfig ${path.join(sandbox, "kubeconfig")} --context pi get --raw /readyz`,
+            `--kubeconfig ${path.join(sandbox, "kubeconfig")} --context pi proxy --unix-socket=<socket>`,
+            "GET /readyz",
         ]);
     });
 

@@ -4,7 +4,7 @@
  * depend on other keys are decided, and what is worth a warning is collected. The result has no raw
  * twins: a key whose default depends on the release holds the decided value.
  */
-import * as pulumi from "@pulumi/pulumi";
+import type * as pulumi from "@pulumi/pulumi";
 import { ChartSource } from "../charts";
 import { ControlPlaneSettings } from "../builders/controlPlane";
 import { ClusterAccess, ClusterFacts, OFFLINE } from "../cluster";
@@ -34,6 +34,15 @@ import {
     resolveTracing,
     resolveVizDashboard,
 } from "./sections";
+
+/**
+ * A secret Output. @pulumi/pulumi is loaded only here, when a password is set: `npm run check` and
+ * `npm run upgrade` resolve the configuration without the engine, and loading it costs ~0.3 s.
+ */
+function secret(value: string): pulumi.Output<string> {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on first use only (see above)
+    return (require("@pulumi/pulumi") as typeof pulumi).secret(value);
+}
 
 export { caCertificateProblem, durationSeconds } from "./sections";
 
@@ -158,7 +167,7 @@ export function loadConfig(raw: RawStackConfig, env: NodeJS.ProcessEnv = process
             enabled: cfg.viz.enabled,
             prometheusUrl: cfg.viz.prometheusUrl,
             grafanaUrl: cfg.viz.grafanaUrl,
-            dashboard: { ...dashboard, password: password === undefined ? undefined : pulumi.secret(password) },
+            dashboard: { ...dashboard, password: password === undefined ? undefined : secret(password) },
         },
         monitoring: { ...cfg.monitoring, dashboards: { ...cfg.monitoring.dashboards, linkerdTag: release.dashboardsTag } },
         jaeger: {

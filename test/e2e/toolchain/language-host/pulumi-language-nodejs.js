@@ -73,9 +73,13 @@ function run(call, callback) {
         PULUMI_CONFIG: JSON.stringify(config),
         PULUMI_CONFIG_SECRET_KEYS: JSON.stringify(req.getConfigsecretkeysList()),
     };
-    if (env.PULUMI_NODEJS_TYPESCRIPT === undefined) {
-        env.PULUMI_NODEJS_TYPESCRIPT = "true";
-    }
+    // Pulumi.yaml's runtime options, as the real host reads them: `typescript` (default true: run.js
+    // registers ts-node; false: the program loads as JavaScript), `tsconfig` (PULUMI_NODEJS_TSCONFIG_PATH)
+    // and `nodeargs` (node's own flags, before run.js; split on whitespace, no quoting).
+    const options = (info && info.getOptions && info.getOptions() && info.getOptions().toJavaScript()) || {};
+    if (options.typescript !== false && env.PULUMI_NODEJS_TYPESCRIPT === undefined) env.PULUMI_NODEJS_TYPESCRIPT = "true";
+    if (typeof options.tsconfig === "string" && options.tsconfig) env.PULUMI_NODEJS_TSCONFIG_PATH = options.tsconfig;
+    const nodeargs = typeof options.nodeargs === "string" ? options.nodeargs.split(/\s+/).filter(Boolean) : [];
 
     let runScript;
     try {
@@ -84,7 +88,7 @@ function run(call, callback) {
         callback(null, new langproto.RunResponse().setError(String(err.message || err)));
         return;
     }
-    const args = [runScript, `--monitor=${req.getMonitorAddress()}`];
+    const args = [...nodeargs, runScript, `--monitor=${req.getMonitorAddress()}`];
     if (engineAddress) args.push(`--engine=${engineAddress}`);
     if (req.getProject()) args.push(`--project=${req.getProject()}`);
     if (req.getStack()) args.push(`--stack=${req.getStack()}`);
@@ -167,7 +171,10 @@ function runPlugin(call) {
     } else {
         Object.assign(env, process.env);
     }
-    if (env.PULUMI_NODEJS_TYPESCRIPT === undefined) env.PULUMI_NODEJS_TYPESCRIPT = "true";
+    // As for programs: PulumiPolicy.yaml's `typescript` option (default true) and `tsconfig`.
+    const options = (info && info.getOptions && info.getOptions() && info.getOptions().toJavaScript()) || {};
+    if (options.typescript !== false && env.PULUMI_NODEJS_TYPESCRIPT === undefined) env.PULUMI_NODEJS_TYPESCRIPT = "true";
+    if (typeof options.tsconfig === "string" && options.tsconfig) env.PULUMI_NODEJS_TSCONFIG_PATH = options.tsconfig;
     const args = [entryPath, ...req.getArgsList(), pluginDir];
     const child = spawn(process.execPath, args, { cwd: pluginDir, env, stdio: ["ignore", "pipe", "pipe"] });
     running.add(child);
