@@ -17,7 +17,48 @@ export interface Io {
     err(s: string): void;
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** Thrown by `sleep` once the user has interrupted the command (see `letPulumiFinishOnInterrupt`). */
+export class Interrupted extends Error {}
+
+let interrupted = false;
+
+/** Whether the user has interrupted the command (Ctrl-C): it stops at the end of the step in progress. */
+export const wasInterrupted = (): boolean => interrupted;
+
+/**
+ * Whether a step that just failed was interrupted: Ctrl-C also ends the kubectl the step was waiting on,
+ * and its failure can surface before the signal handler has run, so the event loop gets a moment first.
+ */
+export async function failedByInterrupt(): Promise<boolean> {
+    await new Promise((r) => setTimeout(r, 200));
+    return interrupted;
+}
+
+/** Waits `ms`; once the command has been interrupted (Ctrl-C), throws `Interrupted` instead of waiting on. */
+export async function sleep(ms: number): Promise<void> {
+    if (interrupted) throw new Interrupted("interrupted (Ctrl-C)");
+    await new Promise((r) => setTimeout(r, ms));
+    if (interrupted) throw new Interrupted("interrupted (Ctrl-C)");
+}
+
+/**
+ * Ctrl-C reaches the whole process group: the `pulumi up` the Automation API runs cancels gracefully,
+ * finishing the steps in flight (a Helm release waiting for its pods) and only then releasing the
+ * stack's lock. A day-two command that died at once would leave that pulumi running on without it,
+ * and the run the user starts next would find the stack locked. So the first Ctrl-C lets the step in
+ * progress end (the command then stops with the command that resumes); a second one leaves at once.
+ */
+export function letPulumiFinishOnInterrupt(io: Io): void {
+    process.on("SIGINT", () => {
+        if (interrupted) process.exit(130);
+        interrupted = true;
+        io.err("interrupted: letting pulumi finish the step in progress, then stopping (Ctrl-C again to leave at once)");
+    });
+}
+
+/** How long `upWithStackFile` waits for another pulumi (an interrupted run finishing its steps) to unlock the stack. */
+const LOCK_WAIT_MS = 180_000;
+const isLocked = (e: unknown): boolean => /stack is currently locked/.test((e as Error).message);
 
 /** The stack with its own program (this project) and backend, as `pulumi` would run it here. */
 export async function selectStack(name: string): Promise<Stack> {
@@ -34,7 +75,23 @@ export async function upWithStackFile(stack: Stack, stackFile: string, onOutput:
     const beside = path.resolve(__dirname, "..", `Pulumi.${stack.name}.yaml`);
     const stray = path.resolve(stackFile) !== beside && !fs.existsSync(beside);
     try {
-        await stack.up({ configFile: stackFile, onOutput });
+        const deadline = Date.now() + LOCK_WAIT_MS;
+        for (;;) {
+            try {
+                await stack.up({ configFile: stackFile, onOutput });
+                return;
+            } catch (e) {
+                if (!isLocked(e)) throw e;
+                if (Date.now() > deadline)
+                    throw new Error(
+                        `error: the stack ${stack.name} is still locked after ${LOCK_WAIT_MS / 1000} s: if no other pulumi runs for it, ` +
+                            `remove the lock with \`pulumi cancel --stack ${stack.name}\`, then run this command again`,
+                        { cause: e },
+                    );
+                onOutput("waiting: the stack is locked by another pulumi (an interrupted run finishing its steps?)");
+                await sleep(5000);
+            }
+        }
     } finally {
         if (stray) fs.rmSync(beside, { force: true });
     }

@@ -17,7 +17,18 @@ import * as path from "path";
 import { isMap, parseDocument } from "yaml";
 import { CommandSpec, commandLine } from "./args";
 import { CannotRun, Kubectl, loadCheckConfig, readSnapshot } from "./check";
-import { Io, editStackFile, restartOwner, selectStack, sleep, upFailure, upWithStackFile } from "./dayTwo";
+import {
+    Io,
+    editStackFile,
+    restartOwner,
+    selectStack,
+    sleep,
+    letPulumiFinishOnInterrupt,
+    upFailure,
+    upWithStackFile,
+    wasInterrupted,
+    failedByInterrupt,
+} from "./dayTwo";
 import { CheckResult, ClusterSnapshot, exitCodeOf, formatTable, runChecks } from "../check";
 import { topOwner } from "../check/dataPlane";
 import { PROJECT, PiclusterConfig } from "../lib/config";
@@ -729,8 +740,13 @@ async function rotate(r: Rotation, dry: boolean): Promise<number> {
             await runStep(r, d, facts);
             r.io.out(`step ${n}/${ROTATION_STEPS.length} (${d.step}) done in ${((Date.now() - started) / 1000).toFixed(1)}s`);
         } catch (e) {
-            if (!(e instanceof StepFailed)) throw e;
-            r.io.err(`\nstep ${n} (${d.step}) failed: ${e.message}\nfix it, then resume: ${r.resume}`);
+            const byInterrupt = await failedByInterrupt();
+            if (!(e instanceof StepFailed) && !byInterrupt) throw e;
+            r.io.err(`\nstep ${n} (${d.step}) ${byInterrupt ? "interrupted;" : `failed: ${(e as Error).message}\nfix it, then`} resume: ${r.resume}`);
+            return 1;
+        }
+        if (wasInterrupted()) {
+            r.io.err(`\ninterrupted after step ${n} (${d.step}); resume: ${r.resume}`);
             return 1;
         }
         ran++;
@@ -766,7 +782,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
 }
 
 if (require.main === module) {
-    main(process.argv.slice(2), { out: (s) => process.stdout.write(s + "\n"), err: (s) => process.stderr.write(s + "\n") }).then(
+    const io: Io = { out: (s) => process.stdout.write(s + "\n"), err: (s) => process.stderr.write(s + "\n") };
+    letPulumiFinishOnInterrupt(io);
+    main(process.argv.slice(2), io).then(
         (code) => (process.exitCode = code),
         (e) => {
             process.stderr.write(`rotate-anchor: ${(e as Error).stack ?? e}\n`);

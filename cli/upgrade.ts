@@ -17,7 +17,18 @@ import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
 import { isNode } from "yaml";
 import { CommandSpec, commandLine } from "./args";
-import { Io, editStackFile, ownersOfPods, restartOwners, selectStack, upFailure, upWithStackFile } from "./dayTwo";
+import {
+    Io,
+    editStackFile,
+    ownersOfPods,
+    restartOwners,
+    selectStack,
+    letPulumiFinishOnInterrupt,
+    upFailure,
+    upWithStackFile,
+    wasInterrupted,
+    failedByInterrupt,
+} from "./dayTwo";
 import { CannotRun, Kubectl, loadCheckConfig, readSnapshotWithProxy } from "./check";
 import { exitCodeOf, formatTable, runChecks } from "../check";
 import { ClusterAccess, ClusterReader, kubectlClusterReader, liveCrd } from "../lib/cluster";
@@ -296,7 +307,17 @@ export async function main(argv: string[], io: Io): Promise<number> {
                 io.err(`the cluster runs ${hop.from.version}; then resume: ${resume}`);
                 return 1;
             }
-            const failures = await runHop(stack, values.stack, stackFile, hop, timeoutSeconds, io);
+            let failures: HopFailure[];
+            try {
+                failures = await runHop(stack, values.stack, stackFile, hop, timeoutSeconds, io);
+            } catch (e) {
+                if (!(await failedByInterrupt())) throw e;
+                failures = [];
+            }
+            if (wasInterrupted()) {
+                io.err(`\ninterrupted during the hop to ${hop.to.version}; resume: ${resume}`);
+                return 1;
+            }
             if (failures.length > 0) {
                 io.err(`\nthe check failed after the hop to ${hop.to.version}: the cluster runs ${hop.to.version} (control plane and data plane).`);
                 for (const f of failures) io.err(`  ${f.what}: ${f.message}${f.fix ? `\n    fix: ${f.fix}` : ""}`);
@@ -316,7 +337,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
 }
 
 if (require.main === module) {
-    main(process.argv.slice(2), { out: (s) => process.stdout.write(s + "\n"), err: (s) => process.stderr.write(s + "\n") }).then(
+    const io: Io = { out: (s) => process.stdout.write(s + "\n"), err: (s) => process.stderr.write(s + "\n") };
+    letPulumiFinishOnInterrupt(io);
+    main(process.argv.slice(2), io).then(
         (code) => (process.exitCode = code),
         (e) => {
             process.stderr.write(`upgrade: ${(e as Error).stack ?? e}\n`);
