@@ -48,12 +48,25 @@ export async function sleep(ms: number): Promise<void> {
  * and the run the user starts next would find the stack locked. So the first Ctrl-C lets the step in
  * progress end (the command then stops with the command that resumes); a second one leaves at once.
  */
-export function letPulumiFinishOnInterrupt(io: Io): void {
+function letPulumiFinishOnInterrupt(io: Io): void {
     process.on("SIGINT", () => {
         if (interrupted) process.exit(130);
         interrupted = true;
         io.err("interrupted: letting pulumi finish the step in progress, then stopping (Ctrl-C again to leave at once)");
     });
+}
+
+/** Runs a day-two command as the process: stdout/stderr, Ctrl-C handled as above, its exit code. */
+export function runAsCommand(name: string, main: (argv: string[], io: Io) => Promise<number>): void {
+    const io: Io = { out: (s) => process.stdout.write(s + "\n"), err: (s) => process.stderr.write(s + "\n") };
+    letPulumiFinishOnInterrupt(io);
+    main(process.argv.slice(2), io).then(
+        (code) => (process.exitCode = code),
+        (e) => {
+            process.stderr.write(`${name}: ${(e as Error).stack ?? e}\n`);
+            process.exitCode = 1;
+        },
+    );
 }
 
 /** How long `upWithStackFile` waits for another pulumi (an interrupted run finishing its steps) to unlock the stack. */

@@ -23,7 +23,7 @@ import {
     restartOwner,
     selectStack,
     sleep,
-    letPulumiFinishOnInterrupt,
+    runAsCommand,
     upFailure,
     upWithStackFile,
     wasInterrupted,
@@ -781,14 +781,4 @@ export async function main(argv: string[], io: Io): Promise<number> {
     }
 }
 
-if (require.main === module) {
-    const io: Io = { out: (s) => process.stdout.write(s + "\n"), err: (s) => process.stderr.write(s + "\n") };
-    letPulumiFinishOnInterrupt(io);
-    main(process.argv.slice(2), io).then(
-        (code) => (process.exitCode = code),
-        (e) => {
-            process.stderr.write(`rotate-anchor: ${(e as Error).stack ?? e}\n`);
-            process.exitCode = 1;
-        },
-    );
-}
+if (require.main === module) runAsCommand("rotate-anchor", main);

@@ -23,7 +23,7 @@ import {
     ownersOfPods,
     restartOwners,
     selectStack,
-    letPulumiFinishOnInterrupt,
+    runAsCommand,
     upFailure,
     upWithStackFile,
     wasInterrupted,
@@ -336,14 +336,4 @@ export async function main(argv: string[], io: Io): Promise<number> {
     }
 }
 
-if (require.main === module) {
-    const io: Io = { out: (s) => process.stdout.write(s + "\n"), err: (s) => process.stderr.write(s + "\n") };
-    letPulumiFinishOnInterrupt(io);
-    main(process.argv.slice(2), io).then(
-        (code) => (process.exitCode = code),
-        (e) => {
-            process.stderr.write(`upgrade: ${(e as Error).stack ?? e}\n`);
-            process.exitCode = 1;
-        },
-    );
-}
+if (require.main === module) runAsCommand("upgrade", main);
