@@ -1,24 +1,9 @@
+import { GUIDE_ISSUER_CERTIFICATE } from "./support/guideObjects";
 import { supportedKinds, validateObject } from "./support/k8sSchemas";
 
 // Objects as written in the guide (/work/shared/guide/linkerd-service-mesh.txt), re-indented.
 
-/** "Linkerd Installation", step 4. */
-const guideCertificate = {
-    apiVersion: "cert-manager.io/v1",
-    kind: "Certificate",
-    metadata: { name: "linkerd-identity-issuer", namespace: "linkerd" },
-    spec: {
-        secretName: "linkerd-identity-issuer",
-        duration: "48h",
-        renewBefore: "25h",
-        issuerRef: { name: "ca-issuer", kind: "ClusterIssuer", group: "cert-manager.io" },
-        commonName: "identity.linkerd.cluster.local",
-        dnsNames: ["identity.linkerd.cluster.local"],
-        isCA: true,
-        privateKey: { algorithm: "ECDSA" },
-        usages: ["cert sign", "crl sign", "server auth", "client auth"],
-    },
-};
+const guideCertificate = GUIDE_ISSUER_CERTIFICATE;
 
 /** Trust-manager alternative, step 6. */
 const guideBundle = {

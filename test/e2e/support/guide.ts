@@ -9,6 +9,7 @@ import * as path from "path";
 import type { LinkerdRelease } from "../../../lib/release";
 import { binDir, kubectl, kubectlJson, sh } from "./env";
 import type { E2e } from "./suite";
+import { GUIDE_ISSUER_CERTIFICATE } from "../../support/guideObjects";
 
 export const HELM = path.join(binDir, "helm");
 
@@ -20,26 +21,7 @@ export function helm(e2e: E2e, args: string[]): string {
 export function guideInstall(e2e: E2e, release: LinkerdRelease): void {
     const { cluster, work, chartRepo } = e2e;
     kubectl(cluster, ["create", "namespace", "linkerd"]);
-    kubectl(
-        cluster,
-        ["apply", "-f", "-"],
-        JSON.stringify({
-            apiVersion: "cert-manager.io/v1",
-            kind: "Certificate",
-            metadata: { name: "linkerd-identity-issuer", namespace: "linkerd" },
-            spec: {
-                secretName: "linkerd-identity-issuer",
-                duration: "48h",
-                renewBefore: "25h",
-                issuerRef: { name: "ca-issuer", kind: "ClusterIssuer", group: "cert-manager.io" },
-                commonName: "identity.linkerd.cluster.local",
-                dnsNames: ["identity.linkerd.cluster.local"],
-                isCA: true,
-                privateKey: { algorithm: "ECDSA" },
-                usages: ["cert sign", "crl sign", "server auth", "client auth"],
-            },
-        }),
-    );
+    kubectl(cluster, ["apply", "-f", "-"], JSON.stringify(GUIDE_ISSUER_CERTIFICATE));
     kubectl(cluster, ["-n", "linkerd", "wait", "certificate/linkerd-identity-issuer", "--for=condition=Ready", "--timeout=180s"]);
     const caCrt = path.join(work, `ca-${release.minor}.crt`);
     fs.writeFileSync(
