@@ -17,7 +17,7 @@ import { apply, kubectl, kubectlJson, repoRoot, run, RunResult } from "./support
 import { guideInstall } from "./support/guide";
 import { proxyVersionOf } from "./support/mesh";
 import { simulatedDeployment } from "./support/workloads";
-import { e2eSuite, EDGE, output, STABLE, TestStack } from "./support/suite";
+import { CONTROL_PLANE_ONLY, e2eSuite, EDGE, output, STABLE, TestStack } from "./support/suite";
 
 /** The hop releases past the guide's 2.14.10 (the charts of every one of them are in the repository). */
 const HOPS = Object.values(HOP_RELEASES)
@@ -133,11 +133,7 @@ beforeAll(async () => {
     stack = await e2e().stack(`upgrade-${process.pid}`, STABLE, {
         // The measured data-loss case: a k3s that ships the Gateway API CRDs itself (1.37+) while 2.14's linkerd-crds owns HTTPRoute.
         kubernetes: { version: "1.37" },
-        viz: { enabled: false },
-        jaeger: { enabled: false },
-        monitoring: { enabled: false },
-        ingress: { controller: "none" },
-        longhorn: { enabled: false },
+        ...CONTROL_PLANE_ONLY,
         meshing: { namespaces: ["monitoring"] },
         adopt: { enabled: true, helmReleases: ["linkerd-crds", "linkerd-control-plane"] },
     });
@@ -161,11 +157,7 @@ describe("npm run upgrade from the guide's stable-2.14.10 to edge-26.8.3", () =>
         const preview = await stack.run(["preview"]);
         // The stack file still says 2.14.10: a preview of edge-26.8.3 through a copy of it.
         const jumping = await e2e().stack(`jump-${process.pid}`, EDGE, {
-            viz: { enabled: false },
-            jaeger: { enabled: false },
-            monitoring: { enabled: false },
-            ingress: { controller: "none" },
-            longhorn: { enabled: false },
+            ...CONTROL_PLANE_ONLY,
             meshing: { namespaces: ["monitoring"] },
         });
         const refused = await jumping.run(["preview"]);
