@@ -12,8 +12,9 @@ import { ClusterReader, OFFLINE, kubectlClusterReader } from "./lib/cluster";
 import { clusterAccess, loadConfig } from "./lib/config";
 import { readStackConfig } from "./lib/config/stack";
 import { GATEWAY_API_CRDS } from "./lib/gatewayApi";
-import { ConfigError, configKey } from "./lib/config";
+import { ConfigError, configKey, parseConfig } from "./lib/config";
 import { ROOT_NAME } from "./lib/names";
+import { registerEarlyProviders } from "./lib/earlyProviders";
 import { directUpgradeProblems } from "./lib/upgrade/plan";
 import { oldestProxyMinor } from "./lib/upgrade/running";
 import * as pulumi from "@pulumi/pulumi";
@@ -21,6 +22,9 @@ import * as pulumi from "@pulumi/pulumi";
 /** `clusterReader`: how the cluster is read before deciding; the offline render passes one that reads nothing. @default kubectl on the stack's cluster */
 export = async (options: { readonly clusterReader?: ClusterReader } = {}) => {
     const raw = readStackConfig();
+    // The provider plugins start while the components load and the cluster is read (lib/earlyProviders.ts).
+    const schema = parseConfig(raw);
+    const early = schema.problems.length === 0 && !raw.fileProblems?.length ? registerEarlyProviders(schema.config) : {};
     const access = clusterAccess(raw);
     const reader = options.clusterReader ?? (access ? kubectlClusterReader(access) : undefined);
     const reading = reader ? reader(Object.values(GATEWAY_API_CRDS)) : Promise.resolve(OFFLINE);
@@ -34,7 +38,7 @@ export = async (options: { readonly clusterReader?: ClusterReader } = {}) => {
         const problems = directUpgradeProblems(config.linkerd.release, running, pulumi.getStack());
         if (problems.length > 0) throw new ConfigError(problems.map((message) => ({ key: configKey("linkerd.version"), message })));
     }
-    const { outputs } = new PiclusterLinkerd(ROOT_NAME, { config });
+    const { outputs } = new PiclusterLinkerd(ROOT_NAME, { config }, { providers: early });
     // Outputs that do not apply to the chosen mode are left out rather than shown as undefined.
     return Object.fromEntries(Object.entries(outputs).filter(([, value]) => value !== undefined));
 };

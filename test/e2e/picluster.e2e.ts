@@ -204,6 +204,15 @@ describe.each([
         t("upAgain", (await stack.ok(["up", "--yes", "--expect-no-changes"])).seconds);
     });
 
+    test("the password and the Longhorn steps use the random and command providers registered first", async () => {
+        const exported = JSON.parse((await e2e().pulumi.ok(repoRoot, ["stack", "export", "-s", stack.name])).stdout);
+        const used = exported.deployment.resources
+            .filter((r: any) => /^(random|command):/.test(r.type))
+            .map((r: any) => [r.type.split(":")[0], String(r.provider).split("::").slice(-2)[0]]);
+        expect(used.length).toBeGreaterThanOrEqual(4);
+        for (const [pkg, provider] of used) expect([pkg, provider]).toEqual([pkg, `linkerd-${pkg}`]);
+    });
+
     test("the exported state holds no plain-text secret", async () => {
         const cluster = e2e().cluster;
         const state = (await e2e().pulumi.ok(repoRoot, ["stack", "export", "--show-secrets=false", "-s", stack.name])).stdout;
