@@ -4,6 +4,7 @@
  * (comments included), and restarting workloads the way a mesh needs it: one owner at a time, each
  * only once no PodDisruptionBudget covering it forbids a disruption, waiting for its rollout to finish.
  */
+import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
@@ -79,10 +80,36 @@ export async function selectStack(name: string): Promise<Stack> {
 }
 
 /**
- * `pulumi up` of the stack with its stack file (`--config-file`). The Automation API reads the stack's outputs
- * after the update with `pulumi stack output --show-secrets`, which takes no config file: with the passphrase
- * secrets provider the CLI then writes Pulumi.<stack>.yaml (just an encryption salt) next to Pulumi.yaml. When
- * the stack file is elsewhere and no such file was there before, that stray file is removed again.
+ * `pulumi up --yes --skip-preview` of the stack with its stack file (`--config-file`), run as the CLI itself in
+ * the stack's workspace (its program, backend and environment): the Automation API's `up` also reads the
+ * outputs (`pulumi stack output`, twice) and the update's summary (`pulumi stack history`) afterwards, about
+ * 1 s per up that nothing here uses (npm run bench, "upgrade, one hop"). Its output goes to `onOutput`; a
+ * failure rejects with pulumi's stdout and stderr. Ctrl-C reaches this pulumi as any other (same process group).
+ */
+function pulumiUp(stack: Stack, stackFile: string, onOutput: (s: string) => void): Promise<void> {
+    const workspace = stack.workspace as LocalWorkspace;
+    const args = ["up", "--yes", "--skip-preview", "--non-interactive", "--stack", stack.name, "--config-file", path.resolve(stackFile)];
+    return new Promise((resolve, reject) => {
+        const child = spawn(workspace.pulumiCommand.command, args, { cwd: workspace.workDir, env: { ...process.env, ...workspace.envVars } });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d: Buffer) => {
+            stdout += d.toString();
+            onOutput(d.toString());
+        });
+        child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+        child.on("error", reject);
+        child.on("close", (code, signal) => {
+            if (code === 0) resolve();
+            else reject(new Error(`pulumi ${args.join(" ")} failed (${signal ?? `exit ${code}`})\nstdout:\n${stdout}\nstderr:\n${stderr}`));
+        });
+    });
+}
+
+/**
+ * `pulumi up` of the stack with its stack file, waiting for a lock another pulumi holds. With the passphrase
+ * secrets provider, a pulumi command given no config file writes Pulumi.<stack>.yaml (just an encryption salt)
+ * next to Pulumi.yaml: when the stack file is elsewhere and no such file was there before, a stray one is removed.
  */
 export async function upWithStackFile(stack: Stack, stackFile: string, onOutput: (s: string) => void): Promise<void> {
     const beside = path.resolve(__dirname, "..", `Pulumi.${stack.name}.yaml`);
@@ -91,7 +118,7 @@ export async function upWithStackFile(stack: Stack, stackFile: string, onOutput:
         const deadline = Date.now() + LOCK_WAIT_MS;
         for (;;) {
             try {
-                await stack.up({ configFile: stackFile, onOutput });
+                await pulumiUp(stack, stackFile, onOutput);
                 return;
             } catch (e) {
                 if (!isLocked(e)) throw e;
@@ -135,14 +162,13 @@ export function upFailure(e: unknown): string {
 export type OwnerRef = string;
 
 /** The owner to roll for a pod: its Deployment (through its ReplicaSet), DaemonSet or StatefulSet, as `kind/name`. */
-export function ownerOf(k: Kubectl, namespace: string, pod: string): string | undefined {
-    const read = (kind: string, name: string): unknown => JSON.parse(k.read(["-n", namespace, "get", kind, name, "-o", "json"]));
+export function ownerOf(pod: unknown, replicaSets: ReadonlyMap<string, unknown>): string | undefined {
     const controller = (o: unknown) => listAt(o, "metadata", "ownerReferences").find((r) => get(r, "controller") === true);
-    const ref = controller(read("pod", pod));
+    const ref = controller(pod);
     const [kind, name] = [str(get(ref, "kind")), str(get(ref, "name"))];
     if (!kind || !name) return undefined;
     if (kind === "ReplicaSet") {
-        const rs = controller(read("replicaset", name));
+        const rs = controller(replicaSets.get(name));
         return get(rs, "kind") === "Deployment" ? `deployment/${str(get(rs, "name"))}` : undefined;
     }
     return kind === "DaemonSet" || kind === "StatefulSet" ? `${kind.toLowerCase()}/${name}` : undefined;
@@ -150,15 +176,29 @@ export function ownerOf(k: Kubectl, namespace: string, pod: string): string | un
 
 /**
  * The owners of pods (`namespace/name`), each once and sorted; a pod without a Deployment, DaemonSet or
- * StatefulSet (a bare pod, a Job's) is reported through `io.err` with `why` and left alone.
+ * StatefulSet (a bare pod, a Job's) is reported through `io.err` with `why` and left alone. One read of the
+ * pods and ReplicaSets per namespace (a kubectl process costs ~0.1 s; a namespace may hold many meshed pods).
  */
 export function ownersOfPods(k: Kubectl, pods: readonly string[], why: (pod: string) => string, io: Io): OwnerRef[] {
     const owners = new Set<string>();
+    const byNamespace = new Map<string, string[]>();
     for (const p of pods) {
         const [namespace, name] = p.split("/");
-        const owner = ownerOf(k, namespace, name);
-        if (owner) owners.add(`${namespace}/${owner}`);
-        else io.err(`  ${p} ${why(p)} and has no Deployment, DaemonSet or StatefulSet to roll: delete it to re-create it`);
+        byNamespace.set(namespace, [...(byNamespace.get(namespace) ?? []), name]);
+    }
+    for (const [namespace, names] of byNamespace) {
+        const items = listAt(JSON.parse(k.read(["-n", namespace, "get", "pods,replicasets.apps", "-o", "json"])) as unknown, "items");
+        const named = (kind: string) => new Map(items.filter((o) => get(o, "kind") === kind).map((o) => [str(get(o, "metadata", "name")) ?? "", o]));
+        const [livePods, replicaSets] = [named("Pod"), named("ReplicaSet")];
+        for (const name of names) {
+            if (!livePods.has(name)) continue; // gone since it was listed: whatever replaced it is checked afterwards
+            const owner = ownerOf(livePods.get(name), replicaSets);
+            if (owner) owners.add(`${namespace}/${owner}`);
+            else
+                io.err(
+                    `  ${namespace}/${name} ${why(`${namespace}/${name}`)} and has no Deployment, DaemonSet or StatefulSet to roll: delete it to re-create it`,
+                );
+        }
     }
     return [...owners].sort();
 }
