@@ -14,7 +14,7 @@ import { readStackConfig } from "./lib/config/stack";
 import { GATEWAY_API_CRDS } from "./lib/gatewayApi";
 import { ConfigError, configKey, parseConfig } from "./lib/config";
 import { ROOT_NAME } from "./lib/names";
-import { registerEarlyProviders } from "./lib/earlyProviders";
+import { kubernetesProvider as createKubernetesProvider, registerEarlyProviders } from "./lib/earlyProviders";
 import { directUpgradeProblems } from "./lib/upgrade/plan";
 import { oldestProxyMinor } from "./lib/upgrade/running";
 import * as pulumi from "@pulumi/pulumi";
@@ -24,8 +24,8 @@ export = async (options: { readonly clusterReader?: ClusterReader } = {}) => {
     const raw = readStackConfig();
     // The provider plugins start while the components load and the cluster is read (lib/earlyProviders.ts).
     const schema = parseConfig(raw);
-    const early = schema.problems.length === 0 && !raw.fileProblems?.length ? registerEarlyProviders(schema.config) : {};
     const access = clusterAccess(raw);
+    const early = schema.problems.length === 0 && !raw.fileProblems?.length ? registerEarlyProviders(schema.config, access) : {};
     const reader = options.clusterReader ?? (access ? kubectlClusterReader(access) : undefined);
     const reading = reader ? reader(Object.values(GATEWAY_API_CRDS)) : Promise.resolve(OFFLINE);
     // The components (and the provider SDK modules they load) are loaded while kubectl reads the cluster.
@@ -38,7 +38,13 @@ export = async (options: { readonly clusterReader?: ClusterReader } = {}) => {
         const problems = directUpgradeProblems(config.linkerd.release, running, pulumi.getStack());
         if (problems.length > 0) throw new ConfigError(problems.map((message) => ({ key: configKey("linkerd.version"), message })));
     }
-    const { outputs } = new PiclusterLinkerd(ROOT_NAME, { config }, { providers: early });
+    const { kubernetes, ...others } = early;
+    const kubernetesProvider = kubernetes ?? createKubernetesProvider(config.kubernetes, config.adopt.enabled);
+    const { outputs } = new PiclusterLinkerd(
+        ROOT_NAME,
+        { config, kubernetesProvider },
+        { providers: Object.fromEntries(Object.entries(others).filter(([, provider]) => provider !== undefined)) },
+    );
     // Outputs that do not apply to the chosen mode are left out rather than shown as undefined.
     return Object.fromEntries(Object.entries(outputs).filter(([, value]) => value !== undefined));
 };

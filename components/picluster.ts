@@ -19,6 +19,8 @@ import { COMPONENT_TYPES, LONGHORN_PART } from "../lib/names";
 export interface PiclusterLinkerdArgs {
     /** The validated configuration (lib/config): every component's Args are mapped from it here. */
     readonly config: PiclusterConfig;
+    /** The kubernetes provider every Kubernetes object uses (lib/earlyProviders.ts: registered before the components load). */
+    readonly kubernetesProvider: k8s.Provider;
 }
 
 /** The stack outputs. */
@@ -67,23 +69,10 @@ export class PiclusterLinkerd extends pulumi.ComponentResource {
     constructor(name: string, args: PiclusterLinkerdArgs, opts?: pulumi.ComponentResourceOptions) {
         super(COMPONENT_TYPES.root, name, {}, opts);
         const cfg = args.config;
-        const target = cfg.kubernetes;
         // Components created before the composition root existed sat at the stack's root: keep their state.
         const fromStackRoot = { aliases: [{ parent: pulumi.rootStackResource }] };
 
-        this.provider = new k8s.Provider(
-            `${name}-kubernetes`,
-            {
-                kubeconfig: target.kubeconfigPath,
-                context: target.context,
-                // A ConfigMap whose data changes (the Grafana dashboards' addresses carry the Linkerd release tag) is
-                // updated in place: by default the provider replaces it, and with its fixed name that is delete, then create.
-                enableConfigMapMutable: true,
-                // Adoption: objects a guide install already made are updated in place instead of failing as existing.
-                ...(cfg.adopt.enabled ? { upsertExistingObjects: true } : {}),
-            },
-            { parent: this, aliases: [{ name: "picluster-kubernetes", parent: pulumi.rootStackResource }] },
-        );
+        this.provider = args.kubernetesProvider;
         const adoption = cfg.adopt.enabled ? [adoptHelmReleases(cfg.adopt.helmReleases)] : [];
         const child = (extra: pulumi.ComponentResourceOptions = fromStackRoot): pulumi.ComponentResourceOptions => ({
             parent: this,
@@ -119,7 +108,7 @@ export class PiclusterLinkerd extends pulumi.ComponentResource {
             const { enabled: _, ...longhorn } = cfg.longhorn;
             this.longhorn = new LonghornMeshing(
                 `${name}-${LONGHORN_PART}`,
-                { controlPlane: this.controlPlane, kubeconfigPath: target.kubeconfigPath, context: target.context, ...longhorn },
+                { controlPlane: this.controlPlane, kubeconfigPath: cfg.kubernetes.kubeconfigPath, context: cfg.kubernetes.context, ...longhorn },
                 child({ aliases: [{ name: "longhorn-meshing", parent: pulumi.rootStackResource }] }),
             );
         }

@@ -1,24 +1,36 @@
 /**
- * The random and command providers, registered first: the engine starts a provider's plugin when the
- * provider is registered and handles no other registration meanwhile, so each plugin started on first
- * use (the dashboard password, the Longhorn steps) held up the chain of Helm releases behind it in every
- * preview and up. Registered before the components load and the cluster is read, the plugins start while
- * the program still works (npm run bench, "real pulumi preview").
+ * The providers, registered first: the engine starts a provider's plugin when the provider is registered
+ * and handles no other registration meanwhile. Registered before the components load and the cluster is
+ * read, the plugins start while the program still works; registered on first use, each start held up the
+ * chain of Helm releases behind it in every preview and up (npm run bench, "real pulumi preview").
  *
  * Only once the schema accepts the configuration: a configuration it refuses registers nothing.
- * Stacks made before these providers were explicit used the engine's default providers (named
- * `default_<version>`, at the stack root): the alias keeps them, so nothing that used them is replaced.
+ * Each sits at the stack root; its aliases keep the providers stacks were made with: the kubernetes
+ * provider was the composition root's child (and, before that, `picluster-kubernetes` at the stack root),
+ * random and command were the engine's default providers (`default_<version>`), so nothing that used them
+ * is replaced (the previous-release e2e updates a 0.1.0 stack).
  */
 import * as command from "@pulumi/command";
+import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { ParsedConfig } from "./config";
-import { ROOT_NAME } from "./names";
+import { COMPONENT_TYPES, ROOT_NAME } from "./names";
 
-/** The explicit providers by package, for the composition root's `providers` option (a package not used is absent). */
-export type EarlyProviders = Readonly<Record<string, pulumi.ProviderResource>>;
+/** The providers by package, for the composition root (a package not used is absent). */
+export interface EarlyProviders {
+    readonly kubernetes?: k8s.Provider;
+    readonly random?: random.Provider;
+    readonly command?: command.Provider;
+}
 
-/** The name the engine gives the default provider of an SDK package at `version`. */
+/** Where the kubernetes provider points: the stack's kubeconfig and context, resolved once (lib/config). */
+export interface KubernetesTarget {
+    readonly kubeconfigPath: string;
+    readonly context?: string;
+}
+
+/** The name the engine gives the default provider of an SDK package at `version` (its DefaultName). */
 export function defaultProviderName(version: string): string {
     return `default_${version.replace(/[.+-]/g, "_")}`;
 }
@@ -28,16 +40,38 @@ function packageVersion(pkg: "@pulumi/random" | "@pulumi/command"): string {
     return (require(`${pkg}/package.json`) as { version: string }).version;
 }
 
-/** Registers the providers of the packages `config` uses: random for viz's dashboard credentials, command for Longhorn. */
-export function registerEarlyProviders(config: ParsedConfig): EarlyProviders {
-    const providers: Record<string, pulumi.ProviderResource> = {};
-    if (config.viz.enabled) {
-        const aliases = [{ name: defaultProviderName(packageVersion("@pulumi/random")) }];
-        providers.random = new random.Provider(`${ROOT_NAME}-random`, {}, { aliases });
-    }
-    if (config.longhorn.enabled) {
-        const aliases = [{ name: defaultProviderName(packageVersion("@pulumi/command")) }];
-        providers.command = new command.Provider(`${ROOT_NAME}-command`, {}, { aliases });
-    }
-    return providers;
+/**
+ * The kubernetes provider every Kubernetes object of the program uses, pinned to the stack's kubeconfig and
+ * context. `adopt`: objects a guide install already made are updated in place instead of failing as existing.
+ */
+export function kubernetesProvider(target: KubernetesTarget, adopt: boolean): k8s.Provider {
+    const project = pulumi.getProject();
+    const stack = pulumi.getStack();
+    return new k8s.Provider(
+        `${ROOT_NAME}-kubernetes`,
+        {
+            kubeconfig: target.kubeconfigPath,
+            context: target.context,
+            // A ConfigMap whose data changes (the Grafana dashboards' addresses carry the Linkerd release tag) is
+            // updated in place: by default the provider replaces it, and with its fixed name that is delete, then create.
+            enableConfigMapMutable: true,
+            ...(adopt ? { upsertExistingObjects: true } : {}),
+        },
+        {
+            aliases: [
+                `urn:pulumi:${stack}::${project}::${COMPONENT_TYPES.root}$pulumi:providers:kubernetes::${ROOT_NAME}-kubernetes`,
+                `urn:pulumi:${stack}::${project}::pulumi:providers:kubernetes::picluster-kubernetes`,
+            ],
+        },
+    );
+}
+
+/** Registers the providers `config` needs: kubernetes (when `target` is known), random for viz's credentials, command for Longhorn. */
+export function registerEarlyProviders(config: ParsedConfig, target: KubernetesTarget | undefined): EarlyProviders {
+    const defaultAlias = (pkg: "@pulumi/random" | "@pulumi/command") => ({ aliases: [{ name: defaultProviderName(packageVersion(pkg)) }] });
+    return {
+        kubernetes: target ? kubernetesProvider(target, config.adopt.enabled) : undefined,
+        random: config.viz.enabled ? new random.Provider(`${ROOT_NAME}-random`, {}, defaultAlias("@pulumi/random")) : undefined,
+        command: config.longhorn.enabled ? new command.Provider(`${ROOT_NAME}-command`, {}, defaultAlias("@pulumi/command")) : undefined,
+    };
 }
