@@ -219,7 +219,7 @@ async function checkFigure(env: Env, runs: number, stack: BenchStack): Promise<F
 }
 
 /**
- * A `pulumi` first on PATH for `npm run upgrade` (the Automation API runs `pulumi` from PATH): every
+ * A `pulumi` first on PATH for `npm run upgrade` (it runs `pulumi` from PATH): every
  * `up` gets `--event-log` into `dir` (`<n>.jsonl`), its start and end times (`<n>.times`, ms since
  * the epoch) and the stack's export after it (`<n>.export.json`).
  */
@@ -265,7 +265,7 @@ async function upgradeFigures(env: Env): Promise<Figure[]> {
     });
     const ended = Date.now();
     const logs = tail.stop();
-    // The Automation API saves the stack's settings (its encryption salt) beside Pulumi.yaml: not the bench's to leave.
+    // A pulumi command given no config file saves the stack's settings (its encryption salt) beside Pulumi.yaml: not the bench's to leave.
     fs.rmSync(path.join(repoRoot, `Pulumi.${stack.name}.yaml`), { force: true });
     if (res.code !== 0) throw new Error(`npm run upgrade failed (exit ${res.code}):\n${res.stdout}\n${res.stderr}`);
     const ups = [...logs.keys()].map((f) => f.replace(/\.jsonl$/, "")).sort();
