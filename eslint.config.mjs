@@ -9,7 +9,8 @@ export default tseslint.config(
     eslint.configs.recommended,
     tseslint.configs.recommendedTypeChecked,
     {
-        languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+        // One TypeScript program for the one tsconfig (every linted file is in it): about 10% less time than the project service.
+        languageOptions: { parserOptions: { project: ["./tsconfig.json"], tsconfigRootDir: import.meta.dirname } },
         linterOptions: { reportUnusedDisableDirectives: "error" },
         rules: {
             // Not turned off, configured: `const { enabled: _, ...rest } = cfg` is how an object is passed on without one key.
