@@ -43,7 +43,7 @@ export async function sleep(ms: number): Promise<void> {
 }
 
 /**
- * Ctrl-C reaches the whole process group: the `pulumi up` the Automation API runs cancels gracefully,
+ * Ctrl-C reaches the whole process group: the `pulumi up` this command runs cancels gracefully,
  * finishing the steps in flight (a Helm release waiting for its pods) and only then releasing the
  * stack's lock. A day-two command that died at once would leave that pulumi running on without it,
  * and the run the user starts next would find the stack locked. So the first Ctrl-C lets the step in
