@@ -24,7 +24,7 @@ export = async (options: { readonly clusterReader?: ClusterReader } = {}) => {
     const raw = readStackConfig();
     // The provider plugins start while the components load and the cluster is read (lib/earlyProviders.ts).
     const schema = parseConfig(raw);
-    const access = clusterAccess(raw);
+    const access = clusterAccess(raw, process.env, schema);
     const early = schema.problems.length === 0 && !raw.fileProblems?.length ? registerEarlyProviders(schema.config, access) : {};
     const reader = options.clusterReader ?? (access ? kubectlClusterReader(access) : undefined);
     const reading = reader ? reader(Object.values(GATEWAY_API_CRDS)) : Promise.resolve(OFFLINE);
@@ -40,11 +40,7 @@ export = async (options: { readonly clusterReader?: ClusterReader } = {}) => {
     }
     const { kubernetes, ...others } = early;
     const kubernetesProvider = kubernetes ?? createKubernetesProvider(config.kubernetes, config.adopt.enabled);
-    const { outputs } = new PiclusterLinkerd(
-        ROOT_NAME,
-        { config, kubernetesProvider },
-        { providers: Object.fromEntries(Object.entries(others).filter(([, provider]) => provider !== undefined)) },
-    );
+    const { outputs } = new PiclusterLinkerd(ROOT_NAME, { config, kubernetesProvider }, { providers: others });
     // Outputs that do not apply to the chosen mode are left out rather than shown as undefined.
     return Object.fromEntries(Object.entries(outputs).filter(([, value]) => value !== undefined));
 };

@@ -15,6 +15,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { ParsedConfig } from "./config";
+import type { KubeTarget } from "./kubeconfig";
 import { COMPONENT_TYPES, ROOT_NAME } from "./names";
 
 /** The providers by package, for the composition root (a package not used is absent). */
@@ -22,12 +23,6 @@ export interface EarlyProviders {
     readonly kubernetes?: k8s.Provider;
     readonly random?: random.Provider;
     readonly command?: command.Provider;
-}
-
-/** Where the kubernetes provider points: the stack's kubeconfig and context, resolved once (lib/config). */
-export interface KubernetesTarget {
-    readonly kubeconfigPath: string;
-    readonly context?: string;
 }
 
 /** The name the engine gives the default provider of an SDK package at `version` (its DefaultName). */
@@ -44,7 +39,7 @@ function packageVersion(pkg: "@pulumi/random" | "@pulumi/command"): string {
  * The kubernetes provider every Kubernetes object of the program uses, pinned to the stack's kubeconfig and
  * context. `adopt`: objects a guide install already made are updated in place instead of failing as existing.
  */
-export function kubernetesProvider(target: KubernetesTarget, adopt: boolean): k8s.Provider {
+export function kubernetesProvider(target: KubeTarget, adopt: boolean): k8s.Provider {
     const project = pulumi.getProject();
     const stack = pulumi.getStack();
     return new k8s.Provider(
@@ -67,11 +62,11 @@ export function kubernetesProvider(target: KubernetesTarget, adopt: boolean): k8
 }
 
 /** Registers the providers `config` needs: kubernetes (when `target` is known), random for viz's credentials, command for Longhorn. */
-export function registerEarlyProviders(config: ParsedConfig, target: KubernetesTarget | undefined): EarlyProviders {
+export function registerEarlyProviders(config: ParsedConfig, target: KubeTarget | undefined): EarlyProviders {
     const defaultAlias = (pkg: "@pulumi/random" | "@pulumi/command") => ({ aliases: [{ name: defaultProviderName(packageVersion(pkg)) }] });
     return {
-        kubernetes: target ? kubernetesProvider(target, config.adopt.enabled) : undefined,
-        random: config.viz.enabled ? new random.Provider(`${ROOT_NAME}-random`, {}, defaultAlias("@pulumi/random")) : undefined,
-        command: config.longhorn.enabled ? new command.Provider(`${ROOT_NAME}-command`, {}, defaultAlias("@pulumi/command")) : undefined,
+        ...(target ? { kubernetes: kubernetesProvider(target, config.adopt.enabled) } : {}),
+        ...(config.viz.enabled ? { random: new random.Provider(`${ROOT_NAME}-random`, {}, defaultAlias("@pulumi/random")) } : {}),
+        ...(config.longhorn.enabled ? { command: new command.Provider(`${ROOT_NAME}-command`, {}, defaultAlias("@pulumi/command")) } : {}),
     };
 }

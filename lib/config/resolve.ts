@@ -103,10 +103,9 @@ export interface RawStackConfig extends RawConfig {
 /**
  * How the program reaches the cluster the configuration targets (kubeconfig, context, kubectl), to read
  * what it must know before deciding (lib/cluster.ts); undefined when those keys are invalid (loadConfig
- * then reports them).
+ * then reports them). `parsed`: parseConfig(raw), when the caller has it already.
  */
-export function clusterAccess(raw: RawStackConfig, env: NodeJS.ProcessEnv = process.env): ClusterAccess | undefined {
-    const parsed = parseConfig(raw);
+export function clusterAccess(raw: RawStackConfig, env: NodeJS.ProcessEnv = process.env, parsed = parseConfig(raw)): ClusterAccess | undefined {
     if (isInvalid(parsed.invalid, "kubernetes") || isInvalid(parsed.invalid, "longhorn.kubectl")) return undefined;
     const target = resolveKubernetes(parsed.config.kubernetes, raw.provider ?? {}, env, []);
     return target && { kubeconfigPath: target.kubeconfigPath, context: target.context, kubectl: parsed.config.longhorn.kubectl };
